@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Thrown when the environment does not satisfy a service's schema. The message is one line per
+ * setting, naming the variable and what was expected, so start-up failures read at a glance.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Parses `env` with a schema whose keys are the variable names. Empty strings count as unset. */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
+  const cleaned: Env = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') cleaned[key] = value.trim();
+  }
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    const given = cleaned[key];
+    const shown = given === undefined ? 'it is not set' : `got ${JSON.stringify(redact(given))}`;
+    return `invalid setting ${key}: ${issue.message} (${shown})`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Loads the config or prints the problem on one line to stderr and exits: the start-up contract. */
+export function loadConfigOrExit<S extends z.ZodObject>(service: string, schema: S, env: Env = process.env): z.infer<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${service}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+function redact(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+/** A URL setting whose scheme must be one of `protocols`, e.g. `url(['amqp', 'amqps'])`. */
+export function url(protocols: string[]) {
+  const expected = protocols.map((p) => `${p}://`).join(' or ');
+  return z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${expected}` },
+  );
+}
+
+export const port = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a TCP port number' })
+    .int('expected a TCP port number')
+    .min(0, 'expected a TCP port number')
+    .max(65535, 'expected a TCP port number')
+    .default(fallback);
+
+export const milliseconds = (fallback: number) =>
+  z.coerce.number({ message: 'expected a duration in milliseconds' }).int().positive('expected a positive number of milliseconds').default(fallback);
+
+export const ratio = (fallback: number) =>
+  z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(fallback);
+
+export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+
+/** The settings every service shares; each service extends this with its own. */
+export function baseServiceSchema(service: string, defaultPort: number) {
+  return z.object({
+    PORT: port(defaultPort),
+    LOG_LEVEL: logLevel(),
+    RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
+    DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/shop_${service}`),
+    SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
+    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(100),
+    RETRY_DELAYS_MS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')
+      .default('1000,5000,30000,120000')
+      .transform((s) => s.split(',').map(Number)),
+  });
+}
+
+export type BaseServiceConfig = z.infer<ReturnType<typeof baseServiceSchema>>;
+export { z };

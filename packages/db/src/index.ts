@@ -1,0 +1,3 @@
+export { createPool, withTransaction, type Pool, type PoolClient, type Queryable } from './pool';
+export { ensureDatabase, dropDatabase, databaseName } from './database-admin';
+export { migrate, type Migration } from './migrate';

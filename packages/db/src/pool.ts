@@ -1,0 +1,54 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: the pool itself or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+// Postgres NUMERIC arrives as a string by default; the shop keeps money in integer cents, and
+// BIGINT counts are safe as numbers at this scale.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface PoolOptions {
+  max?: number;
+  /** Fail a checkout instead of waiting forever when the database is gone. */
+  connectionTimeoutMillis?: number;
+  statementTimeoutMillis?: number;
+  applicationName?: string;
+}
+
+export function createPool(url: string, options: PoolOptions = {}): Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    statement_timeout: options.statementTimeoutMillis ?? 15_000,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName,
+  });
+  // An idle client losing its connection (database restart) must not crash the process; the pool
+  // discards it and the next checkout reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      broken = true; // the connection itself is gone: do not return it to the pool
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}

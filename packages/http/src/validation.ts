@@ -1,0 +1,20 @@
+import type { z } from 'zod';
+import { AppError } from './app-error';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Validates a request part; a failure is a 400 whose body names every offending field. */
+export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'params' = 'body'): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems: FieldProblem[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join('.') || where,
+    message: issue.message,
+  }));
+  const first = problems[0];
+  const summary = first ? `${first.field}: ${first.message}` : 'invalid request';
+  throw new AppError(400, 'validation_failed', `invalid ${where}: ${summary}`, { fields: problems });
+}

@@ -1,0 +1,284 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from '@shop/logger';
+
+/** A message ready for the wire: the outbox relay, retries and dead-lettering all publish these. */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  messageId: string;
+  type: string;
+  correlationId?: string;
+  headers: Record<string, unknown>;
+  /** Per-message TTL in ms, used by the retry queues for jitter. */
+  expirationMs?: number;
+  /** Ask the broker to return the message when no queue is bound for it. */
+  mandatory?: boolean;
+}
+
+export interface BrokerOptions {
+  url: string;
+  logger: Logger;
+  /** Shown in the RabbitMQ management UI's connection list. */
+  connectionName: string;
+  prefetch: number;
+  reconnectInitialDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+}
+
+/** Declares exchanges, queues and bindings. Runs again on every (re)connection. */
+export type TopologySetup = (channel: Channel) => Promise<void>;
+export type DeliveryHandler = (message: ConsumeMessage, channel: Channel) => Promise<void>;
+
+interface Subscription {
+  queue: string;
+  handle: DeliveryHandler;
+  consumerTag?: string;
+}
+
+/**
+ * One AMQP connection with a confirm channel for publishing and a channel for consuming. It
+ * reconnects by itself with exponential backoff and jitter, then declares the topology and
+ * resumes every subscription: a broker restart needs no service restart.
+ */
+export class Broker {
+  private model?: ChannelModel;
+  private publisher?: ConfirmChannel;
+  private consumer?: Channel;
+  private readonly topology: TopologySetup[] = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly connectedWaiters = new Set<() => void>();
+  private connected = false;
+  private stopping = false;
+  private consuming = true;
+  private loop?: Promise<void>;
+
+  constructor(private readonly options: BrokerOptions) {}
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  addTopology(setup: TopologySetup): void {
+    this.topology.push(setup);
+  }
+
+  subscribe(queue: string, handle: DeliveryHandler): void {
+    this.subscriptions.push({ queue, handle });
+  }
+
+  /** Starts connecting in the background; the service runs (and reports not ready) meanwhile. */
+  start(): void {
+    this.loop ??= this.connectLoop();
+  }
+
+  /** Resolves once connected, or rejects after `timeoutMs`. */
+  async waitUntilConnected(timeoutMs: number): Promise<void> {
+    if (this.connected) return;
+    let release: () => void = () => undefined;
+    const connected = new Promise<void>((resolve) => {
+      release = resolve;
+      this.connectedWaiters.add(resolve);
+    });
+    const timer = sleep(timeoutMs, undefined, { ref: false }).then(() => {
+      throw new Error(`RabbitMQ not reachable at ${redactUrl(this.options.url)} within ${timeoutMs} ms`);
+    });
+    try {
+      await Promise.race([connected, timer]);
+    } finally {
+      this.connectedWaiters.delete(release);
+    }
+  }
+
+  private async connectLoop(): Promise<void> {
+    const initial = this.options.reconnectInitialDelayMs ?? 200;
+    const max = this.options.reconnectMaxDelayMs ?? 5_000;
+    let attempt = 0;
+    while (!this.stopping) {
+      try {
+        const closed = await this.connectOnce();
+        attempt = 0;
+        await closed; // resolves when this connection is gone
+      } catch (error) {
+        this.options.logger.warn({ err: error, url: redactUrl(this.options.url) }, 'RabbitMQ connection attempt failed');
+      }
+      this.markDisconnected();
+      if (this.stopping) break;
+      const delay = Math.min(max, initial * 2 ** attempt) * (0.5 + Math.random() / 2);
+      attempt += 1;
+      await sleep(delay);
+    }
+  }
+
+  /** Connects, declares, subscribes; returns a promise that resolves when the connection closes. */
+  private async connectOnce(): Promise<void> {
+    const model = await amqp.connect(this.options.url, {
+      clientProperties: { connection_name: this.options.connectionName },
+      timeout: 5_000,
+    });
+    const closed = new Promise<void>((resolve) => {
+      model.once('close', (error?: Error) => {
+        if (!this.stopping) this.options.logger.warn({ err: error }, 'RabbitMQ connection closed; reconnecting');
+        resolve();
+      });
+    });
+    model.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'RabbitMQ connection error'));
+    model.on('blocked', (reason: string) => this.options.logger.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
+    try {
+      const setupChannel = await model.createChannel();
+      for (const setup of this.topology) await setup(setupChannel);
+      await setupChannel.close();
+      const publisher = await model.createConfirmChannel();
+      publisher.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'publish channel error'));
+      publisher.setMaxListeners(0); // one 'return' listener per concurrent publish call
+      const consumer = await model.createChannel();
+      consumer.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'consume channel error'));
+      // Either channel closing (e.g. a protocol error) means the whole connection is restarted, so
+      // the topology and subscriptions are rebuilt in one place.
+      for (const channel of [publisher, consumer]) {
+        channel.once('close', () => {
+          if (!this.stopping) void model.close().catch(() => undefined);
+        });
+      }
+      await consumer.prefetch(this.options.prefetch);
+      this.model = model;
+      this.publisher = publisher;
+      this.consumer = consumer;
+      if (this.consuming) await this.startConsumers();
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+    this.connected = true;
+    this.options.logger.info({ url: redactUrl(this.options.url) }, 'connected to RabbitMQ');
+    for (const resolve of this.connectedWaiters) resolve();
+    return closed;
+  }
+
+  private async startConsumers(): Promise<void> {
+    const channel = this.consumer;
+    if (!channel) return;
+    for (const subscription of this.subscriptions) {
+      const reply = await channel.consume(subscription.queue, (message) => {
+        if (message === null) {
+          // The broker cancelled us (queue deleted). Acking null would throw inside amqplib; restart
+          // the connection instead, which redeclares the queue and subscribes again.
+          this.options.logger.error({ queue: subscription.queue }, 'consumer cancelled by the broker; reconnecting');
+          void this.model?.close().catch(() => undefined);
+          return;
+        }
+        void subscription.handle(message, channel).catch((error: unknown) => {
+          this.options.logger.error({ err: error, queue: subscription.queue }, 'delivery handler failed unexpectedly');
+        });
+      });
+      subscription.consumerTag = reply.consumerTag;
+    }
+  }
+
+  private markDisconnected(): void {
+    this.connected = false;
+    this.model = undefined;
+    this.publisher = undefined;
+    this.consumer = undefined;
+    for (const subscription of this.subscriptions) subscription.consumerTag = undefined;
+  }
+
+  /**
+   * Publishes persistent messages and resolves once the broker confirmed every one of them, with
+   * the ids of mandatory messages it returned as unroutable. Rejects when not connected or when
+   * any is nacked: the caller (outbox relay, retry) tries again later.
+   */
+  async publish(messages: readonly OutgoingMessage[]): Promise<Set<string>> {
+    const channel = this.publisher;
+    if (!channel || !this.connected) throw new Error('not connected to RabbitMQ');
+    const returned = new Set<string>();
+    // basic.return arrives before the confirm of the same message, so by the time every confirm is
+    // in, `returned` is complete.
+    const onReturn = (message: ConsumeMessage) => {
+      if (typeof message.properties.messageId === 'string') returned.add(message.properties.messageId);
+    };
+    channel.on('return', onReturn);
+    const confirms: Promise<void>[] = [];
+    for (const message of messages) {
+      confirms.push(
+        new Promise<void>((resolve, reject) => {
+          const ok = channel.publish(
+            message.exchange,
+            message.routingKey,
+            message.body,
+            {
+              persistent: true,
+              mandatory: message.mandatory ?? false,
+              contentType: 'application/json',
+              messageId: message.messageId,
+              type: message.type,
+              correlationId: message.correlationId,
+              timestamp: Math.floor(Date.now() / 1000),
+              appId: this.options.connectionName,
+              headers: message.headers,
+              expiration: message.expirationMs === undefined ? undefined : String(Math.max(0, Math.round(message.expirationMs))),
+            },
+            (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('message nacked by the broker')) : resolve()),
+          );
+          if (!ok) this.options.logger.debug('publish buffer full; waiting for confirms to drain it');
+        }),
+      );
+    }
+    try {
+      await Promise.all(confirms);
+    } finally {
+      channel.off('return', onReturn);
+    }
+    return returned;
+  }
+
+  /** Stops taking new deliveries (graceful shutdown); in-flight ones still finish and ack. */
+  async stopConsuming(): Promise<void> {
+    this.consuming = false;
+    const channel = this.consumer;
+    if (!channel) return;
+    for (const subscription of this.subscriptions) {
+      if (subscription.consumerTag) await channel.cancel(subscription.consumerTag).catch(() => undefined);
+      subscription.consumerTag = undefined;
+    }
+  }
+
+  /** Messages waiting in a queue, or undefined when it cannot be asked right now. */
+  async queueDepth(queue: string): Promise<number | undefined> {
+    const model = this.model;
+    if (!model) return undefined;
+    let channel: Channel | undefined;
+    try {
+      channel = await model.createChannel();
+      channel.on('error', () => undefined);
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch {
+      return undefined;
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    const model = this.model;
+    if (model) await model.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  /** Test hook and fault injection: drop the connection as a broker restart would. */
+  async dropConnection(): Promise<void> {
+    await this.model?.close().catch(() => undefined);
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,9 @@
+export { Broker, redactUrl, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
+export { InboxConsumer, on, type ConsumerOptions, type HandlerContext, type MessageHandler } from './consumer';
+export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
+export { PermanentError } from './errors';
+export { Headers, QueueNames } from './headers';
+export { messagingMigrations } from './migrations';
+export { Outbox, type OutboxOptions } from './outbox';
+export { captureContext, extractContext, recordFailure, messagingTracer, type TraceCarrier } from './telemetry';
+export { declareExchanges } from './topology';

@@ -1,0 +1,178 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { MessageContract, PayloadOf } from '@shop/contracts';
+import { withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import type { Logger } from '@shop/logger';
+import type { Broker, OutgoingMessage } from './broker';
+import { createEnvelope, type Envelope, type MessageMeta } from './envelope';
+import { traceProducedMessage } from './telemetry';
+
+export interface OutboxOptions {
+  pool: Pool;
+  broker: Broker;
+  logger: Logger;
+  /** Rows published per broker round trip; larger batches amortise confirms and commits. */
+  batchSize?: number;
+  /** How often the relay looks without being woken (rows left by a crash, a failed publish). */
+  pollIntervalMs?: number;
+}
+
+interface OutboxRow {
+  seq: number;
+  message_id: string;
+  exchange: string;
+  routing_key: string;
+  message_type: string;
+  correlation_id: string;
+  mandatory: boolean;
+  body: string;
+  headers: Record<string, unknown>;
+}
+
+/**
+ * Transactional outbox. `enqueue` writes a message in the caller's transaction, so it exists if
+ * and only if the state change that caused it committed; the relay publishes it with publisher
+ * confirms and deletes the row only after the broker confirmed it (at-least-once; consumers
+ * deduplicate through their inbox).
+ */
+export class Outbox {
+  private wakeUp?: () => void;
+  private pendingWake = false;
+  private running = false;
+  private relay?: Promise<void>;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+
+  constructor(private readonly options: OutboxOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  }
+
+  /** Writes a message to the outbox inside `tx`. The producer span is made here, in the caller's context. */
+  async enqueue<C extends MessageContract>(tx: Queryable, contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
+    const envelope = createEnvelope(contract, data, meta);
+    const headers = traceProducedMessage(envelope, contract.exchange, contract.routingKey);
+    await tx.query(
+      `INSERT INTO outbox (message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        envelope.id,
+        contract.exchange,
+        contract.routingKey,
+        envelope.type,
+        envelope.correlationId,
+        // A command or reply nobody can receive yet (its queue not declared) must wait in the
+        // outbox, not vanish; an event with no subscriber is fine to drop.
+        contract.kind !== 'event',
+        JSON.stringify(envelope),
+        headers,
+      ],
+    );
+    return envelope;
+  }
+
+  /** A transaction whose outbox rows the relay publishes as soon as it commits. */
+  async transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
+    const result = await withTransaction(this.options.pool, work);
+    this.wake();
+    return result;
+  }
+
+  /** Tells the relay there may be new rows (after a commit). */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.relay = this.relayLoop();
+  }
+
+  /** Stops after publishing what is already committed (bounded by the caller's shutdown timer). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.relay;
+  }
+
+  async pendingCount(): Promise<number> {
+    const { rows } = await this.options.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+    return rows[0]?.n ?? 0;
+  }
+
+  private async relayLoop(): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      const stopping = !this.running;
+      this.pendingWake = false;
+      try {
+        let published: number;
+        do {
+          published = await this.publishBatch();
+        } while (published === this.batchSize);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures === 1 || failures % 20 === 0) {
+          this.options.logger.warn({ err: error, failures }, 'outbox relay could not publish; will retry');
+        }
+        if (stopping) return; // shutting down with the broker gone: rows stay for the next start
+        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
+        continue;
+      }
+      if (stopping) return;
+      if (!this.pendingWake) await this.waitForWake();
+    }
+  }
+
+  private waitForWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+
+  /** Publishes one batch in seq order and deletes it; returns how many rows it published. */
+  private async publishBatch(): Promise<number> {
+    const { broker, pool } = this.options;
+    if (!broker.isConnected) throw new Error('not connected to RabbitMQ');
+    return withTransaction(pool, async (tx) => {
+      // SKIP LOCKED lets several replicas relay the same outbox without publishing a row twice.
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers
+           FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const messages: OutgoingMessage[] = rows.map((row) => ({
+        exchange: row.exchange,
+        routingKey: row.routing_key,
+        body: Buffer.from(row.body),
+        messageId: row.message_id,
+        type: row.message_type,
+        correlationId: row.correlation_id,
+        headers: row.headers,
+        mandatory: row.mandatory,
+      }));
+      const unroutable = await broker.publish(messages);
+      const sent = rows.filter((row) => !unroutable.has(row.message_id));
+      if (unroutable.size > 0) {
+        this.options.logger.warn(
+          { count: unroutable.size, routingKeys: [...new Set(rows.filter((r) => unroutable.has(r.message_id)).map((r) => r.routing_key))] },
+          'no queue bound for these messages yet; they stay in the outbox',
+        );
+      }
+      await tx.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [sent.map((row) => row.seq)]);
+      // A batch with unroutable rows counts as short, so the relay waits before trying them again.
+      return unroutable.size > 0 ? 0 : rows.length;
+    });
+  }
+}

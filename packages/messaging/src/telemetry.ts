@@ -1,0 +1,102 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from '@opentelemetry/api';
+import type { Envelope } from './envelope';
+
+/**
+ * Messaging spans are made here rather than by @opentelemetry/instrumentation-amqplib: with an
+ * outbox, the moment a message is produced (inside the business transaction) and the moment it
+ * hits the wire (the relay, later) differ, and only the first sits in the right trace. See
+ * docs/decisions/0004-messaging-spans.md.
+ */
+const tracer = trace.getTracer('@shop/messaging');
+
+export type TraceCarrier = Record<string, string>;
+
+function baseAttributes(envelope: Envelope, destination: string, routingKey: string, operation: 'send' | 'process'): Attributes {
+  return {
+    'messaging.system': 'rabbitmq',
+    'messaging.destination.name': destination,
+    'messaging.rabbitmq.destination.routing_key': routingKey,
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation === 'send' ? 'publish' : 'process',
+    'messaging.message.id': envelope.id,
+    'messaging.message.conversation_id': envelope.correlationId,
+    'message.type': envelope.type,
+  };
+}
+
+/**
+ * Starts and ends the PRODUCER span of a message created in the current context, and returns the
+ * W3C trace headers (traceparent, tracestate, baggage) that make its consumer a child of it.
+ */
+export function traceProducedMessage(envelope: Envelope, exchange: string, routingKey: string): TraceCarrier {
+  const parent = context.active();
+  const span = tracer.startSpan(
+    `publish ${routingKey}`,
+    { kind: SpanKind.PRODUCER, attributes: baseAttributes(envelope, exchange, routingKey, 'send') },
+    parent,
+  );
+  const carrier: TraceCarrier = {};
+  propagation.inject(trace.setSpan(parent, span), carrier);
+  span.end();
+  return carrier;
+}
+
+/** Runs `work` inside a CONSUMER span whose parent is the producer span named in the headers. */
+export async function traceConsumedMessage<T>(
+  envelope: Envelope,
+  headers: Record<string, unknown> | undefined,
+  queue: string,
+  routingKey: string,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = extractContext(headers);
+  return tracer.startActiveSpan(
+    `${envelope.type} process`,
+    { kind: SpanKind.CONSUMER, attributes: { ...baseAttributes(envelope, queue, routingKey, 'process') } },
+    parent,
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        recordFailure(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+export function extractContext(headers: Record<string, unknown> | undefined): Context {
+  const carrier: TraceCarrier = {};
+  for (const key of ['traceparent', 'tracestate', 'baggage']) {
+    const value = headers?.[key];
+    if (typeof value === 'string') carrier[key] = value;
+    else if (Buffer.isBuffer(value)) carrier[key] = value.toString();
+  }
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/** The trace headers of the active context, stored with saga state so a timeout rejoins the trace. */
+export function captureContext(): TraceCarrier {
+  const carrier: TraceCarrier = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
+}
+
+export function recordFailure(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : new Error(String(error)));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+export { tracer as messagingTracer };

@@ -1,0 +1,2 @@
+export { startService, type ServiceDefinition, type ServiceParts, type Infrastructure, type RunningService, type BackgroundTask } from './start-service';
+export { runMain } from './run-main';

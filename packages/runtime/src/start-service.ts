@@ -1,0 +1,97 @@
+import type { BaseServiceConfig } from '@shop/config';
+import { createPool, ensureDatabase, migrate, type Migration, type Pool } from '@shop/db';
+import { createApp, listen, type Express } from '@shop/http';
+import { createLogger, type Logger } from '@shop/logger';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, redactUrl, type ConsumerOptions } from '@shop/messaging';
+
+/** What a service gets to build its entry points with. */
+export interface Infrastructure<C extends BaseServiceConfig = BaseServiceConfig> {
+  config: C;
+  logger: Logger;
+  pool: Pool;
+  broker: Broker;
+  outbox: Outbox;
+}
+
+/** Something that runs beside the consumers, like the saga's deadline watcher. */
+export interface BackgroundTask {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ServiceParts {
+  consumers?: Array<Omit<ConsumerOptions, 'retryDelaysMs'> & { retryDelaysMs?: number[] }>;
+  routes?: (app: Express) => void;
+  background?: BackgroundTask[];
+}
+
+export interface ServiceDefinition<C extends BaseServiceConfig> {
+  name: string;
+  config: C;
+  migrations: readonly Migration[];
+  logger?: Logger;
+  setup(infrastructure: Infrastructure<C>): ServiceParts | Promise<ServiceParts>;
+}
+
+export interface RunningService<C extends BaseServiceConfig = BaseServiceConfig> extends Infrastructure<C> {
+  url: string;
+  port: number;
+  consumers: InboxConsumer[];
+  /** Graceful stop: no new deliveries, in-flight ones finish, outbox flushed, connections closed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service the same way in production, under `npm run stack` and in tests: its own
+ * database (created and migrated), a broker connection that recovers by itself, the outbox relay,
+ * the consumers and the HTTP server. HTTP comes up even while RabbitMQ is down; `/readyz` says so.
+ */
+export async function startService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
+  const { name, config } = definition;
+  const logger = definition.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
+
+  await ensureDatabase(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, { applicationName: name });
+  const applied = await migrate(pool, [...messagingMigrations, ...definition.migrations]);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+  const broker = new Broker({ url: config.RABBITMQ_URL, logger, connectionName: name, prefetch: config.RABBITMQ_PREFETCH });
+  broker.addTopology(declareExchanges);
+  const outbox = new Outbox({ pool, broker, logger });
+  const infrastructure: Infrastructure<C> = { config, logger, pool, broker, outbox };
+  const parts = await definition.setup(infrastructure);
+
+  const consumers = (parts.consumers ?? []).map(
+    (options) => new InboxConsumer({ broker, outbox, pool, logger }, { ...options, retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS }),
+  );
+  const app = createApp({
+    logger,
+    readiness: [
+      { name: 'rabbitmq', check: () => broker.isConnected },
+      { name: 'postgres', check: () => pool.query('SELECT 1').then(() => true) },
+    ],
+    routes: parts.routes,
+  });
+  const server = await listen(app, config.PORT);
+  broker.start();
+  outbox.start();
+  for (const task of parts.background ?? []) task.start();
+  logger.info({ port: server.port, rabbitmq: redactUrl(config.RABBITMQ_URL), database: redactUrl(config.DATABASE_URL) }, `${name} service started`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping');
+      await broker.stopConsuming();
+      await Promise.all(consumers.map((consumer) => consumer.drain()));
+      await Promise.all((parts.background ?? []).map((task) => task.stop()));
+      await server.close();
+      await outbox.stop();
+      await broker.close();
+      await pool.end();
+      logger.info('stopped');
+      logger.flush();
+    })());
+
+  return { ...infrastructure, url: server.url, port: server.port, consumers, stop };
+}
