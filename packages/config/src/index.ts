@@ -80,6 +80,10 @@ export const port = (fallback: number) =>
 export const milliseconds = (fallback: number) =>
   z.coerce.number({ message: 'expected a duration in milliseconds' }).int().positive('expected a positive number of milliseconds').default(fallback);
 
+/** A delay that may be zero (an added latency, say). */
+export const delayMs = (fallback: number) =>
+  z.coerce.number({ message: 'expected a duration in milliseconds' }).int().min(0, 'expected zero or more milliseconds').default(fallback);
+
 export const ratio = (fallback: number) =>
   z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(fallback);
 
@@ -104,3 +108,4 @@ export function baseServiceSchema(service: string, defaultPort: number) {
 
 export type BaseServiceConfig = z.infer<ReturnType<typeof baseServiceSchema>>;
 export { z };
+

@@ -1,2 +1,3 @@
 export { startService, type ServiceDefinition, type ServiceParts, type Infrastructure, type RunningService, type BackgroundTask } from './start-service';
 export { runMain } from './run-main';
+export { injectFaults, InjectedFault, type FaultSettings } from './fault-injection';

@@ -1,0 +1,71 @@
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
+import type { MessageContract, PayloadOf } from '@shop/contracts';
+import { createEnvelope, type Envelope, type MessageMeta } from '@shop/messaging';
+
+/**
+ * A plain AMQP client for tests: sends a message as another service would (or a malformed one, as
+ * an attacker would) and listens on a queue of its own bound to any routing key.
+ */
+export class TestBrokerClient {
+  private constructor(
+    private readonly model: ChannelModel,
+    private readonly channel: Channel,
+  ) {}
+
+  static async connect(url: string): Promise<TestBrokerClient> {
+    const model = await amqp.connect(url);
+    const channel = await model.createChannel();
+    return new TestBrokerClient(model, channel);
+  }
+
+  async send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
+    const envelope = createEnvelope(contract, data, meta);
+    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), { messageId: envelope.id, type: envelope.type });
+    return envelope;
+  }
+
+  /** Sends an envelope as is, e.g. the same one twice to prove deduplication. */
+  resend(contract: MessageContract, envelope: Envelope): void {
+    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), { messageId: envelope.id, type: envelope.type });
+  }
+
+  publishRaw(exchange: string, routingKey: string, body: Buffer, properties: Record<string, unknown> = {}): void {
+    this.channel.publish(exchange, routingKey, body, { persistent: true, contentType: 'application/json', ...properties });
+  }
+
+  /** Collects every message published to `exchange` with a matching routing key from now on. */
+  async listen(exchange: string, pattern: string): Promise<{ messages: Envelope[]; raw: ConsumeMessage[] }> {
+    await this.channel.assertExchange(exchange, 'topic', { durable: true });
+    const { queue } = await this.channel.assertQueue('', { exclusive: true, autoDelete: true });
+    await this.channel.bindQueue(queue, exchange, pattern);
+    const collected = { messages: [] as Envelope[], raw: [] as ConsumeMessage[] };
+    await this.channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        collected.raw.push(message);
+        collected.messages.push(JSON.parse(message.content.toString()) as Envelope);
+      },
+      { noAck: true },
+    );
+    return collected;
+  }
+
+  /** Takes every message waiting in a queue (a dead-letter queue, say) without waiting for more. */
+  async drainQueue(queue: string): Promise<GetMessage[]> {
+    const taken: GetMessage[] = [];
+    for (;;) {
+      const message = await this.channel.get(queue, { noAck: true });
+      if (!message) return taken;
+      taken.push(message);
+    }
+  }
+
+  async queueDepth(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  async close(): Promise<void> {
+    await this.model.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,23 @@
+import { startService } from '@shop/runtime';
+import type { InventoryConfig } from './config';
+import { inventoryMigrations } from './data-access/migrations';
+import { stockRoutes } from './entry-points/http/stock-routes';
+import { inventoryCommandHandlers } from './entry-points/messaging/inventory-command-handlers';
+
+/** Inventory owns the catalog (sku, name, price, stock) and reserves stock for orders. */
+export function startInventoryService(config: InventoryConfig) {
+  return startService({
+    name: 'inventory',
+    config,
+    migrations: inventoryMigrations,
+    setup: ({ pool }) => ({
+      consumers: [
+        {
+          queue: 'inventory.commands',
+          handlers: inventoryCommandHandlers({ failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS }),
+        },
+      ],
+      routes: stockRoutes(pool),
+    }),
+  });
+}
