@@ -1,0 +1,2 @@
+export { startEmailService } from './email-service';
+export { emailConfigSchema, type EmailConfig } from './config';
