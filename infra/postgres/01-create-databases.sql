@@ -1,0 +1,9 @@
+-- Runs once, when the postgres container initialises an empty data directory
+-- (docker-entrypoint-initdb.d). One database per service: each service owns its data
+-- and reaches it only through DATABASE_URL. The services would also create a missing
+-- database themselves; creating them here makes a fresh `docker compose up` predictable.
+CREATE DATABASE shop_order;
+CREATE DATABASE shop_inventory;
+CREATE DATABASE shop_payment;
+CREATE DATABASE shop_warehouse;
+CREATE DATABASE shop_email;
