@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LinePrefixer } from './line-prefixer';
+import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from './service-catalog';
+import { linePrefix } from './stack-output';
+
+export interface ServiceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServiceProcessOptions {
+  name: ServiceName;
+  colorIndex: number;
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * One service as a child process running on the same Node as the stack, its output prefixed
+ * line by line with its name. `exited` resolves once the process is gone and its output flushed.
+ */
+export class ServiceProcess {
+  readonly name: ServiceName;
+  readonly exited: Promise<ServiceExit>;
+  private readonly child: ChildProcess;
+  private exit: ServiceExit | undefined;
+
+  constructor(options: ServiceProcessOptions) {
+    this.name = options.name;
+    this.child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(options.name)], {
+      cwd: options.repoRoot,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const prefix = linePrefix(options.name, options.colorIndex);
+    this.child.stdout?.pipe(new LinePrefixer(prefix)).pipe(process.stdout, { end: false });
+    this.child.stderr?.pipe(new LinePrefixer(prefix)).pipe(process.stderr, { end: false });
+    this.exited = new Promise((resolve) => {
+      // 'close' comes after the output streams ended; 'error' alone when spawning itself failed.
+      this.child.once('close', (code, signal) => resolve((this.exit ??= { code, signal })));
+      this.child.once('error', () => {
+        if (this.child.pid === undefined) resolve((this.exit ??= { code: null, signal: null }));
+      });
+    });
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** Asks for a graceful stop; the service finishes in-flight work within SHUTDOWN_TIMEOUT_MS. */
+  stop(): void {
+    if (this.running) this.child.kill('SIGTERM');
+  }
+
+  kill(): void {
+    if (this.running) this.child.kill('SIGKILL');
+  }
+}
+
+/** A clean stop: exit code 0, or ended by the signal it was asked to stop with. */
+export function stoppedCleanly(exit: ServiceExit): boolean {
+  return exit.code === 0 || exit.signal === 'SIGTERM' || exit.signal === 'SIGINT';
+}
+
+export function describeExit(exit: ServiceExit): string {
+  if (exit.signal) return `was killed by ${exit.signal}`;
+  if (exit.code === null) return 'could not be started';
+  return `exited with code ${exit.code}`;
+}

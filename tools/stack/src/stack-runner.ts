@@ -1,0 +1,131 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeEmail, MailCatcher } from './mail-catcher';
+import { runPreflightChecks } from './preflight-check';
+import { waitUntilReady } from './readiness-wait';
+import { describeExit, ServiceProcess, stoppedCleanly } from './service-process';
+import { linePrefix, stackOutput } from './stack-output';
+import type { ServiceSettings, StackSettings } from './stack-settings';
+import { summaryLine } from './stack-summary';
+
+/**
+ * Runs the five services until Ctrl-C or SIGTERM (exit code 0) or until something goes wrong
+ * (non-zero): a failed preflight check, a service that dies, a stack not ready in time.
+ */
+export async function runStack(settings: StackSettings, repoRoot: string): Promise<number> {
+  const problems = await runPreflightChecks(settings, repoRoot);
+  if (problems.length > 0) {
+    for (const problem of problems) stackOutput.error(problem);
+    return 1;
+  }
+
+  let mailCatcher: MailCatcher | undefined;
+  if (!settings.smtpUrl) {
+    const mailPrefix = linePrefix('mail', settings.services.length);
+    mailCatcher = await MailCatcher.start(settings.mailCatcher.smtpPort, settings.mailCatcher.httpPort, (email) =>
+      process.stdout.write(`${mailPrefix}${describeEmail(email)}\n`),
+    );
+  }
+  const smtpUrl = settings.smtpUrl ?? mailCatcher?.smtpUrl;
+
+  const services = settings.services.map(
+    (service, index) => new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, smtpUrl) }),
+  );
+
+  // Whatever ends the run (a signal, a dead service, readiness timing out) aborts this.
+  const ending = new AbortController();
+  let exitCode = 0;
+  const end = (code: number, message?: string) => {
+    if (ending.signal.aborted) return;
+    if (message) (code === 0 ? stackOutput.info : stackOutput.error)(message);
+    exitCode = code;
+    ending.abort();
+  };
+
+  let signalsReceived = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalsReceived += 1;
+    if (signalsReceived === 1) {
+      end(0, `${signal}: stopping the services`);
+    } else {
+      stackOutput.error(`${signal} again: killing the services`);
+      for (const service of services) service.kill();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  for (const service of services) {
+    void service.exited.then((exit) => end(1, `the ${service.name} service ${describeExit(exit)} unexpectedly; stopping the stack`));
+  }
+
+  const readiness = await waitUntilReady(
+    settings.services.map((service) => ({ name: service.name, readyUrl: `http://127.0.0.1:${service.port}/readyz` })),
+    settings.readyTimeoutMs,
+    ending.signal,
+  );
+  if (readiness.ready) {
+    stackOutput.info(
+      summaryLine({
+        settings,
+        elapsedMs: performance.now(),
+        mailCatcher: mailCatcher && { smtpUrl: mailCatcher.smtpUrl, messagesUrl: mailCatcher.messagesUrl },
+        otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      }),
+    );
+  } else if (!ending.signal.aborted) {
+    const which = readiness.notReady.map(({ name, reason }) => `${name} (${reason})`).join(', ');
+    end(1, `not ready after ${Math.round(settings.readyTimeoutMs / 1000)} s: ${which}`);
+  }
+
+  await new Promise((resolve) => ending.signal.addEventListener('abort', resolve, { once: true }));
+  const stopped = await stopServices(services, settings.stopTimeoutMs);
+  await mailCatcher?.close();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (!stopped && exitCode === 0) exitCode = 1;
+  if (exitCode === 0) stackOutput.info('stopped');
+  return exitCode;
+}
+
+/** Everything from the stack's own environment (OTEL_* included), plus what is per service. */
+function serviceEnv(service: ServiceSettings, settings: StackSettings, smtpUrl: string | undefined): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: String(service.port),
+    RABBITMQ_URL: settings.rabbitmqUrl,
+    DATABASE_URL: service.databaseUrl,
+    OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? service.name,
+    ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
+  };
+}
+
+/**
+ * SIGTERM to every service still running, then waits up to `timeoutMs` and kills what is left.
+ * True when every service that was running stopped cleanly.
+ */
+async function stopServices(services: ServiceProcess[], timeoutMs: number): Promise<boolean> {
+  const stopping = services.filter((service) => service.running);
+  for (const service of stopping) service.stop();
+  const timer = new AbortController();
+  const allExited = Promise.all(stopping.map((service) => service.exited)).then(() => true);
+  const timedOut = sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false);
+  const inTime = await Promise.race([allExited, timedOut]);
+  timer.abort();
+  let clean = true;
+  if (!inTime) {
+    for (const service of stopping.filter((s) => s.running)) {
+      stackOutput.error(`the ${service.name} service did not stop within ${Math.round(timeoutMs / 1000)} s; killing it`);
+      service.kill();
+      clean = false;
+    }
+  }
+  for (const service of stopping) {
+    const exit = await service.exited;
+    if (inTime && !stoppedCleanly(exit)) {
+      stackOutput.error(`the ${service.name} service ${describeExit(exit)} while stopping`);
+      clean = false;
+    }
+  }
+  return clean;
+}
