@@ -1,0 +1,65 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool } from '@shop/db';
+import type { Logger } from '@shop/logger';
+import type { Outbox } from '@shop/messaging';
+import type { SagaEngine } from './saga-engine';
+import { sagaRepository } from './saga-repository';
+
+export interface DeadlineWatcherOptions {
+  pool: Pool;
+  outbox: Outbox;
+  logger: Logger;
+  pollIntervalMs: number;
+}
+
+/**
+ * Fires the deadlines stored in saga_instances. Polling the table (rather than keeping timers)
+ * means deadlines survive a restart and any replica can fire them; the row lock taken by
+ * `onDeadline` keeps two replicas from firing the same one.
+ */
+export class DeadlineWatcher<D> {
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly engine: SagaEngine<D>,
+    private readonly options: DeadlineWatcherOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.loop;
+  }
+
+  /** Fires every deadline due now; returns how many fired. Exposed for tests. */
+  async fireDue(): Promise<number> {
+    let fired = 0;
+    for (const id of await sagaRepository.due(this.options.pool, 100)) {
+      if (await this.options.outbox.transaction((tx) => this.engine.onDeadline(tx, id))) fired += 1;
+    }
+    return fired;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.fireDue();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'saga deadline check failed; will try again');
+      }
+      try {
+        await sleep(this.options.pollIntervalMs, undefined, { signal: this.abort.signal });
+      } catch {
+        return; // aborted by stop()
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import type { MessageContract } from '@shop/contracts';
+import type { PoolClient } from '@shop/db';
+import type { Logger } from '@shop/logger';
+import { captureContext, extractContext, on, type Envelope, type MessageHandler, type Outbox } from '@shop/messaging';
+import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
+import { sagaRepository, type SagaInstance } from './saga-repository';
+
+export interface SagaEngineOptions {
+  outbox: Outbox;
+  logger: Logger;
+  /** How long a step may wait for its reply before it counts as failed (per-step override in the definition). */
+  stepTimeoutMs: number;
+  /** Compensations are retried until they succeed; the wait between tries grows up to this. */
+  compensationRetryMaxMs: number;
+}
+
+const tracer = trace.getTracer('@shop/saga');
+
+/**
+ * Runs a saga definition. State lives in `saga_instances` and every transition happens in the
+ * transaction of the reply or deadline that caused it, together with the outbox rows of the next
+ * command, so a crash at any point resumes exactly where it stopped.
+ *
+ * Forward: invoke step i, await its reply (matched by causation id to the command sent), then
+ * step i+1. A failure reply compensates the steps before i; a missed deadline compensates step i
+ * too, since it may have happened. Compensations run in reverse order, each awaited and resent
+ * with growing delays until the participant confirms it.
+ */
+export class SagaEngine<D> {
+  private readonly log: Logger;
+
+  constructor(
+    readonly definition: SagaDefinition<D>,
+    private readonly options: SagaEngineOptions,
+  ) {
+    this.log = options.logger.child({ saga: definition.name });
+  }
+
+  /** Starts a saga in the caller's transaction, with the state change that caused it. */
+  async start(tx: PoolClient, sagaId: string, data: D): Promise<void> {
+    const saga: SagaInstance<D> = {
+      id: sagaId,
+      sagaType: this.definition.name,
+      state: 'RUNNING',
+      stepIndex: 0,
+      data,
+      awaitingMessageId: null,
+      deadlineAt: null,
+      attempt: 0,
+      failureReason: null,
+      traceContext: captureContext(),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    };
+    await sagaRepository.insert(tx, saga);
+    await this.invoke(tx, saga, 0, null);
+    await sagaRepository.save(tx, saga);
+  }
+
+  /** One handler per reply type the definition names, for the orchestrator's reply queue. */
+  replyHandlers(): MessageHandler[] {
+    return replyContracts(this.definition).map((contract) => on(contract, ({ tx, message }) => this.onReply(tx, message, contract)));
+  }
+
+  async onReply(tx: PoolClient, message: Envelope, contract: MessageContract): Promise<void> {
+    const saga = await sagaRepository.lock<D>(tx, message.correlationId);
+    if (!saga || saga.sagaType !== this.definition.name) {
+      this.log.warn({ sagaId: message.correlationId, type: message.type }, 'reply for an unknown saga ignored');
+      return;
+    }
+    if (saga.awaitingMessageId === null || saga.awaitingMessageId !== message.causationId) {
+      // A reply to a command we no longer wait for: a step that already timed out, or an earlier
+      // copy of a resent compensation. The participant's own idempotency makes ignoring it safe.
+      this.log.info({ sagaId: saga.id, type: message.type, state: saga.state }, 'late reply ignored');
+      return;
+    }
+    const step = this.stepAt(saga);
+    saga.traceContext = captureContext();
+    if (saga.state === 'RUNNING') {
+      if (contract.type === step.onSuccess.contract.type) {
+        saga.data = step.onSuccess.apply(saga.data, message.data);
+        await this.record(tx, saga, step, 'invoke', 'succeeded', null);
+        if (saga.stepIndex + 1 < this.definition.steps.length) await this.invoke(tx, saga, saga.stepIndex + 1, message.id);
+        else await this.complete(tx, saga, message.id);
+      } else {
+        const failure = step.onFailure.find((f) => f.contract.type === contract.type);
+        if (!failure) {
+          this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not belong to the current step; ignored');
+          return;
+        }
+        saga.failureReason = failure.reason(message.data, saga.data);
+        await this.record(tx, saga, step, 'invoke', 'failed', saga.failureReason);
+        await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
+      }
+    } else if (saga.state === 'COMPENSATING') {
+      if (contract.type !== step.compensation?.done.type) {
+        this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not match the compensation awaited; ignored');
+        return;
+      }
+      await this.record(tx, saga, step, 'compensate', 'succeeded', null);
+      await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
+    }
+    await sagaRepository.save(tx, saga);
+  }
+
+  /** Called by the deadline watcher when a saga's awaited reply is late. Returns false when it no longer was. */
+  async onDeadline(tx: PoolClient, sagaId: string): Promise<boolean> {
+    const saga = await sagaRepository.lock<D>(tx, sagaId);
+    if (!saga?.deadlineAt || saga.deadlineAt.getTime() > Date.now()) return false;
+    const step = this.stepAt(saga);
+    // Rejoin the order's trace: the timer has no context of its own.
+    return context.with(extractContext(saga.traceContext), () =>
+      tracer.startActiveSpan(`saga deadline ${step.name}`, { attributes: this.attributes(saga, step) }, async (span) => {
+        try {
+          saga.traceContext = captureContext();
+          if (saga.state === 'RUNNING') {
+            const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
+            saga.failureReason = `${step.name} did not answer within ${timeoutMs} ms`;
+            await this.record(tx, saga, step, 'invoke', 'timed-out', saga.failureReason);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
+            await this.compensateFrom(tx, saga, saga.stepIndex, null);
+          } else if (saga.state === 'COMPENSATING') {
+            saga.attempt += 1;
+            this.log.warn({ sagaId: saga.id, step: step.name, attempt: saga.attempt + 1 }, 'compensation unanswered; sending it again');
+            await this.sendCompensation(tx, saga, step, null);
+          }
+          await sagaRepository.save(tx, saga);
+          return true;
+        } finally {
+          span.end();
+        }
+      }),
+    );
+  }
+
+  private stepAt(saga: SagaInstance<D>): SagaStep<D> {
+    const step = this.definition.steps[saga.stepIndex];
+    if (!step) throw new Error(`saga ${saga.id} points at step ${saga.stepIndex}, which ${this.definition.name} does not have`);
+    return step;
+  }
+
+  private async invoke(tx: PoolClient, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
+    saga.stepIndex = index;
+    saga.attempt = 0;
+    const step = this.stepAt(saga);
+    await this.inSpan(`saga step ${step.name}`, saga, step, async () => {
+      const envelope = await this.options.outbox.enqueue(tx, step.invoke.contract, step.invoke.build(saga.data) as never, {
+        correlationId: saga.id,
+        causationId,
+      });
+      saga.awaitingMessageId = envelope.id;
+      saga.deadlineAt = new Date(Date.now() + (step.timeoutMs ?? this.options.stepTimeoutMs));
+      await this.record(tx, saga, step, 'invoke', 'started', null);
+    });
+  }
+
+  /** Undoes the steps from `index` down to the first, one at a time; finishes when none is left. */
+  private async compensateFrom(tx: PoolClient, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
+    for (let k = index; k >= 0; k -= 1) {
+      const step = this.definition.steps[k];
+      if (!step?.compensation) continue;
+      saga.state = 'COMPENSATING';
+      saga.stepIndex = k;
+      saga.attempt = 0;
+      await this.sendCompensation(tx, saga, step, causationId);
+      return;
+    }
+    saga.state = 'COMPENSATED';
+    saga.awaitingMessageId = null;
+    saga.deadlineAt = null;
+    await this.definition.whenCompensated(this.hookContext(tx, saga, causationId), saga.data, saga.failureReason ?? 'cancelled');
+    this.log.info({ sagaId: saga.id, reason: saga.failureReason }, 'saga compensated');
+  }
+
+  private async sendCompensation(tx: PoolClient, saga: SagaInstance<D>, step: SagaStep<D>, causationId: string | null): Promise<void> {
+    const compensation = step.compensation!;
+    await this.inSpan(`saga compensate ${step.name}`, saga, step, async () => {
+      const envelope = await this.options.outbox.enqueue(tx, compensation.contract, compensation.build(saga.data) as never, {
+        correlationId: saga.id,
+        causationId,
+      });
+      saga.awaitingMessageId = envelope.id;
+      const base = step.timeoutMs ?? this.options.stepTimeoutMs;
+      const wait = Math.min(base * 2 ** saga.attempt, this.options.compensationRetryMaxMs);
+      saga.deadlineAt = new Date(Date.now() + wait);
+      await this.record(tx, saga, step, 'compensate', saga.attempt === 0 ? 'started' : 'resent', saga.attempt === 0 ? null : `attempt ${saga.attempt + 1}`);
+    });
+  }
+
+  private async complete(tx: PoolClient, saga: SagaInstance<D>, causationId: string): Promise<void> {
+    saga.state = 'COMPLETED';
+    saga.awaitingMessageId = null;
+    saga.deadlineAt = null;
+    await this.definition.whenCompleted(this.hookContext(tx, saga, causationId), saga.data);
+    this.log.info({ sagaId: saga.id }, 'saga completed');
+  }
+
+  private hookContext(tx: PoolClient, saga: SagaInstance<D>, causationId: string | null): SagaHookContext {
+    return {
+      tx,
+      sagaId: saga.id,
+      send: (contract, data) => this.options.outbox.enqueue(tx, contract, data, { correlationId: saga.id, causationId }),
+    };
+  }
+
+  private async record(tx: PoolClient, saga: SagaInstance<D>, step: SagaStep<D>, action: 'invoke' | 'compensate', outcome: string, detail: string | null) {
+    await sagaRepository.log(tx, saga.id, { step: step.name, action, outcome, detail });
+  }
+
+  private attributes(saga: SagaInstance<D>, step: SagaStep<D>): Attributes {
+    return { [`${this.definition.name}.id`]: saga.id, 'saga.name': this.definition.name, 'saga.step': step.name, 'saga.state': saga.state };
+  }
+
+  private inSpan(name: string, saga: SagaInstance<D>, step: SagaStep<D>, work: () => Promise<void>): Promise<void> {
+    return tracer.startActiveSpan(name, { attributes: this.attributes(saga, step) }, async (span) => {
+      try {
+        await work();
+      } finally {
+        span.end();
+      }
+    });
+  }
+}

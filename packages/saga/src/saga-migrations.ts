@@ -1,0 +1,35 @@
+import type { Migration } from '@shop/db';
+
+export const sagaMigrations: Migration[] = [
+  {
+    id: '0000-saga-instances',
+    sql: `
+      CREATE TABLE saga_instances (
+        id                  uuid PRIMARY KEY,
+        saga_type           text NOT NULL,
+        state               text NOT NULL CHECK (state IN ('RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED')),
+        step_index          integer NOT NULL,
+        data                jsonb NOT NULL,
+        awaiting_message_id uuid,
+        -- Deadlines live here, not in timers, so a restarted service resumes them.
+        deadline_at         timestamptz,
+        attempt             integer NOT NULL DEFAULT 0,
+        failure_reason      text,
+        trace_context       jsonb NOT NULL DEFAULT '{}',
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        updated_at          timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX saga_instances_due ON saga_instances (deadline_at) WHERE deadline_at IS NOT NULL;
+      CREATE TABLE saga_step_log (
+        id      bigserial PRIMARY KEY,
+        saga_id uuid NOT NULL REFERENCES saga_instances (id),
+        step    text NOT NULL,
+        action  text NOT NULL CHECK (action IN ('invoke', 'compensate')),
+        outcome text NOT NULL,
+        detail  text,
+        at      timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE INDEX saga_step_log_saga ON saga_step_log (saga_id, id);
+    `,
+  },
+];

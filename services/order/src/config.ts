@@ -1,0 +1,12 @@
+import { baseServiceSchema, milliseconds, z } from '@shop/config';
+
+export const orderConfigSchema = baseServiceSchema('order', 3000).extend({
+  /** How long a saga step waits for its participant's reply before it counts as failed. */
+  SAGA_STEP_TIMEOUT_MS: milliseconds(10_000),
+  SAGA_DEADLINE_POLL_MS: milliseconds(250),
+  /** Compensations are retried forever; the wait between tries grows up to this. */
+  SAGA_COMPENSATION_RETRY_MAX_MS: milliseconds(60_000),
+  ORDER_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR').default('EUR'),
+});
+
+export type OrderConfig = z.infer<typeof orderConfigSchema>;

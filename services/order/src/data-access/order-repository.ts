@@ -1,0 +1,110 @@
+import type { PricedLine } from '@shop/contracts';
+import type { Queryable } from '@shop/db';
+import type { Order, OrderStatus, PlaceOrderRequest } from '../domain/order';
+
+interface OrderRow {
+  id: string;
+  status: OrderStatus;
+  customer_id: string;
+  email: string;
+  items: Order['items'];
+  shipping_address: Order['shippingAddress'];
+  payment_method: string;
+  currency: string;
+  cancellation_reason: string | null;
+  lines: PricedLine[] | null;
+  total_cents: number | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  trace_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toOrder = (row: OrderRow): Order => ({
+  id: row.id,
+  status: row.status,
+  customerId: row.customer_id,
+  email: row.email,
+  items: row.items,
+  shippingAddress: row.shipping_address,
+  paymentMethod: row.payment_method,
+  currency: row.currency,
+  cancellationReason: row.cancellation_reason,
+  lines: row.lines,
+  totalCents: row.total_cents,
+  traceId: row.trace_id,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+export interface NewOrder extends PlaceOrderRequest {
+  id: string;
+  currency: string;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  traceId: string | null;
+}
+
+export const orderRepository = {
+  /** Inserts a PENDING order; returns undefined when its idempotency key is already taken. */
+  async insert(db: Queryable, order: NewOrder): Promise<Order | undefined> {
+    const { rows } = await db.query<OrderRow>(
+      `INSERT INTO orders (id, status, customer_id, email, items, shipping_address, payment_method, currency,
+                           idempotency_key, request_hash, trace_id)
+       VALUES ($1, 'PENDING', $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING *`,
+      [
+        order.id,
+        order.customerId,
+        order.email,
+        JSON.stringify(order.items),
+        order.shippingAddress,
+        order.paymentMethod,
+        order.currency,
+        order.idempotencyKey,
+        order.requestHash,
+        order.traceId,
+      ],
+    );
+    return rows[0] && toOrder(rows[0]);
+  },
+
+  async findByIdempotencyKey(db: Queryable, key: string): Promise<{ order: Order; requestHash: string | null } | undefined> {
+    const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE idempotency_key = $1', [key]);
+    return rows[0] && { order: toOrder(rows[0]), requestHash: rows[0].request_hash };
+  },
+
+  async find(db: Queryable, id: string): Promise<Order | undefined> {
+    const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
+    return rows[0] && toOrder(rows[0]);
+  },
+
+  /**
+   * Newest first, keyset-paginated on (created_at, id) after the order `afterId`, so pages stay
+   * stable while orders arrive (the position is read in SQL to keep created_at's microseconds).
+   */
+  async list(db: Queryable, { status, limit, afterId }: { status?: OrderStatus; limit: number; afterId?: string }): Promise<Order[]> {
+    const { rows } = await db.query<OrderRow>(
+      `SELECT * FROM orders
+        WHERE ($1::text IS NULL OR status = $1)
+          AND ($2::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders WHERE id = $2::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $3`,
+      [status ?? null, afterId ?? null, limit],
+    );
+    return rows.map(toOrder);
+  },
+
+  async finish(
+    db: Queryable,
+    id: string,
+    outcome: { status: Exclude<OrderStatus, 'PENDING'>; lines: PricedLine[] | null; totalCents: number | null; cancellationReason: string | null },
+  ): Promise<void> {
+    await db.query(
+      `UPDATE orders SET status = $2, lines = $3, total_cents = $4, cancellation_reason = $5, updated_at = now() WHERE id = $1`,
+      [id, outcome.status, outcome.lines === null ? null : JSON.stringify(outcome.lines), outcome.totalCents, outcome.cancellationReason],
+    );
+  },
+};

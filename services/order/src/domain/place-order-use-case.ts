@@ -1,0 +1,72 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Outbox } from '@shop/messaging';
+import type { SagaEngine } from '@shop/saga';
+import { AppError } from '@shop/http';
+import { orderRepository } from '../data-access/order-repository';
+import type { Order, PlaceOrderRequest } from './order';
+import type { OrderSagaData } from './order-saga';
+
+export interface PlaceOrderDependencies {
+  outbox: Outbox;
+  saga: SagaEngine<OrderSagaData>;
+  currency: string;
+}
+
+export interface PlacedOrder {
+  order: Order;
+  /** True when an earlier request with the same Idempotency-Key already placed it. */
+  replayed: boolean;
+}
+
+/**
+ * Stores the order as PENDING and starts its saga in one local transaction: the first command
+ * sits in the outbox and leaves once this commits. Nothing here waits on another service.
+ */
+export async function placeOrder(deps: PlaceOrderDependencies, request: PlaceOrderRequest, idempotencyKey?: string): Promise<PlacedOrder> {
+  const requestHash = idempotencyKey ? hashOf(request) : null;
+  return deps.outbox.transaction(async (tx) => {
+    const spanContext = trace.getActiveSpan()?.spanContext();
+    const order = await orderRepository.insert(tx, {
+      id: randomUUID(),
+      ...request,
+      currency: deps.currency,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+      traceId: spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : null,
+    });
+    if (!order) {
+      // The key was used before: same body, same order; another body is the client's mistake.
+      const earlier = await orderRepository.findByIdempotencyKey(tx, idempotencyKey!);
+      if (!earlier) throw new Error('idempotency key conflict without an earlier order');
+      if (earlier.requestHash !== requestHash) {
+        throw new AppError(409, 'idempotency_key_reused', 'Idempotency-Key: this key was already used with a different request body');
+      }
+      return { order: earlier.order, replayed: true };
+    }
+    await deps.saga.start(tx, order.id, {
+      orderId: order.id,
+      customerId: order.customerId,
+      email: order.email,
+      items: order.items,
+      shippingAddress: order.shippingAddress,
+      paymentMethod: order.paymentMethod,
+      currency: order.currency,
+    });
+    return { order, replayed: false };
+  });
+}
+
+/** A stable hash of the request: keys sorted, so field order does not matter. */
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

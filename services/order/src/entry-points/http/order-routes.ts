@@ -1,0 +1,48 @@
+import { AppError, parseRequest, type Express } from '@shop/http';
+import type { Pool } from '@shop/db';
+import { sagaRepository } from '@shop/saga';
+import { z } from 'zod';
+import { orderRepository } from '../../data-access/order-repository';
+import { placeOrderRequest } from '../../domain/order';
+import type { OrderSagaData } from '../../domain/order-saga';
+import { orderSummary, orderView } from '../../domain/order-view';
+import { placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
+
+const listQuery = z.object({
+  status: z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid('expected the nextCursor of a previous page').optional(),
+});
+const idempotencyKey = z.string().min(1).max(200).optional();
+const orderIdParam = z.object({ id: z.uuid('expected an order id (a UUID)') });
+
+/** POST /orders is the system's only synchronous path; the GETs read the order service's own tables. */
+export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies) {
+  return (app: Express) => {
+    app.post('/orders', async (req, res) => {
+      const request = parseRequest(placeOrderRequest, req.body ?? {}, 'body');
+      const key = parseRequest(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
+      const { order, replayed } = await placeOrder(placing, request, key);
+      res
+        .status(202)
+        .location(`/orders/${order.id}`)
+        .set(replayed ? { 'Idempotent-Replayed': 'true' } : {})
+        .json({ orderId: order.id, status: order.status });
+    });
+
+    app.get('/orders/:id', async (req, res) => {
+      const { id } = parseRequest(orderIdParam, req.params, 'params');
+      const order = await orderRepository.find(pool, id);
+      if (!order) throw AppError.notFound(`order ${id}`);
+      const [saga, history] = await Promise.all([sagaRepository.find<OrderSagaData>(pool, id), sagaRepository.history(pool, id)]);
+      res.json(orderView(order, saga, history));
+    });
+
+    app.get('/orders', async (req, res) => {
+      const query = parseRequest(listQuery, req.query, 'query');
+      const orders = await orderRepository.list(pool, { status: query.status, limit: query.limit + 1, afterId: query.cursor });
+      const page = orders.slice(0, query.limit);
+      res.json({ orders: page.map(orderSummary), nextCursor: orders.length > query.limit ? (page.at(-1)?.id ?? null) : null });
+    });
+  };
+}

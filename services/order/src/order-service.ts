@@ -1,0 +1,29 @@
+import { startService } from '@shop/runtime';
+import { DeadlineWatcher, SagaEngine } from '@shop/saga';
+import type { OrderConfig } from './config';
+import { orderMigrations } from './data-access/migrations';
+import { orderSaga } from './domain/order-saga';
+import { orderRoutes } from './entry-points/http/order-routes';
+import { sagaReplyHandlers } from './entry-points/messaging/saga-reply-handlers';
+
+/** Takes orders over HTTP and orchestrates each one's saga across inventory, payment and warehouse. */
+export function startOrderService(config: OrderConfig) {
+  return startService({
+    name: 'order',
+    config,
+    migrations: orderMigrations,
+    setup: ({ pool, outbox, logger }) => {
+      const saga = new SagaEngine(orderSaga, {
+        outbox,
+        logger,
+        stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
+        compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
+      });
+      return {
+        consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga) }],
+        routes: orderRoutes(pool, { outbox, saga, currency: config.ORDER_CURRENCY }),
+        background: [new DeadlineWatcher(saga, { pool, outbox, logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS })],
+      };
+    },
+  });
+}
