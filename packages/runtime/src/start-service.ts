@@ -2,6 +2,7 @@ import type { BaseServiceConfig } from '@shop/config';
 import { createPool, ensureDatabase, migrate, type Migration, type Pool } from '@shop/db';
 import { createApp, listen, type Express } from '@shop/http';
 import { createLogger, type Logger } from '@shop/logger';
+import { shutdownTelemetry } from '@shop/telemetry';
 import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, redactUrl, type ConsumerOptions } from '@shop/messaging';
 
 /** What a service gets to build its entry points with. */
@@ -89,6 +90,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
       await outbox.stop();
       await broker.close();
       await pool.end();
+      await shutdownTelemetry();
       logger.info('stopped');
       logger.flush();
     })());

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { AppError, parseRequest, type Express } from '@shop/http';
 import type { Pool } from '@shop/db';
 import { sagaRepository } from '@shop/saga';
@@ -23,6 +24,7 @@ export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies) {
       const request = parseRequest(placeOrderRequest, req.body ?? {}, 'body');
       const key = parseRequest(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
       const { order, replayed } = await placeOrder(placing, request, key);
+      trace.getActiveSpan()?.setAttribute('order.id', order.id);
       res
         .status(202)
         .location(`/orders/${order.id}`)

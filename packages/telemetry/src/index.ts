@@ -1,0 +1,1 @@
+export { startTelemetry, shutdownTelemetry } from './start-telemetry';
