@@ -15,7 +15,7 @@ import type { Envelope } from './envelope';
  * Messaging spans are made here rather than by @opentelemetry/instrumentation-amqplib: with an
  * outbox, the moment a message is produced (inside the business transaction) and the moment it
  * hits the wire (the relay, later) differ, and only the first sits in the right trace. See
- * docs/decisions/0004-messaging-spans.md.
+ * docs/decisions/0004-messaging-spans-made-by-the-messaging-package.md.
  */
 const tracer = trace.getTracer('@shop/messaging');
 
