@@ -1,5 +1,6 @@
 export { createTestInfrastructure, type TestInfrastructure } from './test-infrastructure';
 export { SmtpSink, parseEmail, type ReceivedEmail } from './smtp-sink';
 export { eventually } from './eventually';
-export { TestBrokerClient } from './test-client';
+export { TestBrokerClient, buildEnvelope, type Envelope as WireEnvelope } from './test-client';
 export { serviceTestEnv } from './service-env';
+export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';

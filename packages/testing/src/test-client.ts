@@ -1,6 +1,35 @@
+import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
-import { createEnvelope, type Envelope, type MessageMeta } from '@shop/messaging';
+
+/** The wire format, written out here on purpose: the test client speaks it as a foreign service would. */
+export interface Envelope<T = unknown> {
+  id: string;
+  type: string;
+  version: number;
+  occurredAt: string;
+  correlationId: string;
+  causationId: string | null;
+  data: T;
+}
+
+export interface MessageMeta {
+  correlationId: string;
+  causationId?: string | null;
+  id?: string;
+}
+
+export function buildEnvelope<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta: MessageMeta): Envelope<PayloadOf<C>> {
+  return {
+    id: meta.id ?? randomUUID(),
+    type: contract.type,
+    version: contract.version,
+    occurredAt: new Date().toISOString(),
+    correlationId: meta.correlationId,
+    causationId: meta.causationId ?? null,
+    data,
+  };
+}
 
 /**
  * A plain AMQP client for tests: sends a message as another service would (or a malformed one, as
@@ -19,7 +48,7 @@ export class TestBrokerClient {
   }
 
   async send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
-    const envelope = createEnvelope(contract, data, meta);
+    const envelope = buildEnvelope(contract, data, meta);
     this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), { messageId: envelope.id, type: envelope.type });
     return envelope;
   }

@@ -12,6 +12,8 @@ export interface TestInfrastructure {
   rabbitmqUrl: string;
   /** This run's own database for a service, created on first use by the service itself. */
   databaseUrl(service: string): string;
+  /** Deletes the vhost now, as an operator would: the broker closes every connection to it. */
+  deleteVhost(): Promise<void>;
   /** Deletes the vhost and every database this run made. */
   cleanup(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
   const amqp = new URL(baseRabbitUrl());
   amqp.pathname = `/${encodeURIComponent(vhost)}`;
   const databases = new Set<string>();
+  let vhostDeleted = false;
   return {
     runId,
     vhost,
@@ -43,9 +46,13 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
       databases.add(url.toString());
       return url.toString();
     },
+    async deleteVhost() {
+      vhostDeleted = true;
+      await deleteVhost(vhost);
+    },
     async cleanup() {
       await Promise.all([...databases].map((url) => dropDatabase(url)));
-      await deleteVhost(vhost);
+      if (!vhostDeleted) await deleteVhost(vhost);
     },
   };
 }
