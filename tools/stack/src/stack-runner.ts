@@ -75,10 +75,10 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
     );
   } else if (!ending.signal.aborted) {
     const which = readiness.notReady.map(({ name, reason }) => `${name} (${reason})`).join(', ');
-    end(1, `not ready after ${Math.round(settings.readyTimeoutMs / 1000)} s: ${which}`);
+    end(1, `not ready after ${settings.readyTimeoutMs / 1000} s: ${which}`);
   }
 
-  await new Promise((resolve) => ending.signal.addEventListener('abort', resolve, { once: true }));
+  if (!ending.signal.aborted) await new Promise((resolve) => ending.signal.addEventListener('abort', resolve, { once: true }));
   const stopped = await stopServices(services, settings.stopTimeoutMs);
   await mailCatcher?.close();
   process.off('SIGINT', onSignal);
