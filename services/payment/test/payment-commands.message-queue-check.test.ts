@@ -187,6 +187,16 @@ describe('payment commands', () => {
     assert.equal((await ledgerOf(command.orderId)).length, 1);
   });
 
+  test('when the demo decline rate hits a good card, then it is declined, and the same key keeps getting that answer', async () => {
+    const declining = createSimulatedPaymentProvider(service.pool, { declineRate: 1 });
+    const request = { idempotencyKey: randomUUID(), amountCents: 500, currency: 'EUR', paymentMethod: 'tok_visa' };
+    const first = await declining.charge(request);
+    assert.equal(first.status, 'declined');
+    assert.equal(first.status === 'declined' && first.code, 'card_declined');
+    // The provider answers a key as it did the first time, even once the demo switch is off.
+    assert.deepEqual(await createSimulatedPaymentProvider(service.pool).charge(request), first);
+  });
+
   test('when charges and refunds of the same orders race, then no order keeps money it was refunded for', async () => {
     const commands = Array.from({ length: 40 }, () => buildCharge({ amountCents: 100 }));
     // Both orders of arrival, sent back to back so the consumer runs them side by side.
