@@ -1,0 +1,2 @@
+export { startWarehouseService } from './warehouse-service';
+export { warehouseConfigSchema, type WarehouseConfig } from './config';

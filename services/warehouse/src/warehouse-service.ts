@@ -1,0 +1,26 @@
+import { startService } from '@shop/runtime';
+import type { WarehouseConfig } from './config';
+import { warehouseMigrations } from './data-access/migrations';
+import { shipmentRoutes } from './entry-points/http/shipment-routes';
+import { warehouseCommandHandlers } from './entry-points/messaging/warehouse-command-handlers';
+
+/** Warehouse creates an order's shipment, unless no carrier serves its country, and cancels it as compensation. */
+export function startWarehouseService(config: WarehouseConfig) {
+  return startService({
+    name: 'warehouse',
+    config,
+    migrations: warehouseMigrations,
+    setup: ({ pool }) => ({
+      consumers: [
+        {
+          queue: 'warehouse.commands',
+          handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES, {
+            failureRate: config.WAREHOUSE_FAILURE_RATE,
+            addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS,
+          }),
+        },
+      ],
+      routes: shipmentRoutes(pool),
+    }),
+  });
+}
