@@ -40,4 +40,4 @@ COPY --from=builder --chown=node:node /app /app
 # process that receives SIGTERM, which the services handle as a graceful stop.
 WORKDIR /app/services/${SERVICE}
 USER node
-CMD ["node", "--enable-source-maps", "dist/src/main.js"]
+CMD ["node", "--enable-source-maps", "--require", "@shop/telemetry/register", "dist/src/main.js"]

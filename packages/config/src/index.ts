@@ -97,7 +97,10 @@ export function baseServiceSchema(service: string, defaultPort: number) {
     RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
     DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/shop_${service}`),
     SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
-    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(100),
+    // Each message in hand holds a database connection for its transaction, so the prefetch stays
+    // below the pool size: more deliveries would only wait for a connection and time out.
+    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(20),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(1000).default(30),
     RETRY_DELAYS_MS: z
       .string()
       .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')

@@ -52,7 +52,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const logger = definition.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
 
   await ensureDatabase(config.DATABASE_URL);
-  const pool = createPool(config.DATABASE_URL, { applicationName: name });
+  const pool = createPool(config.DATABASE_URL, { applicationName: name, max: config.DATABASE_POOL_MAX });
   const applied = await migrate(pool, [...messagingMigrations, ...definition.migrations]);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 

@@ -4,3 +4,4 @@ export { eventually } from './eventually';
 export { TestBrokerClient, buildEnvelope, type Envelope as WireEnvelope } from './test-client';
 export { serviceTestEnv } from './service-env';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+export { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';

@@ -4,11 +4,10 @@ export const SERVICE_NAMES = ['order', 'inventory', 'payment', 'warehouse', 'ema
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
- * The node arguments every service runs with, kept here only: a telemetry bootstrap
- * (`--require .../instrumentation.js`) belongs in this list too, so that it loads before
- * express, pg and amqplib.
+ * The node arguments every service runs with, kept here only. The telemetry bootstrap is
+ * required before the service's own code, so it loads before express, pg and amqplib.
  */
-export const SERVICE_NODE_ARGS: readonly string[] = ['--enable-source-maps'];
+export const SERVICE_NODE_ARGS: readonly string[] = ['--enable-source-maps', '--require', '@shop/telemetry/register'];
 
 /** A service's built entry point, relative to the repository root. */
 export function serviceEntryPoint(name: ServiceName): string {

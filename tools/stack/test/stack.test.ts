@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dropDatabase } from '@shop/db';
 import { createTestInfrastructure, eventually, type TestInfrastructure } from '@shop/testing';
-import { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';
+import { closedPort, freePortRange, startStack, tail, within, type RunningStack } from '@shop/testing';
 
 const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 const POSTGRES_URL = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';

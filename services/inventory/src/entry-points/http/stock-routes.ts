@@ -1,4 +1,6 @@
-import { AppError, type Express } from '@shop/http';
+import { orderId } from '@shop/contracts';
+import { AppError, parseRequest, type Express } from '@shop/http';
+import { z } from 'zod';
 import type { Pool } from '@shop/db';
 import { reservationRepository } from '../../data-access/reservation-repository';
 import { stockRepository } from '../../data-access/stock-repository';
@@ -15,10 +17,9 @@ export function stockRoutes(pool: Pool) {
       res.json(product);
     });
     app.get('/reservations/:orderId', async (req, res) => {
-      const reservation = /^[0-9a-f-]{36}$/i.test(req.params.orderId)
-        ? await reservationRepository.find(pool, req.params.orderId)
-        : undefined;
-      if (!reservation) throw AppError.notFound(`reservation for order ${req.params.orderId}`);
+      const params = parseRequest(z.object({ orderId }), req.params, 'params');
+      const reservation = await reservationRepository.find(pool, params.orderId);
+      if (!reservation) throw AppError.notFound(`reservation for order ${params.orderId}`);
       res.json(reservation);
     });
   };

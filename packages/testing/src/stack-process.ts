@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
-/** The built stack, run the way `npm run stack` runs it after building. */
-const STACK_MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
+/** The built stack (tools/stack), run the way `npm run stack` runs it after building. */
+const STACK_MAIN = path.resolve(__dirname, '..', '..', '..', '..', 'tools', 'stack', 'dist', 'src', 'main.js');
 
 export interface RunningStack {
   child: ChildProcess;
