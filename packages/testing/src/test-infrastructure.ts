@@ -103,6 +103,7 @@ async function rabbitmqctl(args: string[]): Promise<void> {
     throw new Error(
       `could not run rabbitmqctl ${args.join(' ')} (${error instanceof Error ? error.message : String(error)}). ` +
         'Tests need either the RabbitMQ management API (RABBITMQ_MANAGEMENT_URL, default http://guest:guest@127.0.0.1:15672) or rabbitmqctl on the PATH.',
+      { cause: error },
     );
   }
 }
