@@ -37,7 +37,8 @@ ARG SERVICE
 ENV NODE_ENV=production
 COPY --from=builder --chown=node:node /app /app
 # WORKDIR expands the build argument where an exec-form CMD cannot; exec form keeps node as the
-# process that receives SIGTERM, which the services handle as a graceful stop.
+# process that receives SIGTERM, which the services handle as a graceful stop. The node arguments
+# are those of SERVICE_NODE_ARGS in tools/stack/src/service-catalog.ts: keep the two the same.
 WORKDIR /app/services/${SERVICE}
 USER node
 CMD ["node", "--enable-source-maps", "--require", "@shop/telemetry/register", "dist/src/main.js"]

@@ -70,7 +70,8 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         settings,
         elapsedMs: performance.now(),
         mailCatcher: mailCatcher && { smtpUrl: mailCatcher.smtpUrl, messagesUrl: mailCatcher.messagesUrl },
-        otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+        otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+        tracingDisabled: process.env.OTEL_SDK_DISABLED === 'true',
       }),
     );
   } else if (!ending.signal.aborted) {
