@@ -77,8 +77,12 @@ export class SagaEngine<D> {
     }
     const step = this.stepAt(saga);
     saga.traceContext = captureContext();
+    // The consumer span of this reply says which order, step and outcome it was about.
+    const span = trace.getActiveSpan();
+    span?.setAttributes({ ...this.attributes(saga, step), 'saga.reply.type': contract.type });
     if (saga.state === 'RUNNING') {
       if (contract.type === step.onSuccess.contract.type) {
+        span?.setAttribute('saga.step.outcome', 'succeeded');
         saga.data = step.onSuccess.apply(saga.data, message.data);
         await this.record(tx, saga, step, 'invoke', 'succeeded', null);
         if (saga.stepIndex + 1 < this.definition.steps.length) await this.invoke(tx, saga, saga.stepIndex + 1, message.id);
@@ -90,6 +94,8 @@ export class SagaEngine<D> {
           return;
         }
         saga.failureReason = failure.reason(message.data, saga.data);
+        span?.setAttribute('saga.step.outcome', 'failed');
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
         await this.record(tx, saga, step, 'invoke', 'failed', saga.failureReason);
         await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
       }
@@ -98,6 +104,7 @@ export class SagaEngine<D> {
         this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not match the compensation awaited; ignored');
         return;
       }
+      span?.setAttribute('saga.step.outcome', 'compensated');
       await this.record(tx, saga, step, 'compensate', 'succeeded', null);
       await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
     }

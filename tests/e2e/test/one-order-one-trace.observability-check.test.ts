@@ -143,6 +143,12 @@ describe('one order, one trace', () => {
     for (const expected of ['saga compensate charge-payment', 'payment.refund process', 'saga compensate reserve-stock', 'inventory.release-stock process', 'order.cancelled process']) {
       assert.ok(names.includes(expected), `the trace has ${expected}`);
     }
+    // The reply that failed the saga says so: domain attributes and an error status.
+    const rejected = spans.find((s) => s.name === 'warehouse.shipment-rejected process');
+    assert.equal(rejected?.attributes['order.id'], orderId);
+    assert.equal(rejected?.attributes['saga.step'], 'create-shipment');
+    assert.equal(rejected?.attributes['saga.step.outcome'], 'failed');
+    assert.equal(rejected?.statusCode, 2, 'span status ERROR');
   });
 
   test('when the collector is down, then POST /orders still answers at its usual speed', async () => {
