@@ -49,6 +49,7 @@ export class Broker {
   private readonly topology: TopologySetup[] = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly connectedWaiters = new Set<() => void>();
+  private readonly connectedListeners = new Set<() => void>();
   private connected = false;
   private stopping = false;
   private consuming = true;
@@ -58,6 +59,11 @@ export class Broker {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Called after every (re)connection, once the topology is declared and consumers resumed. */
+  onConnected(listener: () => void): void {
+    this.connectedListeners.add(listener);
   }
 
   addTopology(setup: TopologySetup): void {
@@ -153,6 +159,7 @@ export class Broker {
     this.connected = true;
     this.options.logger.info({ url: redactUrl(this.options.url) }, 'connected to RabbitMQ');
     for (const resolve of this.connectedWaiters) resolve();
+    for (const listener of this.connectedListeners) listener();
     return closed;
   }
 

@@ -45,6 +45,8 @@ export class Outbox {
   constructor(private readonly options: OutboxOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    // What piled up while the broker was away leaves as soon as it is back.
+    options.broker.onConnected(() => this.wake());
   }
 
   /** Writes a message to the outbox inside `tx`. The producer span is made here, in the caller's context. */
@@ -106,6 +108,12 @@ export class Outbox {
     for (;;) {
       const stopping = !this.running;
       this.pendingWake = false;
+      if (!this.options.broker.isConnected) {
+        // Not a failure: /readyz reports the outage, and the reconnection wakes the relay.
+        if (stopping) return;
+        await this.waitForWake();
+        continue;
+      }
       try {
         let published: number;
         do {

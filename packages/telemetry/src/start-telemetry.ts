@@ -46,11 +46,23 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   return true;
 }
 
-/** Flushes buffered spans and stops exporting; part of every service's graceful shutdown. */
-export async function shutdownTelemetry(): Promise<void> {
+/**
+ * Flushes buffered spans and stops exporting; part of every service's graceful shutdown. Bounded:
+ * with the collector unreachable the exporter retries for several seconds, which would eat most of
+ * the service's shutdown budget for spans that cannot be delivered anyway.
+ */
+export async function shutdownTelemetry(timeoutMs = 2_000): Promise<void> {
   const running = sdk;
   sdk = undefined;
-  await running?.shutdown().catch(() => undefined);
+  if (!running) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    running.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** services/<name>/dist/src/main.js → <name>, so a plain `node --require` needs no extra setting. */
