@@ -14,6 +14,8 @@ export interface TestInfrastructure {
   databaseUrl(service: string): string;
   /** Deletes the vhost now, as an operator would: the broker closes every connection to it. */
   deleteVhost(): Promise<void>;
+  /** Brings the deleted vhost back (empty), so clients can connect again. */
+  restoreVhost(): Promise<void>;
   /** Deletes the vhost and every database this run made. */
   cleanup(): Promise<void>;
 }
@@ -49,6 +51,10 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
     async deleteVhost() {
       vhostDeleted = true;
       await deleteVhost(vhost);
+    },
+    async restoreVhost() {
+      await createVhost(vhost, user);
+      vhostDeleted = false;
     },
     async cleanup() {
       await Promise.all([...databases].map((url) => dropDatabase(url)));

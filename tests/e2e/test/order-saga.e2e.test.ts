@@ -12,7 +12,7 @@ describe('the order saga, end to end', () => {
     shop = await startShop('e2e');
   });
   after(async () => {
-    await shop?.stop();
+    await shop?.stopAll();
   });
 
   const emailsTo = (address: string) => shop.sink.emails.filter((email) => email.to.includes(address));
@@ -145,7 +145,7 @@ describe('the order saga, end to end', () => {
   });
 
   test('when the warehouse is down past the deadline, then every step is undone once it is back, its late shipment included', async () => {
-    await shop.stopWarehouse();
+    await shop.stop('warehouse');
     const body = buildOrder();
     const mugsBefore = await shop.stockOf('SKU-MUG');
     const orderId = await shop.placeOrder(body);
@@ -157,7 +157,7 @@ describe('the order saga, end to end', () => {
       { timeoutMs: SAGA_STEP_TIMEOUT_MS * 4, what: 'the shipment step to time out' },
     );
     assert.equal((await shop.order(orderId)).status, 'PENDING', 'not cancelled before its compensations are done');
-    await shop.restartWarehouse();
+    await shop.start('warehouse');
     const order = await shop.settled(orderId);
 
     assert.equal(order.status, 'CANCELLED');

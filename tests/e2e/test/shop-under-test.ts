@@ -3,6 +3,7 @@ import { emailConfigSchema, startEmailService } from '@shop/email-service';
 import { inventoryConfigSchema, startInventoryService } from '@shop/inventory-service';
 import { orderConfigSchema, startOrderService } from '@shop/order-service';
 import { paymentConfigSchema, startPaymentService } from '@shop/payment-service';
+import type { RunningService } from '@shop/runtime';
 import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
 import { startWarehouseService, warehouseConfigSchema } from '@shop/warehouse-service';
 
@@ -19,14 +20,17 @@ export async function startShop(label: string) {
   const env = (service: string, extra: Record<string, string> = {}) => serviceTestEnv(infra, service, extra);
 
   const startWarehouse = () => startWarehouseService(loadConfig(warehouseConfigSchema, env('warehouse')));
-  const services = {
-    inventory: await startInventoryService(loadConfig(inventoryConfigSchema, env('inventory'))),
+  const startInventory = () => startInventoryService(loadConfig(inventoryConfigSchema, env('inventory')));
+  const startOrder = () =>
+    startOrderService(
+      loadConfig(orderConfigSchema, env('order', { SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS), SAGA_DEADLINE_POLL_MS: '100', SAGA_COMPENSATION_RETRY_MAX_MS: '5000' })),
+    );
+  const services: Record<'inventory' | 'payment' | 'warehouse' | 'email' | 'order', RunningService> = {
+    inventory: await startInventory(),
     payment: await startPaymentService(loadConfig(paymentConfigSchema, env('payment', { PAYMENT_PROVIDER_TIMEOUT_MS: '1000' }))),
     warehouse: await startWarehouse(),
     email: await startEmailService(loadConfig(emailConfigSchema, env('email', { SMTP_URL: sink.url }))),
-    order: await startOrderService(
-      loadConfig(orderConfigSchema, env('order', { SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS), SAGA_DEADLINE_POLL_MS: '100', SAGA_COMPENSATION_RETRY_MAX_MS: '5000' })),
-    ),
+    order: await startOrder(),
   };
   await Promise.all(Object.values(services).map((service) => service.broker.waitUntilConnected(10_000)));
 
@@ -34,13 +38,15 @@ export async function startShop(label: string) {
     infra,
     sink,
     services,
-    /** Stops the warehouse as an outage would, and brings a new one up on the same database later. */
-    async stopWarehouse() {
-      await services.warehouse.stop();
+    /** Stops a service as an outage would; `start` brings a new one up on the same database. */
+    async stop(name: 'warehouse' | 'inventory' | 'order') {
+      await services[name].stop();
     },
-    async restartWarehouse() {
-      services.warehouse = await startWarehouse();
-      await services.warehouse.broker.waitUntilConnected(10_000);
+    async start(name: 'warehouse' | 'inventory' | 'order') {
+      const started = { warehouse: startWarehouse, inventory: startInventory, order: startOrder }[name];
+      const service = await started();
+      services[name] = service;
+      await service.broker.waitUntilConnected(10_000);
     },
     async placeOrder(body: unknown) {
       const response = await fetch(`${services.order.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -67,7 +73,7 @@ export async function startShop(label: string) {
     async stockOf(sku: string): Promise<number> {
       return (await this.get('inventory', `/stock/${sku}`)).body.stock as number;
     },
-    async stop() {
+    async stopAll() {
       await Promise.allSettled(Object.values(services).map((service) => service.stop()));
       await sink.close();
       await infra.cleanup();
