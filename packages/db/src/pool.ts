@@ -35,6 +35,12 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
 /** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client whose connection drops (database restart) emits 'error'; without a
+  // listener that kills the process. The query in progress rejects anyway, which is what we act on.
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   let broken = false;
   try {
     await client.query('BEGIN');
@@ -49,6 +55,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     }
     throw error;
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

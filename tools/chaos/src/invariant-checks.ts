@@ -1,0 +1,102 @@
+import pg from 'pg';
+import type { ReceivedEmail } from '@shop/testing';
+import type { PlacedOrder } from './order-load';
+
+export interface InvariantResult {
+  invariant: string;
+  ok: boolean;
+  detail: string;
+}
+
+export type DatabaseUrls = Record<'order' | 'inventory' | 'payment' | 'warehouse' | 'email', string>;
+
+async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+interface OrderRow {
+  id: string;
+  status: string;
+  total_cents: number | null;
+  lines: Array<{ sku: string; quantity: number }> | null;
+}
+
+const sample = (ids: string[]) => (ids.length === 0 ? '' : ` e.g. ${ids.slice(0, 3).join(', ')}`);
+
+/**
+ * The chaos run's verdict, read straight from each service's database and the SMTP sink, not
+ * from any API: what the business would audit after an incident.
+ */
+export async function checkInvariants(urls: DatabaseUrls, placed: PlacedOrder[], emails: ReceivedEmail[]): Promise<InvariantResult[]> {
+  const results: InvariantResult[] = [];
+  const check = (invariant: string, bad: string[], okDetail: string, badDetail: string) =>
+    results.push({ invariant, ok: bad.length === 0, detail: bad.length === 0 ? okDetail : `${bad.length} ${badDetail}${sample(bad)}` });
+
+  const orders = await rows<OrderRow>(urls.order, 'SELECT id, status, total_cents, lines FROM orders');
+  const byId = new Map(orders.map((o) => [o.id, o]));
+  const confirmed = orders.filter((o) => o.status === 'CONFIRMED');
+  const cancelled = orders.filter((o) => o.status === 'CANCELLED');
+
+  check('every placed order exists once', placed.filter((p) => !byId.has(p.orderId)).map((p) => p.orderId), `${placed.length} placed, ${orders.length} stored`, 'placed orders missing');
+  check('every order reached CONFIRMED or CANCELLED', orders.filter((o) => o.status === 'PENDING').map((o) => o.id), `${confirmed.length} confirmed, ${cancelled.length} cancelled`, 'still PENDING');
+
+  const payments = await rows<{ order_id: string; status: string; amount_cents: number | null }>(urls.payment, 'SELECT order_id, status, amount_cents FROM payments');
+  const ledger = await rows<{ idempotency_key: string; status: string; amount_cents: number; refunded_cents: number }>(
+    urls.payment,
+    'SELECT idempotency_key, status, amount_cents, refunded_cents FROM provider_ledger',
+  );
+  const paymentOf = new Map(payments.map((p) => [p.order_id, p]));
+  const chargeOf = new Map(ledger.filter((l) => l.status === 'succeeded').map((l) => [l.idempotency_key, l]));
+  check(
+    'no order charged twice; confirmed orders charged their total',
+    confirmed.filter((o) => paymentOf.get(o.id)?.status !== 'CHARGED' || paymentOf.get(o.id)?.amount_cents !== o.total_cents || chargeOf.get(o.id)?.amount_cents !== o.total_cents).map((o) => o.id),
+    `${confirmed.length} charged once at the provider, for their total`,
+    'confirmed orders without exactly their total charged',
+  );
+  check(
+    "every cancelled order's charge is refunded",
+    cancelled.filter((o) => {
+      const charge = chargeOf.get(o.id);
+      return paymentOf.get(o.id)?.status === 'CHARGED' || (charge !== undefined && charge.refunded_cents !== charge.amount_cents);
+    }).map((o) => o.id),
+    `${cancelled.filter((o) => chargeOf.has(o.id)).length} cancelled orders had been charged, all refunded in full`,
+    'cancelled orders with money kept',
+  );
+
+  const products = await rows<{ sku: string; stock: number; initial_stock: number }>(urls.inventory, 'SELECT sku, stock, initial_stock FROM products');
+  const sold = new Map<string, number>();
+  for (const order of confirmed) for (const line of order.lines ?? []) sold.set(line.sku, (sold.get(line.sku) ?? 0) + line.quantity);
+  check(
+    'stock conserved: initial - confirmed quantities = final',
+    products.filter((p) => p.initial_stock - (sold.get(p.sku) ?? 0) !== p.stock).map((p) => `${p.sku} (${p.initial_stock} - ${sold.get(p.sku) ?? 0} != ${p.stock})`),
+    products.map((p) => `${p.sku} -${sold.get(p.sku) ?? 0}`).join(', '),
+    'SKUs off',
+  );
+  const reservations = await rows<{ order_id: string; status: string }>(urls.inventory, 'SELECT order_id, status FROM reservations');
+  const reservationOf = new Map(reservations.map((r) => [r.order_id, r.status]));
+  check(
+    'no reservation of a cancelled order remains',
+    cancelled.filter((o) => reservationOf.get(o.id) === 'RESERVED').map((o) => o.id),
+    'none held',
+    'cancelled orders still holding stock',
+  );
+
+  const shipments = await rows<{ order_id: string; status: string }>(urls.warehouse, 'SELECT order_id, status FROM shipments');
+  const shipmentOf = new Map(shipments.map((s) => [s.order_id, s.status]));
+  check('exactly one shipment per confirmed order', confirmed.filter((o) => shipmentOf.get(o.id) !== 'CREATED').map((o) => o.id), `${confirmed.length} shipped`, 'confirmed orders without a shipment');
+  check('no active shipment for a cancelled order', cancelled.filter((o) => shipmentOf.get(o.id) === 'CREATED').map((o) => o.id), 'none active', 'cancelled orders still shipping');
+
+  const mailsPerOrder = new Map<string, number>();
+  for (const email of emails) {
+    const id = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(email.subject)?.[0];
+    if (id) mailsPerOrder.set(id, (mailsPerOrder.get(id) ?? 0) + 1);
+  }
+  check('exactly one email per order', orders.filter((o) => mailsPerOrder.get(o.id) !== 1).map((o) => `${o.id} (${mailsPerOrder.get(o.id) ?? 0})`), `${emails.length} emails for ${orders.length} orders`, 'orders without exactly one email');
+  return results;
+}

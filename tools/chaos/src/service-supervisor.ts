@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/stack/dist/src/service-catalog';
+
+export interface SupervisedService {
+  name: ServiceName;
+  port: number;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs the five services as child processes, each logging to its own file, and can SIGKILL and
+ * restart any of them: the chaos run's hands.
+ */
+export class ServiceSupervisor {
+  private readonly children = new Map<ServiceName, ChildProcess>();
+  private readonly killing = new Set<ChildProcess>();
+  private stopping = false;
+  /** Exits nobody asked for: a service that crashed by itself is a finding of the run. */
+  readonly crashes: Array<{ name: ServiceName; code: number | null; signal: NodeJS.Signals | null }> = [];
+  private readonly logs = new Map<ServiceName, WriteStream>();
+
+  constructor(
+    private readonly repoRoot: string,
+    private readonly logDirectory: string,
+    private readonly services: SupervisedService[],
+  ) {
+    mkdirSync(logDirectory, { recursive: true });
+  }
+
+  get names(): ServiceName[] {
+    return this.services.map((s) => s.name);
+  }
+
+  urlOf(name: ServiceName): string {
+    return `http://127.0.0.1:${this.find(name).port}`;
+  }
+
+  startAll(): void {
+    for (const service of this.services) this.start(service.name);
+  }
+
+  start(name: ServiceName): void {
+    const service = this.find(name);
+    let log = this.logs.get(name);
+    if (!log) {
+      log = createWriteStream(path.join(this.logDirectory, `${name}.log`), { flags: 'a' });
+      this.logs.set(name, log);
+    }
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(name)], { cwd: this.repoRoot, env: service.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.children.set(name, child);
+    child.once('exit', (code, signal) => {
+      if (this.stopping || this.killing.delete(child)) return;
+      // Restarted as a container runtime's restart policy would, and reported.
+      this.crashes.push({ name, code, signal });
+      setTimeout(() => this.start(name), 1_000);
+    });
+  }
+
+  kill(name: ServiceName): void {
+    const child = this.children.get(name);
+    if (!child) return;
+    this.killing.add(child);
+    child.kill('SIGKILL');
+  }
+
+  /** Resolves when every service answers /readyz with 200, or rejects naming the ones that do not. */
+  async waitUntilReady(timeoutMs: number, names: ServiceName[] = this.names): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let waiting = names;
+    while (Date.now() < deadline) {
+      const ready = await Promise.all(waiting.map((name) => fetch(`${this.urlOf(name)}/readyz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)));
+      waiting = waiting.filter((_, i) => !ready[i]);
+      if (waiting.length === 0) return;
+      await sleep(200);
+    }
+    throw new Error(`not ready within ${timeoutMs} ms: ${waiting.join(', ')} (logs in ${this.logDirectory})`);
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      [...this.children.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 12_000).unref();
+          }),
+      ),
+    );
+    for (const log of this.logs.values()) log.end();
+  }
+
+  private find(name: ServiceName): SupervisedService {
+    const service = this.services.find((s) => s.name === name);
+    if (!service) throw new Error(`no service ${name}`);
+    return service;
+  }
+}

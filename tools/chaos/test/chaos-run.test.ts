@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const CHAOS_MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
+
+/**
+ * The short chaos run of the test suite: a few hundred orders, a SIGKILL of every service and one
+ * RabbitMQ restart (where this process has the rights), then every invariant checked from the
+ * databases and the SMTP sink. The full run is `npm run chaos`.
+ */
+test('when services are killed and RabbitMQ restarts under load, then no order is lost or done twice', { timeout: 280_000 }, async () => {
+  const child = spawn(process.execPath, [CHAOS_MAIN, '--orders', '300', '--rate', '30', '--kill-every', '2', '--no-database-restart', '--quiet-timeout', '150'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 0, output);
+  assert.match(output, /chaos: every invariant holds/);
+  for (const service of ['order', 'inventory', 'payment', 'warehouse', 'email']) assert.match(output, new RegExp(`SIGKILL ${service} +restarted, ready again`), `${service} was killed and came back`);
+  process.stdout.write(output.slice(output.indexOf('faults injected')));
+});
