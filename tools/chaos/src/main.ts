@@ -49,7 +49,6 @@ async function main(): Promise<number> {
       },
     })),
   );
-  let exitCode = 1;
   try {
     say(`chaos: ${settings.orders} orders at ${settings.rate}/s, a SIGKILL every ${settings.killEverySeconds} s; vhost ${infra.vhost}, logs in ${logDirectory}`);
     supervisor.startAll();
@@ -92,14 +91,13 @@ async function main(): Promise<number> {
     say('\ninvariants\n' + invariantTable(results));
     const failed = results.filter((r) => !r.ok).length;
     say(failed === 0 ? '\nchaos: every invariant holds' : `\nchaos: ${failed} invariant(s) violated`);
-    exitCode = failed === 0 ? 0 : 1;
+    return failed === 0 ? 0 : 1;
   } finally {
     await supervisor.stopAll();
     await sink.close();
     if (settings.keep) say(`kept vhost ${infra.vhost} and databases shop_${infra.runId}_* for inspection`);
     else await infra.cleanup();
   }
-  return exitCode;
 }
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
