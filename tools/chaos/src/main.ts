@@ -49,6 +49,16 @@ async function main(): Promise<number> {
       },
     })),
   );
+  // Ctrl-C or SIGTERM: stop the services and remove what the run created, then exit.
+  const interrupted = async (signal: string) => {
+    say(`\n${signal}: stopping the services and cleaning up`);
+    await supervisor.stopAll();
+    await sink.close();
+    if (!settings.keep) await infra.cleanup().catch(() => undefined);
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void interrupted('SIGINT'));
+  process.once('SIGTERM', () => void interrupted('SIGTERM'));
   try {
     say(`chaos: ${settings.orders} orders at ${settings.rate}/s, a SIGKILL every ${settings.killEverySeconds} s; vhost ${infra.vhost}, logs in ${logDirectory}`);
     supervisor.startAll();

@@ -41,6 +41,12 @@ export const stockRepository = {
   },
 
   async giveBack(tx: Queryable, items: OrderItem[]): Promise<void> {
+    // Same lock order as a reservation (by SKU) before updating: an UPDATE ... FROM locks rows in
+    // join order, and two orders doing that in different orders deadlock.
+    await this.lockProducts(
+      tx,
+      items.map((item) => item.sku),
+    );
     await tx.query(
       `UPDATE products p SET stock = p.stock + i.quantity
          FROM unnest($1::text[], $2::int[]) AS i(sku, quantity) WHERE p.sku = i.sku`,
