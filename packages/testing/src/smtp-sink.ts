@@ -41,6 +41,9 @@ export class SmtpSink {
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<this> {
+    // A client dropping its connection mid-session (a killed email service) is its problem, not
+    // the sink's: without a listener smtp-server's 'error' would end this process.
+    this.server.on('error', () => undefined);
     this.server.listen(port, host);
     await once(this.server.server, 'listening');
     this.port = (this.server.server.address() as AddressInfo).port;

@@ -28,6 +28,10 @@ export class ServiceSupervisor {
     private readonly services: SupervisedService[],
   ) {
     mkdirSync(logDirectory, { recursive: true });
+    // However this process ends, its services end with it.
+    process.once('exit', () => {
+      for (const child of this.children.values()) child.kill('SIGKILL');
+    });
   }
 
   get names(): ServiceName[] {

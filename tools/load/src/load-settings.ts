@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+
+export type Scenario = 'confirm' | 'declined' | 'out-of-stock' | 'undeliverable';
+
+export interface LoadSettings {
+  url: string;
+  /** Orders per second, an open model: arrivals do not wait for answers. */
+  rate: number;
+  /** Stop after this many orders, or after `durationSeconds`, whichever is given. */
+  count: number;
+  mix: Array<[Scenario, number]>;
+  sagaTimeoutSeconds: number;
+  jsonFile?: string;
+  /** At most this many requests in flight; past it an arrival is counted as dropped, not delayed. */
+  maxInFlight: number;
+}
+
+export const USAGE = `usage: npm run load -- [--url http://localhost:3000] [--rate 50] [--duration 30 | --count 1500]
+                     [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE]`;
+
+export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = process.env): LoadSettings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      url: { type: 'string', default: env.ORDER_URL ?? 'http://localhost:3000' },
+      rate: { type: 'string', default: '50' },
+      duration: { type: 'string' },
+      count: { type: 'string' },
+      mix: { type: 'string', default: 'confirm=85,declined=5,out-of-stock=5,undeliverable=5' },
+      'saga-timeout': { type: 'string', default: '120' },
+      'max-in-flight': { type: 'string', default: '2000' },
+      json: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(USAGE);
+  const positive = (name: string, value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} expects a positive number, got ${JSON.stringify(value)}\n${USAGE}`);
+    return n;
+  };
+  const rate = positive('rate', values.rate);
+  if (values.duration !== undefined && values.count !== undefined) throw new Error(`give --duration or --count, not both\n${USAGE}`);
+  const count = values.count !== undefined ? Math.round(positive('count', values.count)) : Math.round(rate * positive('duration', values.duration ?? '30'));
+  try {
+    new URL(values.url);
+  } catch {
+    throw new Error(`--url expects the order service URL, e.g. http://localhost:3000, got ${JSON.stringify(values.url)}`);
+  }
+  return {
+    url: values.url.replace(/\/$/, ''),
+    rate,
+    count,
+    mix: parseMix(values.mix),
+    sagaTimeoutSeconds: positive('saga-timeout', values['saga-timeout']),
+    maxInFlight: Math.round(positive('max-in-flight', values['max-in-flight'])),
+    jsonFile: values.json,
+  };
+}
+
+const SCENARIOS: Scenario[] = ['confirm', 'declined', 'out-of-stock', 'undeliverable'];
+
+function parseMix(text: string): Array<[Scenario, number]> {
+  const mix = text.split(',').map((part) => {
+    const [name, weight] = part.split('=');
+    if (!SCENARIOS.includes(name as Scenario) || !(Number(weight) >= 0)) {
+      throw new Error(`--mix expects scenario=weight pairs from ${SCENARIOS.join(', ')}, got ${JSON.stringify(part)}`);
+    }
+    return [name as Scenario, Number(weight)] as [Scenario, number];
+  });
+  const total = mix.reduce((sum, [, weight]) => sum + weight, 0);
+  if (total <= 0) throw new Error('--mix needs a positive weight');
+  return mix.map(([scenario, weight]) => [scenario, weight / total]);
+}

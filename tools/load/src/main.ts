@@ -1,0 +1,41 @@
+import { writeFileSync } from 'node:fs';
+import { percentiles } from './latency-stats';
+import { generateLoad } from './load-generator';
+import { buildReport, formatReport } from './load-report';
+import { parseLoadArguments } from './load-settings';
+import { ProgressBar } from './progress-bar';
+import { trackSagas } from './saga-tracker';
+import { resourcesBetween, sampleServices } from './service-resources';
+
+/** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
+async function main(): Promise<void> {
+  const settings = parseLoadArguments(process.argv.slice(2));
+  const ready = await fetch(`${settings.url}/readyz`).then((r) => r.ok, () => false);
+  if (!ready) throw new Error(`the order service at ${settings.url} is not ready (GET /readyz); start it with npm run stack or docker compose up`);
+
+  const before = sampleServices();
+  const sending = new ProgressBar('orders', settings.count);
+  const run = await generateLoad(settings, (sent, outcomes) => {
+    const errors = outcomes.filter((o) => o.error).length;
+    sending.update(sent, `errors ${errors}  p99 so far ${percentiles(outcomes.slice(-2_000).map((o) => o.latencyMs)).p99.toFixed(0)} ms`);
+  });
+  sending.done();
+
+  const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
+  const settling = new ProgressBar('sagas ', accepted.length);
+  const sagas = await trackSagas(settings.url, accepted, settings.sagaTimeoutSeconds * 1_000, (settled) => settling.update(settled));
+  settling.done();
+  const services = resourcesBetween(before, sampleServices());
+
+  const report = buildReport(settings, run, sagas, services);
+  process.stdout.write(`${formatReport(report)}\n`);
+  if (settings.jsonFile) {
+    writeFileSync(settings.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`figures written to ${settings.jsonFile}\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`load: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { percentiles } from '../src/latency-stats';
+import { parseLoadArguments } from '../src/load-settings';
+import { pickScenario } from '../src/order-scenarios';
+
+describe('npm run load arguments and statistics', () => {
+  test('when nothing is given, then it sends 30 s at 50/s to localhost:3000, mostly orders that confirm', () => {
+    const settings = parseLoadArguments([], {});
+    assert.equal(settings.url, 'http://localhost:3000');
+    assert.equal(settings.count, 1500);
+    assert.deepEqual(settings.mix, [
+      ['confirm', 0.85],
+      ['declined', 0.05],
+      ['out-of-stock', 0.05],
+      ['undeliverable', 0.05],
+    ]);
+  });
+
+  test('when the arguments are wrong, then it names the option', () => {
+    assert.throws(() => parseLoadArguments(['--rate', 'fast'], {}), /--rate expects a positive number/);
+    assert.throws(() => parseLoadArguments(['--mix', 'confirm=1,refund=2'], {}), /--mix expects scenario=weight pairs.*"refund=2"/);
+    assert.throws(() => parseLoadArguments(['--count', '10', '--duration', '5'], {}), /--duration or --count, not both/);
+    assert.throws(() => parseLoadArguments(['--url', 'localhost'], {}), /--url expects the order service URL/);
+  });
+
+  test('scenarios are picked by their share', () => {
+    const mix = parseLoadArguments(['--mix', 'confirm=3,declined=1'], {}).mix;
+    assert.equal(pickScenario(mix, 0.74), 'confirm');
+    assert.equal(pickScenario(mix, 0.76), 'declined');
+  });
+
+  test('percentiles are nearest-rank over every sample', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => i + 1);
+    assert.deepEqual(percentiles(samples), { count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
+    assert.deepEqual(percentiles([]), { count: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+  });
+});
