@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,6 +93,9 @@ export class FaultInjector {
       this.note('restart RabbitMQ', 'skipped: needs root on the machine that runs it');
       return;
     }
+    // Whatever ends this process, it must not leave the broker stopped.
+    const startAgain = () => spawnSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 60_000 });
+    process.once('exit', startAgain);
     try {
       await run('rabbitmqctl', ['-q', 'stop_app'], { timeout: 60_000 });
       await sleep(2_000);
@@ -101,6 +104,8 @@ export class FaultInjector {
     } catch (error) {
       this.note('restart RabbitMQ', `failed: ${String(error)}`);
       await run('rabbitmqctl', ['-q', 'start_app'], { timeout: 60_000 }).catch(() => undefined);
+    } finally {
+      process.off('exit', startAgain);
     }
   }
 
