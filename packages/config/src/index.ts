@@ -99,8 +99,9 @@ export function baseServiceSchema(service: string, defaultPort: number) {
     SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
     // Each message in hand holds a database connection for its transaction, so the prefetch stays
     // below the pool size: more deliveries would only wait for a connection and time out.
-    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(20),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(1000).default(30),
+    // Five services share one PostgreSQL (max_connections 100 by default): 15 each leaves room.
+    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(10),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(1000).default(15),
     RETRY_DELAYS_MS: z
       .string()
       .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')

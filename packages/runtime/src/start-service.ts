@@ -5,6 +5,32 @@ import { createLogger, type Logger } from '@shop/logger';
 import { shutdownTelemetry } from '@shop/telemetry';
 import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, redactUrl, type ConsumerOptions } from '@shop/messaging';
 
+/**
+ * A database that is restarting or full of connections at start-up is waited for (60 s, with
+ * backoff) rather than being a reason to exit: a service restarted during an incident should not
+ * need a second restart.
+ */
+async function untilDatabaseAnswers<T>(logger: Logger, work: () => Promise<T>, giveUpAfterMs = 60_000): Promise<T> {
+  const deadline = Date.now() + giveUpAfterMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isTransient(error) || Date.now() > deadline) throw error;
+      logger.warn({ err: error, attempt }, 'database not usable yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** attempt)));
+    }
+  }
+}
+
+// Connection refused or reset, starting up or shutting down (57P01, 57P03), too many clients
+// (53300): worth waiting for. A wrong password or database name is not.
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '53300']);
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return (code !== undefined && TRANSIENT.has(code)) || /timeout|terminated/i.test(String((error as Error).message));
+}
+
 /** What a service gets to build its entry points with. */
 export interface Infrastructure<C extends BaseServiceConfig = BaseServiceConfig> {
   config: C;
@@ -51,9 +77,11 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const { name, config } = definition;
   const logger = definition.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
 
-  await ensureDatabase(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL, { applicationName: name, max: config.DATABASE_POOL_MAX });
-  const applied = await migrate(pool, [...messagingMigrations, ...definition.migrations]);
+  const applied = await untilDatabaseAnswers(logger, async () => {
+    await ensureDatabase(config.DATABASE_URL);
+    return migrate(pool, [...messagingMigrations, ...definition.migrations]);
+  });
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, connectionName: name, prefetch: config.RABBITMQ_PREFETCH });
