@@ -25,7 +25,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
   const problems = result.error.issues.map((issue) => {
     const key = issue.path.join('.');
     const given = cleaned[key];
-    const shown = given === undefined ? 'it is not set' : `got ${JSON.stringify(redact(given))}`;
+    const shown = given === undefined ? 'it is not set' : `got ${JSON.stringify(redactUrl(given))}`;
     return `invalid setting ${key}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(problems);
@@ -44,7 +44,8 @@ export function loadConfigOrExit<S extends z.ZodObject>(service: string, schema:
   }
 }
 
-function redact(value: string): string {
+/** The value with a URL's password masked, for anything printed or logged. */
+export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';

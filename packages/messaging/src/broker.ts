@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { redactUrl } from '@shop/config';
 import type { Logger } from '@shop/logger';
 
 /** A message ready for the wire: the outbox relay, retries and dead-lettering all publish these. */
@@ -277,15 +278,5 @@ export class Broker {
   /** Test hook and fault injection: drop the connection as a broker restart would. */
   async dropConnection(): Promise<void> {
     await this.model?.close().catch(() => undefined);
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

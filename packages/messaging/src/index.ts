@@ -1,4 +1,4 @@
-export { Broker, redactUrl, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
+export { Broker, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
 export { InboxConsumer, on, type ConsumerOptions, type HandlerContext, type MessageHandler } from './consumer';
 export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';

@@ -1,9 +1,9 @@
-import type { BaseServiceConfig } from '@shop/config';
+import { redactUrl, type BaseServiceConfig } from '@shop/config';
 import { createPool, ensureDatabase, migrate, type Migration, type Pool } from '@shop/db';
 import { createApp, listen, type Express } from '@shop/http';
 import { createLogger, type Logger } from '@shop/logger';
 import { shutdownTelemetry } from '@shop/telemetry';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, redactUrl, type ConsumerOptions } from '@shop/messaging';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, type ConsumerOptions } from '@shop/messaging';
 
 /**
  * A database that is restarting or full of connections at start-up is waited for (60 s, with

@@ -5,3 +5,5 @@ export { TestBrokerClient, buildEnvelope, type Envelope as WireEnvelope } from '
 export { serviceTestEnv } from './service-env';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';
+export { startTestStack, type TestStack } from './test-stack';
+export { buildOrder } from './order-fixtures';

@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { dropDatabase } from '@shop/db';
-import {
-  createTestInfrastructure,
-  eventually,
-  freePortRange,
-  OtlpReceiver,
-  startStack,
-  tail,
-  within,
-  type ReceivedSpan,
-  type RunningStack,
-  type TestInfrastructure,
-} from '@shop/testing';
-import { buildOrder } from './order-builder';
+import { createTestInfrastructure, eventually, OtlpReceiver, startTestStack, type ReceivedSpan, type TestInfrastructure, type TestStack } from '@shop/testing';
+import { buildOrder } from '@shop/testing';
 
 const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 const PRODUCER = 4;
@@ -26,42 +14,24 @@ const CONSUMER = 5;
 describe('one order, one trace', () => {
   let infra: TestInfrastructure;
   let receiver: OtlpReceiver;
-  let stack: RunningStack;
+  let shop: TestStack;
   let orderUrl: string;
-  let prefix: string;
 
   before(async () => {
     infra = await createTestInfrastructure('trace');
     receiver = await new OtlpReceiver().start();
-    const base = await freePortRange(7);
-    prefix = `shop_${infra.runId}_`;
-    orderUrl = `http://127.0.0.1:${base}`;
-    stack = startStack({
-      RABBITMQ_URL: infra.rabbitmqUrl,
-      STACK_DATABASE_PREFIX: prefix,
-      STACK_BASE_PORT: String(base),
-      MAIL_CATCHER_SMTP_PORT: String(base + 5),
-      MAIL_CATCHER_HTTP_PORT: String(base + 6),
+    shop = await startTestStack(infra, {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '200',
       SAGA_STEP_TIMEOUT_MS: '5000',
-      LOG_LEVEL: 'warn',
     });
-    await within(
-      eventually(() => (/ready in/i.test(stack.output()) ? true : undefined), { timeoutMs: 60_000, what: 'the stack to be ready' }),
-      61_000,
-      'stack ready',
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${tail(stack.output())}`);
-    });
+    orderUrl = shop.orderUrl;
   });
 
   after(async () => {
-    stack?.child.kill('SIGTERM');
-    await stack?.exited;
+    await shop?.stop();
     await receiver?.stop();
-    for (const service of SERVICES) await dropDatabase(`postgres://postgres@127.0.0.1:5432/${prefix}${service}`).catch(() => undefined);
     await infra?.cleanup();
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Exchanges, payment as paymentContracts } from '@shop/contracts';
 import { eventually, TestBrokerClient } from '@shop/testing';
-import { buildOrder } from './order-builder';
+import { buildOrder } from '@shop/testing';
 import { journey, SAGA_STEP_TIMEOUT_MS, startShop, type Shop } from './shop-under-test';
 
 describe('the order saga, end to end', () => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Exchanges, inventory } from '@shop/contracts';
 import { eventually, TestBrokerClient } from '@shop/testing';
-import { buildOrder } from './order-builder';
+import { buildOrder } from '@shop/testing';
 import { SAGA_STEP_TIMEOUT_MS, startShop, type Shop } from './shop-under-test';
 
 /** Faults the asynchronous design exists to absorb: a broker outage, restarts, shutdowns under load, poison. */

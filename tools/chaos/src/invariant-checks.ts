@@ -10,7 +10,8 @@ export interface InvariantResult {
 
 export type DatabaseUrls = Record<'order' | 'inventory' | 'payment' | 'warehouse' | 'email', string>;
 
-async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+/** One query on a fresh connection: the checks run while services may be restarting. */
+export async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

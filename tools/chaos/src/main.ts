@@ -4,11 +4,10 @@ import { ConsumerQueues } from '@shop/contracts';
 import { DeadLetterStore } from '@shop/dlq/dist/src/dead-letter-store';
 import { SERVICE_NAMES } from '@shop/stack/dist/src/service-catalog';
 import { createTestInfrastructure, freePortRange, SmtpSink } from '@shop/testing';
-import pg from 'pg';
 import { parseChaosArguments } from './chaos-settings';
 import { faultTable, invariantTable, outcomeTable } from './chaos-report';
 import { FaultInjector } from './fault-injector';
-import { checkInvariants, type DatabaseUrls, type InvariantResult } from './invariant-checks';
+import { checkInvariants, rows as query, type DatabaseUrls, type InvariantResult } from './invariant-checks';
 import { placeOrders } from './order-load';
 import { ServiceSupervisor } from './service-supervisor';
 
@@ -107,16 +106,6 @@ async function main(): Promise<number> {
     await sink.close();
     if (settings.keep) say(`kept vhost ${infra.vhost} and databases shop_${infra.runId}_* for inspection`);
     else await infra.cleanup();
-  }
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
   }
 }
 

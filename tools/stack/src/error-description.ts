@@ -37,14 +37,3 @@ export class DeadlineError extends Error {
     this.name = 'DeadlineError';
   }
 }
-
-/** The URL with its password masked, for anything printed. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}

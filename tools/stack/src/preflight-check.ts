@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { DeadlineError, describeError, isUnreachable, redactUrl } from './error-description';
+import { redactUrl } from '@shop/config';
+import { DeadlineError, describeError, isUnreachable } from './error-description';
 import { serviceEntryPoint } from './service-catalog';
 import type { StackSettings } from './stack-settings';
 

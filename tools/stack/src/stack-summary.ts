@@ -1,4 +1,4 @@
-import { redactUrl } from './error-description';
+import { redactUrl } from '@shop/config';
 import type { StackSettings } from './stack-settings';
 
 export interface SummaryInput {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-/** A valid POST /orders body that confirms; scenarios override what they are about. */
+/** A valid POST /orders body that confirms (README's test triggers); tests override what they are about. */
 export function buildOrder(overrides: Record<string, unknown> = {}) {
   return {
     customerId: `customer-${randomUUID().slice(0, 8)}`,
