@@ -157,6 +157,14 @@ describe('the order saga, end to end', () => {
       { timeoutMs: SAGA_STEP_TIMEOUT_MS * 4, what: 'the shipment step to time out' },
     );
     assert.equal((await shop.order(orderId)).status, 'PENDING', 'not cancelled before its compensations are done');
+    // The cancellation is unanswered while the warehouse is away: it is sent again, not given up.
+    await eventually(
+      async () => {
+        const order = await shop.order(orderId);
+        return order.saga.steps.some((s) => s.step === 'create-shipment' && s.action === 'compensate' && s.attempts >= 2) ? true : undefined;
+      },
+      { timeoutMs: SAGA_STEP_TIMEOUT_MS * 4, what: 'the cancellation to be resent' },
+    );
     await shop.start('warehouse');
     const order = await shop.settled(orderId);
 
