@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceName } from '@shop/stack/dist/src/service-catalog';
-import type { ServiceSupervisor } from './service-supervisor';
+import type { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 
 const run = promisify(execFile);
 

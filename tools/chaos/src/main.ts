@@ -9,7 +9,7 @@ import { faultTable, invariantTable, outcomeTable } from './chaos-report';
 import { FaultInjector } from './fault-injector';
 import { checkInvariants, rows as query, type DatabaseUrls, type InvariantResult } from './invariant-checks';
 import { placeOrders } from './order-load';
-import { ServiceSupervisor } from './service-supervisor';
+import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/stack/dist/src/service-catalog';
+import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from './service-catalog';
 
 export interface SupervisedService {
   name: ServiceName;
@@ -63,6 +63,16 @@ export class ServiceSupervisor {
       this.crashes.push({ name, code, signal });
       setTimeout(() => this.start(name), 1_000);
     });
+  }
+
+  /** Graceful stop (SIGTERM), resolved once the process is gone. */
+  async stop(name: ServiceName): Promise<void> {
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.killing.add(child);
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await gone;
   }
 
   kill(name: ServiceName): void {
