@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { orderFor } from '@shop/load/dist/src/order-scenarios';
+import { resourcesBetween, sampleServices } from '@shop/load/dist/src/service-resources';
+import { SERVICE_NAMES } from '@shop/stack/dist/src/service-catalog';
+import pg from 'pg';
+import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
+import { latencyAtRate } from './latency-at-rate';
+import { readCounters } from './message-accounting';
+import { pgbenchTps } from './pgbench-reference';
+import { sagaStep, sustainable } from './saga-capacity';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+interface Check {
+  what: string;
+  measured: string;
+  target: string;
+  ok: boolean | null;
+}
+
+/**
+ * `npm run bench`: the maximum sustainable saga rate, POST /orders latency while sagas run and
+ * with the participants stopped, the cost of tracing and memory, each set against references
+ * measured in the same run on the same machine (pgbench, an Express hello-world).
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'step-seconds': { type: 'string', default: '15' },
+      rates: { type: 'string', default: '25,50,75,100,150,200,300,400,500' },
+      'post-rate': { type: 'string', default: '300' },
+      json: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const stepSeconds = Number(values['step-seconds']);
+  const rates = values.rates.split(',').map(Number);
+  const postRate = Number(values['post-rate']);
+  const jsonFile = values.json ?? path.join(REPO_ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+  say('references');
+  const pgRef = await pgbenchTps(postgresUrl, 10);
+  say(`  PostgreSQL: ${pgRef.tps?.toFixed(0) ?? '-'} tps (${pgRef.note})`);
+  const hello = await expressHelloLatency(postRate);
+  say(`  Express hello-world POST at ${postRate}/s: p50 ${hello.p50.toFixed(1)} ms, p99 ${hello.p99.toFixed(1)} ms`);
+
+  const environment = await BenchEnvironment.create(REPO_ROOT);
+  const databaseUrls = SERVICE_NAMES.map((name) => environment.databaseUrl(name));
+  try {
+    await environment.start(REPO_ROOT, false);
+
+    say('messages and commits per order (happy path, 20/s for 10 s)');
+    const before = await readCounters(databaseUrls);
+    const happy = await sagaStep(environment.orderUrl, 20, 10, [['confirm', 1]]);
+    await sleep(1_500); // pg_stat counters are flushed when backends go idle
+    const after = await readCounters(databaseUrls);
+    const messagesPerOrder = (after.handled - before.handled) / happy.sagas.endToEndMs.count;
+    const commitsPerMessage = (after.commits - before.commits) / (after.handled - before.handled);
+    say(`  ${messagesPerOrder.toFixed(1)} messages handled per order, ${commitsPerMessage.toFixed(2)} commits per handled message`);
+
+    say(`saga capacity: steps of ${stepSeconds} s until 99% of sagas take over 5 s or any is left pending`);
+    let bestRate = 0;
+    let bestThroughput = 0;
+    for (const rate of rates) {
+      const step = await sagaStep(environment.orderUrl, rate, stepSeconds);
+      const ok = sustainable(step, 5_000);
+      say(`  ${String(rate).padStart(4)}/s offered: ${step.sagas.completedPerSecond.toFixed(1)} completed/s, saga p99 ${(step.sagas.endToEndMs.p99 / 1000).toFixed(1)} s, POST p99 ${step.post.latencyMs.p99.toFixed(0)} ms ${ok ? 'sustainable' : 'NOT sustainable'}`);
+      if (!ok) break;
+      bestRate = rate;
+      bestThroughput = step.sagas.completedPerSecond;
+    }
+    const saturatingRate = Math.max(2 * bestRate, 50);
+    await waitForNoPending(environment.databaseUrl('order'));
+    const saturatedOff = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
+    say(`  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s`);
+
+    say(`POST /orders at ${postRate}/s while sagas run, then with the four participants stopped`);
+    await waitForNoPending(environment.databaseUrl('order'));
+    const resourcesBefore = sampleServices();
+    const running = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
+    const resources = resourcesBetween(resourcesBefore, sampleServices());
+    const peakRssMb = resources.reduce((sum, r) => sum + r.peakRssMb, 0);
+    for (const participant of PARTICIPANTS) await environment.supervisor.stop(participant);
+    const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
+    say(`  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`);
+
+    say('tracing on (exported over OTLP to a receiver in this process)');
+    await environment.start(REPO_ROOT, true);
+    await waitForNoPending(environment.databaseUrl('order'));
+    const saturatedOn = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
+    say(`  at ${saturatingRate}/s offered (tracing on): ${saturatedOn.sagas.completedPerSecond.toFixed(1)} completed/s`);
+
+    const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
+    const checks: Check[] = [
+      {
+        what: 'sustainable sagas/s vs 0.15 x PostgreSQL tps',
+        measured: `${bestThroughput.toFixed(1)}/s at ${bestRate}/s offered = ${pgRef.tps ? ratio(bestThroughput, pgRef.tps).toFixed(3) : '-'} x ${pgRef.tps?.toFixed(0) ?? '-'} tps`,
+        target: `>= 0.15 x (${pgRef.tps ? (0.15 * pgRef.tps).toFixed(0) : '-'}/s)`,
+        ok: pgRef.tps ? bestThroughput >= 0.15 * pgRef.tps : null,
+      },
+      { what: `POST /orders p50 at ${postRate}/s vs hello-world`, measured: `${running.p50.toFixed(1)} vs ${hello.p50.toFixed(1)} ms = ${ratio(running.p50, hello.p50).toFixed(2)} x`, target: '<= 2 x', ok: running.p50 <= 2 * hello.p50 },
+      { what: `POST /orders p99 at ${postRate}/s vs hello-world`, measured: `${running.p99.toFixed(1)} vs ${hello.p99.toFixed(1)} ms = ${ratio(running.p99, hello.p99).toFixed(2)} x`, target: '<= 3 x', ok: running.p99 <= 3 * hello.p99 },
+      { what: 'POST p99, participants stopped vs running', measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`, target: '<= 1.2 x', ok: stopped.p99 <= 1.2 * running.p99 },
+      {
+        what: 'saga capacity with tracing on vs off',
+        measured: `${saturatedOn.sagas.completedPerSecond.toFixed(1)} vs ${saturatedOff.sagas.completedPerSecond.toFixed(1)}/s = ${ratio(saturatedOn.sagas.completedPerSecond, saturatedOff.sagas.completedPerSecond).toFixed(2)} x`,
+        target: '>= 0.9 x',
+        ok: saturatedOn.sagas.completedPerSecond >= 0.9 * saturatedOff.sagas.completedPerSecond,
+      },
+      { what: 'summed peak RSS of the five services', measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`, target: '<= 400 MB', ok: peakRssMb <= 400 },
+      { what: 'messages handled per order (happy path)', measured: messagesPerOrder.toFixed(1), target: 'reported', ok: null },
+      { what: 'database commits per handled message', measured: commitsPerMessage.toFixed(2), target: 'reported (1 = one per message)', ok: null },
+    ];
+    say('\nresults');
+    for (const check of checks) say(`  ${check.ok === null ? '    ' : check.ok ? 'pass' : 'FAIL'}  ${check.what.padEnd(46)} ${check.measured}  (target ${check.target})`);
+    mkdirSync(path.dirname(jsonFile), { recursive: true });
+    writeFileSync(
+      jsonFile,
+      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, capacity: { bestRate, bestThroughput, saturatingRate, tracingOff: saturatedOff.sagas, tracingOn: saturatedOn.sagas }, post: { running, stopped }, resources, checks }, null, 2)}\n`,
+    );
+    say(`\nfigures written to ${jsonFile}`);
+    return 0;
+  } finally {
+    await environment.close(values.keep);
+  }
+}
+
+async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const client = new pg.Client({ connectionString: orderDatabaseUrl });
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'");
+    await client.end();
+    if (rows[0]?.n === 0) return;
+    await sleep(1_000);
+  }
+  throw new Error('orders still pending after the backlog wait');
+}
+
+async function expressHelloLatency(rate: number) {
+  const server = spawn(process.execPath, [path.join(__dirname, 'express-hello-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => server.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  try {
+    return await latencyAtRate(`http://127.0.0.1:${port}/hello`, () => orderFor('confirm'), rate, 10);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
