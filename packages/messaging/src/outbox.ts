@@ -36,6 +36,7 @@ interface OutboxRow {
  */
 export class Outbox {
   private wakeUp?: () => void;
+  private readonly publishedListeners: Array<(tx: PoolClient, messageIds: string[]) => Promise<void>> = [];
   private pendingWake = false;
   private running = false;
   private relay?: Promise<void>;
@@ -70,6 +71,15 @@ export class Outbox {
       ],
     );
     return envelope;
+  }
+
+  /**
+   * Called with the ids of each batch the broker confirmed, in the transaction that deletes their
+   * rows, e.g. so a saga's deadline runs from when its command left rather than when it was
+   * written, atomically with the row's removal.
+   */
+  onPublished(listener: (tx: PoolClient, messageIds: string[]) => Promise<void>): void {
+    this.publishedListeners.push(listener);
   }
 
   /** A transaction whose outbox rows the relay publishes as soon as it commits. */
@@ -179,6 +189,9 @@ export class Outbox {
         );
       }
       await tx.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [sent.map((row) => row.seq)]);
+      if (sent.length > 0) {
+        for (const listener of this.publishedListeners) await listener(tx, sent.map((row) => row.message_id));
+      }
       // A batch with unroutable rows counts as short, so the relay waits before trying them again.
       return unroutable.size > 0 ? 0 : rows.length;
     });

@@ -35,6 +35,7 @@ export class SagaEngine<D> {
     private readonly options: SagaEngineOptions,
   ) {
     this.log = options.logger.child({ saga: definition.name });
+    options.outbox.onPublished((tx, ids) => sagaRepository.restartWaits(tx, ids));
   }
 
   /** Starts a saga in the caller's transaction, with the state change that caused it. */
@@ -47,6 +48,7 @@ export class SagaEngine<D> {
       data,
       awaitingMessageId: null,
       deadlineAt: null,
+      waitMs: 0,
       attempt: 0,
       failureReason: null,
       traceContext: captureContext(),
@@ -115,6 +117,13 @@ export class SagaEngine<D> {
   async onDeadline(tx: PoolClient, sagaId: string): Promise<boolean> {
     const saga = await sagaRepository.lock<D>(tx, sagaId);
     if (!saga?.deadlineAt || saga.deadlineAt.getTime() > Date.now()) return false;
+    if (saga.awaitingMessageId && (await sagaRepository.stillInOutbox(tx, saga.awaitingMessageId))) {
+      // The command never left (the broker is unreachable): nobody can be late yet. Its wait
+      // starts again when the relay publishes it.
+      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
+      await sagaRepository.save(tx, saga);
+      return false;
+    }
     const step = this.stepAt(saga);
     // Rejoin the order's trace: the timer has no context of its own.
     return context.with(extractContext(saga.traceContext), () =>
@@ -157,7 +166,8 @@ export class SagaEngine<D> {
         causationId,
       });
       saga.awaitingMessageId = envelope.id;
-      saga.deadlineAt = new Date(Date.now() + (step.timeoutMs ?? this.options.stepTimeoutMs));
+      saga.waitMs = step.timeoutMs ?? this.options.stepTimeoutMs;
+      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
       await this.record(tx, saga, step, 'invoke', 'started', null);
     });
   }
@@ -189,8 +199,8 @@ export class SagaEngine<D> {
       });
       saga.awaitingMessageId = envelope.id;
       const base = step.timeoutMs ?? this.options.stepTimeoutMs;
-      const wait = Math.min(base * 2 ** saga.attempt, this.options.compensationRetryMaxMs);
-      saga.deadlineAt = new Date(Date.now() + wait);
+      saga.waitMs = Math.min(base * 2 ** saga.attempt, this.options.compensationRetryMaxMs);
+      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
       await this.record(tx, saga, step, 'compensate', saga.attempt === 0 ? 'started' : 'resent', saga.attempt === 0 ? null : `attempt ${saga.attempt + 1}`);
     });
   }

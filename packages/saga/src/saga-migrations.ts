@@ -32,4 +32,13 @@ export const sagaMigrations: Migration[] = [
       CREATE INDEX saga_step_log_saga ON saga_step_log (saga_id, id);
     `,
   },
+  {
+    id: '0001-saga-wait',
+    sql: `
+      -- How long the awaited reply may take, so the deadline can restart from when the command
+      -- actually left the outbox (a broker outage is not the participant's delay).
+      ALTER TABLE saga_instances ADD COLUMN wait_ms integer NOT NULL DEFAULT 0;
+      CREATE INDEX saga_instances_awaiting ON saga_instances (awaiting_message_id) WHERE awaiting_message_id IS NOT NULL;
+    `,
+  },
 ];

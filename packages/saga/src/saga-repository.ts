@@ -11,6 +11,8 @@ export interface SagaInstance<D = unknown> {
   data: D;
   awaitingMessageId: string | null;
   deadlineAt: Date | null;
+  /** The wait that set deadlineAt; it starts again when the awaited command is published. */
+  waitMs: number;
   attempt: number;
   failureReason: string | null;
   traceContext: TraceCarrier;
@@ -34,6 +36,7 @@ interface InstanceRow {
   data: unknown;
   awaiting_message_id: string | null;
   deadline_at: Date | null;
+  wait_ms: number;
   attempt: number;
   failure_reason: string | null;
   trace_context: TraceCarrier;
@@ -49,6 +52,7 @@ const toInstance = <D>(row: InstanceRow): SagaInstance<D> => ({
   data: row.data as D,
   awaitingMessageId: row.awaiting_message_id,
   deadlineAt: row.deadline_at,
+  waitMs: row.wait_ms,
   attempt: row.attempt,
   failureReason: row.failure_reason,
   traceContext: row.trace_context,
@@ -79,7 +83,7 @@ export const sagaRepository = {
     await db.query(
       `UPDATE saga_instances
           SET state = $2, step_index = $3, data = $4, awaiting_message_id = $5, deadline_at = $6, attempt = $7,
-              failure_reason = $8, trace_context = $9, updated_at = now()
+              failure_reason = $8, trace_context = $9, wait_ms = $10, updated_at = now()
         WHERE id = $1`,
       [
         saga.id,
@@ -91,8 +95,22 @@ export const sagaRepository = {
         saga.attempt,
         saga.failureReason,
         saga.traceContext,
+        saga.waitMs,
       ],
     );
+  },
+
+  /** The awaited commands just left the outbox: their deadlines count from now. */
+  async restartWaits(db: Queryable, publishedIds: string[]): Promise<void> {
+    await db.query(
+      `UPDATE saga_instances SET deadline_at = now() + wait_ms * interval '1 millisecond'
+        WHERE awaiting_message_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL`,
+      [publishedIds],
+    );
+  },
+
+  async stillInOutbox(db: Queryable, messageId: string): Promise<boolean> {
+    return ((await db.query('SELECT 1 FROM outbox WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
   },
 
   async log(db: Queryable, sagaId: string, entry: Omit<StepLogEntry, 'at'>): Promise<void> {
