@@ -7,3 +7,4 @@ export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';
 export { startTestStack, type TestStack } from './test-stack';
 export { buildOrder } from './order-fixtures';
+export { startParticipant, type ParticipantHarness } from './participant-harness';

@@ -3,37 +3,30 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, inventory } from '@shop/contracts';
-import { Headers, type Envelope } from '@shop/messaging';
-import { createTestInfrastructure, eventually, serviceTestEnv, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { Headers } from '@shop/messaging';
+import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
 import { inventoryConfigSchema, startInventoryService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startInventoryService>>;
 
 describe('inventory commands', () => {
-  let infra: TestInfrastructure;
+  let harness: ParticipantHarness<Service>;
   let service: Service;
   let client: TestBrokerClient;
-  let replies: Envelope[];
 
   before(async () => {
-    infra = await createTestInfrastructure('inventory');
-    service = await startInventoryService(loadConfig(inventoryConfigSchema, serviceTestEnv(infra, 'inventory')));
-    await service.broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
-    replies = (await client.listen(Exchanges.replies, '#')).messages;
+    harness = await startParticipant('inventory', (env) => startInventoryService(loadConfig(inventoryConfigSchema, env)));
+    ({ service, client } = harness);
   });
 
   after(async () => {
-    await client?.close();
-    await service?.stop();
-    await infra?.cleanup();
+    await harness?.stop();
   });
 
   const stockOf = async (sku: string) =>
     (await service.pool.query<{ stock: number }>('SELECT stock FROM products WHERE sku = $1', [sku])).rows[0]?.stock;
-  const repliesFor = (orderId: string) => replies.filter((reply) => (reply.data as { orderId: string }).orderId === orderId);
-  const replyFor = (orderId: string, count = 1) =>
-    eventually(() => (repliesFor(orderId).length >= count ? repliesFor(orderId)[count - 1] : undefined), { what: `reply ${count} for ${orderId}` });
+  const repliesFor = (orderId: string) => harness.repliesFor(orderId);
+  const replyFor = (orderId: string, count = 1) => harness.replyFor(orderId, count);
 
   test('when every SKU has stock, then it replies stock-reserved with unit prices and takes the stock', async () => {
     const orderId = randomUUID();

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, payment, type PayloadOf } from '@shop/contracts';
 import { Headers, type Envelope } from '@shop/messaging';
-import { createTestInfrastructure, eventually, serviceTestEnv, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
 import { createSimulatedPaymentProvider, paymentConfigSchema, startPaymentService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startPaymentService>>;
@@ -19,30 +19,22 @@ const buildCharge = (overrides: Partial<Charge> = {}): Charge => ({
 });
 
 describe('payment commands', () => {
-  let infra: TestInfrastructure;
+  let harness: ParticipantHarness<Service>;
   let service: Service;
   let client: TestBrokerClient;
-  let replies: Envelope[];
 
   before(async () => {
-    infra = await createTestInfrastructure('payment');
     // A short provider deadline keeps the tok_timeout test quick; retries are 50,100 ms (3 attempts).
-    const env = serviceTestEnv(infra, 'payment', { PAYMENT_PROVIDER_TIMEOUT_MS: '200' });
-    service = await startPaymentService(loadConfig(paymentConfigSchema, env));
-    await service.broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
-    replies = (await client.listen(Exchanges.replies, '#')).messages;
+    harness = await startParticipant('payment', (env) => startPaymentService(loadConfig(paymentConfigSchema, env)), { PAYMENT_PROVIDER_TIMEOUT_MS: '200' });
+    ({ service, client } = harness);
   });
 
   after(async () => {
-    await client?.close();
-    await service?.stop();
-    await infra?.cleanup();
+    await harness?.stop();
   });
 
-  const repliesFor = (orderId: string) => replies.filter((reply) => (reply.data as { orderId: string }).orderId === orderId);
-  const replyFor = (orderId: string, count = 1) =>
-    eventually(() => (repliesFor(orderId).length >= count ? repliesFor(orderId)[count - 1] : undefined), { what: `reply ${count} for ${orderId}` });
+  const repliesFor = (orderId: string) => harness.repliesFor(orderId);
+  const replyFor = (orderId: string, count = 1) => harness.replyFor(orderId, count);
   const charge = (command: Charge) => client.send(payment.ChargePayment, command, { correlationId: command.orderId });
   const refund = (orderId: string) => client.send(payment.RefundPayment, { orderId }, { correlationId: orderId });
   /** What the provider booked under the order id: proves how often money moved. */

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, warehouse, type PayloadOf, type ShippingAddress } from '@shop/contracts';
-import { Headers, type Envelope } from '@shop/messaging';
-import { createTestInfrastructure, eventually, serviceTestEnv, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { Headers } from '@shop/messaging';
+import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
 import { startWarehouseService, warehouseConfigSchema } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startWarehouseService>>;
@@ -21,30 +21,22 @@ const buildShipment = (overrides: Partial<CreateShipment> & { country?: Shipping
 };
 
 describe('warehouse commands', () => {
-  let infra: TestInfrastructure;
+  let harness: ParticipantHarness<Service>;
   let service: Service;
   let client: TestBrokerClient;
-  let replies: Envelope[];
 
   before(async () => {
-    infra = await createTestInfrastructure('warehouse');
     // A list, with odd spacing and case, to prove the setting is parsed and not just defaulted.
-    const env = serviceTestEnv(infra, 'warehouse', { WAREHOUSE_UNSERVED_COUNTRIES: 'AQ, kp' });
-    service = await startWarehouseService(loadConfig(warehouseConfigSchema, env));
-    await service.broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
-    replies = (await client.listen(Exchanges.replies, '#')).messages;
+    harness = await startParticipant('warehouse', (env) => startWarehouseService(loadConfig(warehouseConfigSchema, env)), { WAREHOUSE_UNSERVED_COUNTRIES: 'AQ, kp' });
+    ({ service, client } = harness);
   });
 
   after(async () => {
-    await client?.close();
-    await service?.stop();
-    await infra?.cleanup();
+    await harness?.stop();
   });
 
-  const repliesFor = (orderId: string) => replies.filter((reply) => (reply.data as { orderId: string }).orderId === orderId);
-  const replyFor = (orderId: string, count = 1) =>
-    eventually(() => (repliesFor(orderId).length >= count ? repliesFor(orderId)[count - 1] : undefined), { what: `reply ${count} for ${orderId}` });
+  const repliesFor = (orderId: string) => harness.repliesFor(orderId);
+  const replyFor = (orderId: string, count = 1) => harness.replyFor(orderId, count);
   const create = (command: CreateShipment) => client.send(warehouse.CreateShipment, command, { correlationId: command.orderId });
   const cancel = (orderId: string) => client.send(warehouse.CancelShipment, { orderId }, { correlationId: orderId });
   const shipmentRowsOf = async (orderId: string) =>
