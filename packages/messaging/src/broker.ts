@@ -252,22 +252,6 @@ export class Broker {
     }
   }
 
-  /** Messages waiting in a queue, or undefined when it cannot be asked right now. */
-  async queueDepth(queue: string): Promise<number | undefined> {
-    const model = this.model;
-    if (!model) return undefined;
-    let channel: Channel | undefined;
-    try {
-      channel = await model.createChannel();
-      channel.on('error', () => undefined);
-      return (await channel.checkQueue(queue)).messageCount;
-    } catch {
-      return undefined;
-    } finally {
-      await channel?.close().catch(() => undefined);
-    }
-  }
-
   async close(): Promise<void> {
     this.stopping = true;
     const model = this.model;

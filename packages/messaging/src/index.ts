@@ -5,5 +5,5 @@ export { PermanentError } from './errors';
 export { Headers, QueueNames } from './headers';
 export { messagingMigrations } from './migrations';
 export { Outbox, type OutboxOptions } from './outbox';
-export { captureContext, extractContext, recordFailure, messagingTracer, type TraceCarrier } from './telemetry';
+export { captureContext, extractContext, type TraceCarrier } from './telemetry';
 export { declareExchanges } from './topology';

@@ -94,9 +94,8 @@ export function captureContext(): TraceCarrier {
   return carrier;
 }
 
-export function recordFailure(span: Span, error: unknown): void {
+function recordFailure(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : new Error(String(error)));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
 
-export { tracer as messagingTracer };

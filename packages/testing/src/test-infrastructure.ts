@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { dropDatabase, ensureDatabase } from '@shop/db';
+import { dropDatabase } from '@shop/db';
 
 const run = promisify(execFile);
 
@@ -61,10 +61,6 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
       if (!vhostDeleted) await deleteVhost(vhost);
     },
   };
-}
-
-export async function createDatabase(url: string): Promise<void> {
-  await ensureDatabase(url);
 }
 
 async function management(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<boolean> {

@@ -1,15 +1,11 @@
-import { inventory, payment, warehouse, type OrderItem, type PricedLine, type ShippingAddress } from '@shop/contracts';
+import { inventory, payment, warehouse, type PricedLine } from '@shop/contracts';
 import { defineSaga } from '@shop/saga';
 import { cancelOrder, confirmOrder } from './finish-order-use-case';
-import { totalOf } from './order';
+import { totalOf, type PlaceOrderRequest } from './order';
 
-export interface OrderSagaData {
+/** The order as placed, and what the steps learn on the way. */
+export interface OrderSagaData extends PlaceOrderRequest {
   orderId: string;
-  customerId: string;
-  email: string;
-  items: OrderItem[];
-  shippingAddress: ShippingAddress;
-  paymentMethod: string;
   currency: string;
   lines?: PricedLine[];
   totalCents?: number;

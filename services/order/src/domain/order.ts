@@ -1,4 +1,4 @@
-import { orderItem, shippingAddress, type OrderItem, type PricedLine, type ShippingAddress } from '@shop/contracts';
+import { orderItem, shippingAddress, type PricedLine } from '@shop/contracts';
 import { z } from 'zod';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
@@ -26,14 +26,9 @@ export const placeOrderRequest = z
 
 export type PlaceOrderRequest = z.infer<typeof placeOrderRequest>;
 
-export interface Order {
+export interface Order extends PlaceOrderRequest {
   id: string;
   status: OrderStatus;
-  customerId: string;
-  email: string;
-  items: OrderItem[];
-  shippingAddress: ShippingAddress;
-  paymentMethod: string;
   currency: string;
   cancellationReason: string | null;
   lines: PricedLine[] | null;

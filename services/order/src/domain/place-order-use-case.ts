@@ -44,15 +44,7 @@ export async function placeOrder(deps: PlaceOrderDependencies, request: PlaceOrd
       }
       return { order: earlier.order, replayed: true };
     }
-    await deps.saga.start(tx, order.id, {
-      orderId: order.id,
-      customerId: order.customerId,
-      email: order.email,
-      items: order.items,
-      shippingAddress: order.shippingAddress,
-      paymentMethod: order.paymentMethod,
-      currency: order.currency,
-    });
+    await deps.saga.start(tx, order.id, { ...request, orderId: order.id, currency: order.currency });
     return { order, replayed: false };
   });
 }
