@@ -98,10 +98,12 @@ export function baseServiceSchema(service: string, defaultPort: number) {
     RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
     DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/shop_${service}`),
     SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
-    // Each message in hand holds a database connection for its transaction, so the prefetch stays
-    // below the pool size: more deliveries would only wait for a connection and time out.
+    // Messages in hand: what arrives while a batch is being handled forms the next batch, so the
+    // prefetch is what lets batches grow under load (see MESSAGE_BATCH_SIZE).
+    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(100),
+    // Most messages a consumer handles in one transaction. Each batch holds one connection.
+    MESSAGE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
     // Five services share one PostgreSQL (max_connections 100 by default): 15 each leaves room.
-    RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(10),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(1000).default(15),
     RETRY_DELAYS_MS: z
       .string()

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { closeScope, flushScope, openScope } from './deferred-writes';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -32,7 +33,10 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+/**
+ * Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. Writes `work`
+ * deferred (deferInsert, deferUpsert) go to the database just before the COMMIT.
+ */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   // A checked-out client whose connection drops (database restart) emits 'error'; without a
@@ -44,7 +48,9 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   let broken = false;
   try {
     await client.query('BEGIN');
+    openScope(client);
     const result = await work(client);
+    await flushScope(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -55,6 +61,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     }
     throw error;
   } finally {
+    closeScope(client);
     client.off('error', onError);
     client.release(broken);
   }

@@ -30,7 +30,8 @@ export interface BrokerOptions {
 
 /** Declares exchanges, queues and bindings. Runs again on every (re)connection. */
 export type TopologySetup = (channel: Channel) => Promise<void>;
-export type DeliveryHandler = (message: ConsumeMessage, channel: Channel) => Promise<void>;
+/** Takes a delivery; it is the handler's to ack or reject on `channel`. */
+export type DeliveryHandler = (message: ConsumeMessage, channel: Channel) => void;
 
 interface Subscription {
   queue: string;
@@ -176,9 +177,7 @@ export class Broker {
           void this.model?.close().catch(() => undefined);
           return;
         }
-        void subscription.handle(message, channel).catch((error: unknown) => {
-          this.options.logger.error({ err: error, queue: subscription.queue }, 'delivery handler failed unexpectedly');
-        });
+        subscription.handle(message, channel);
       });
       subscription.consumerTag = reply.consumerTag;
     }

@@ -1,3 +1,4 @@
+import { context as otelContext } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
 import { withTransaction, type Pool, type PoolClient } from '@shop/db';
@@ -7,7 +8,7 @@ import { envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 import { PermanentError } from './errors';
 import { Headers, QueueNames } from './headers';
 import type { Outbox } from './outbox';
-import { traceConsumedMessage } from './telemetry';
+import { startConsumerSpan, traceConsumedMessage } from './telemetry';
 
 export interface HandlerContext<T> {
   message: Envelope<T>;
@@ -19,14 +20,26 @@ export interface HandlerContext<T> {
   send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta?: Partial<MessageMeta>): Promise<Envelope<PayloadOf<C>>>;
 }
 
+/**
+ * Called once per transaction (a batch, or a single message), before any of its messages is
+ * handled, with those that are not duplicates: e.g. to lock all their rows in one statement.
+ */
+export type PrepareBatch = (tx: PoolClient, messages: readonly Envelope[]) => Promise<void>;
+
 export interface MessageHandler {
   contract: MessageContract;
   handle(context: HandlerContext<unknown>): Promise<void>;
+  /** Handlers sharing one prepare function get one call with all their messages of the batch. */
+  prepare?: PrepareBatch;
 }
 
 /** Pairs a contract with its handler, typed by the contract's schema. */
-export function on<C extends MessageContract>(contract: C, handle: (context: HandlerContext<PayloadOf<C>>) => Promise<void>): MessageHandler {
-  return { contract, handle: handle as (context: HandlerContext<unknown>) => Promise<void> };
+export function on<C extends MessageContract>(
+  contract: C,
+  handle: (context: HandlerContext<PayloadOf<C>>) => Promise<void>,
+  options: { prepare?: PrepareBatch } = {},
+): MessageHandler {
+  return { contract, handle: handle as (context: HandlerContext<unknown>) => Promise<void>, prepare: options.prepare };
 }
 
 export interface ConsumerOptions {
@@ -37,6 +50,15 @@ export interface ConsumerOptions {
   retryDelaysMs: readonly number[];
   /** Quorum queue delivery limit: a message that keeps killing its consumer ends in the dead-letter queue. */
   deliveryLimit?: number;
+  /**
+   * Most messages handled in one transaction (default 1). Messages that arrive while a batch is
+   * being handled form the next one, so batches grow with the load and stay at one message when
+   * it is light. Keep it at 1 for handlers with effects outside the database (SMTP): a batch that
+   * fails is handled again one message at a time, which would repeat those effects.
+   */
+  batchSize?: number;
+  /** Batches handled at once (default 1). Each holds one database connection. */
+  concurrency?: number;
 }
 
 export interface ConsumerDependencies {
@@ -48,6 +70,19 @@ export interface ConsumerDependencies {
 
 type Outcome = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'retry'; error: unknown } | { kind: 'dead-letter'; reason: string };
 
+interface Delivery {
+  delivery: ConsumeMessage;
+  channel: Channel;
+  attempt: number;
+}
+
+/** A delivery that passed validation: its envelope, typed data and handler. */
+interface Accepted extends Delivery {
+  message: Envelope;
+  handler: MessageHandler;
+  routingKey: string;
+}
+
 /**
  * A consumer with an inbox: each message is validated against its contract, recorded by id in the
  * same transaction as its effects and acked only after the commit, so a redelivery changes nothing.
@@ -57,6 +92,10 @@ type Outcome = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'retry'; er
 export class InboxConsumer {
   private readonly handlers = new Map<string, MessageHandler>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly waiting: Delivery[] = [];
+  private activeWorkers = 0;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly log: Logger;
 
   constructor(
@@ -64,9 +103,14 @@ export class InboxConsumer {
     private readonly options: ConsumerOptions,
   ) {
     for (const handler of options.handlers) this.handlers.set(handler.contract.type, handler);
+    this.batchSize = Math.max(1, options.batchSize ?? 1);
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.log = deps.logger.child({ queue: options.queue });
     deps.broker.addTopology((channel) => this.declare(channel));
-    deps.broker.subscribe(options.queue, (message, channel) => this.track(this.onDelivery(message, channel)));
+    deps.broker.subscribe(options.queue, (delivery, channel) => {
+      this.waiting.push({ delivery, channel, attempt: readAttempt(delivery) });
+      this.startWorkers();
+    });
   }
 
   get queue(): string {
@@ -78,9 +122,29 @@ export class InboxConsumer {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private track(work: Promise<void>): Promise<void> {
-    this.inFlight.add(work);
-    return work.finally(() => this.inFlight.delete(work));
+  private startWorkers(): void {
+    while (this.activeWorkers < this.concurrency && this.waiting.length > 0) {
+      this.activeWorkers += 1;
+      const work = this.work();
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    }
+  }
+
+  /** Takes what has arrived, up to a batch, until nothing is waiting. */
+  private async work(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.waiting.splice(0, this.batchSize);
+        if (batch.length === 0) return;
+        await this.handleBatch(batch).catch((error: unknown) => {
+          // Not expected: every path settles its messages. Unsettled ones come back on reconnect.
+          this.log.error({ err: error }, 'batch handling failed unexpectedly');
+        });
+      }
+    } finally {
+      this.activeWorkers -= 1;
+    }
   }
 
   private async declare(channel: Channel): Promise<void> {
@@ -113,9 +177,33 @@ export class InboxConsumer {
     }
   }
 
-  private async onDelivery(delivery: ConsumeMessage, channel: Channel): Promise<void> {
-    const attempt = readAttempt(delivery);
-    const outcome = await this.process(delivery, attempt);
+  /**
+   * Malformed messages are dead-lettered on their own; the rest are handled in one transaction.
+   * If that transaction fails, nothing of it happened, and each message is handled again alone,
+   * so one bad message cannot hold back the others and retries and dead letters stay per message.
+   */
+  private async handleBatch(batch: Delivery[]): Promise<void> {
+    const accepted: Accepted[] = [];
+    for (const item of batch) {
+      const checked = this.accept(item);
+      if ('reason' in checked) await this.settle(item, { kind: 'dead-letter', reason: checked.reason });
+      else accepted.push(checked);
+    }
+    if (accepted.length > 1) {
+      const outcomes = await this.handleTogether(accepted).catch((error: unknown) => {
+        this.log.debug({ err: error, size: accepted.length }, 'batch failed; handling its messages one at a time');
+        return undefined;
+      });
+      if (outcomes) {
+        for (const [index, item] of accepted.entries()) await this.settle(item, outcomes[index]!);
+        return;
+      }
+    }
+    for (const item of accepted) await this.settle(item, await this.handleAlone(item));
+  }
+
+  /** Acks, or parks in a retry or dead-letter queue and then acks. */
+  private async settle({ delivery, channel, attempt }: Delivery, outcome: Outcome): Promise<void> {
     try {
       switch (outcome.kind) {
         case 'handled':
@@ -147,25 +235,30 @@ export class InboxConsumer {
     }
   }
 
-  private async process(delivery: ConsumeMessage, attempt: number): Promise<Outcome> {
+  /** Checks the body against the envelope and the contract of its type; a failure names the reason. */
+  private accept(item: Delivery): Accepted | { reason: string } {
+    const { delivery } = item;
     let parsed: unknown;
     try {
       parsed = JSON.parse(delivery.content.toString('utf8'));
     } catch (error) {
-      return { kind: 'dead-letter', reason: `unparseable body: ${describe(error)}` };
+      return { reason: `unparseable body: ${describe(error)}` };
     }
     const envelope = envelopeSchema.safeParse(parsed);
-    if (!envelope.success) return { kind: 'dead-letter', reason: `malformed envelope: ${summarize(envelope.error.issues)}` };
+    if (!envelope.success) return { reason: `malformed envelope: ${summarize(envelope.error.issues)}` };
     const handler = this.handlers.get(envelope.data.type);
-    if (!handler) return { kind: 'dead-letter', reason: `unknown message type ${JSON.stringify(envelope.data.type)}` };
+    if (!handler) return { reason: `unknown message type ${JSON.stringify(envelope.data.type)}` };
     if (envelope.data.version > handler.contract.version) {
-      return { kind: 'dead-letter', reason: `unsupported version ${envelope.data.version} of ${handler.contract.type}` };
+      return { reason: `unsupported version ${envelope.data.version} of ${handler.contract.type}` };
     }
     const data = handler.contract.schema.safeParse(envelope.data.data);
-    if (!data.success) return { kind: 'dead-letter', reason: `schema violation in ${handler.contract.type}: ${summarize(data.error.issues)}` };
-    const message: Envelope = { ...envelope.data, data: data.data };
-
+    if (!data.success) return { reason: `schema violation in ${handler.contract.type}: ${summarize(data.error.issues)}` };
     const routingKey = String(delivery.properties.headers?.[Headers.originalRoutingKey] ?? delivery.fields.routingKey);
+    return { ...item, message: { ...envelope.data, data: data.data }, handler, routingKey };
+  }
+
+  /** One message, one transaction: the inbox row and the handler's effects commit together. */
+  private handleAlone({ message, handler, delivery, attempt, routingKey }: Accepted): Promise<Outcome> {
     return traceConsumedMessage(message, delivery.properties.headers, this.options.queue, routingKey, async (span) => {
       span.setAttribute('messaging.consumer.attempt', attempt);
       try {
@@ -175,7 +268,8 @@ export class InboxConsumer {
             message.id,
           ]);
           if (inserted.rowCount === 0) return true;
-          await handler.handle(this.context(message, tx, attempt));
+          await handler.prepare?.(tx, [message]);
+          await handler.handle(this.handlerContext(message, tx, attempt));
           return false;
         });
         if (duplicate) {
@@ -193,7 +287,53 @@ export class InboxConsumer {
     });
   }
 
-  private context(message: Envelope, tx: PoolClient, attempt: number): HandlerContext<unknown> {
+  /**
+   * Many messages, one transaction: one inbox insert for all, the handlers' prepare calls, each
+   * handler in its own consumer span, and one commit. Throws if any of it fails (all rolled back).
+   */
+  private async handleTogether(batch: Accepted[]): Promise<Outcome[]> {
+    const spans = batch.map((item) => {
+      const traced = startConsumerSpan(item.message, item.delivery.properties.headers, this.options.queue, item.routingKey);
+      traced.span.setAttributes({ 'messaging.consumer.attempt': item.attempt, 'messaging.batch.message_count': batch.length });
+      return traced;
+    });
+    try {
+      const fresh = await withTransaction(this.deps.pool, async (tx) => {
+        const { rows } = await tx.query<{ message_id: string }>(
+          'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
+          [this.options.queue, batch.map((item) => item.message.id)],
+        );
+        const unseen = new Set(rows.map((row) => row.message_id));
+        // A message delivered twice in one batch is handled by its first copy only.
+        const todo = batch.map((item) => unseen.delete(item.message.id));
+        const prepares = new Map<PrepareBatch, Envelope[]>();
+        for (const [index, item] of batch.entries()) {
+          if (!todo[index] || !item.handler.prepare) continue;
+          const messages = prepares.get(item.handler.prepare) ?? [];
+          prepares.set(item.handler.prepare, [...messages, item.message]);
+        }
+        for (const [prepare, messages] of prepares) await prepare(tx, messages);
+        for (const [index, item] of batch.entries()) {
+          if (!todo[index]) continue;
+          await otelContext.with(spans[index]!.context, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt)));
+        }
+        return todo;
+      });
+      this.deps.outbox.wake();
+      return fresh.map((handled, index) => {
+        if (handled) return { kind: 'handled' };
+        spans[index]!.span.setAttribute('messaging.duplicate', true);
+        return { kind: 'duplicate' };
+      });
+    } catch (error) {
+      for (const { span } of spans) span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describe(error) });
+      throw error;
+    } finally {
+      for (const { span } of spans) span.end();
+    }
+  }
+
+  private handlerContext(message: Envelope, tx: PoolClient, attempt: number): HandlerContext<unknown> {
     const outbox = this.deps.outbox;
     return {
       message,

@@ -1,5 +1,5 @@
 export { Broker, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
-export { InboxConsumer, on, type ConsumerOptions, type HandlerContext, type MessageHandler } from './consumer';
+export { InboxConsumer, on, type ConsumerOptions, type HandlerContext, type MessageHandler, type PrepareBatch } from './consumer';
 export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';
 export { Headers, QueueNames } from './headers';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
-import { withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { deferInsert, withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import type { Broker, OutgoingMessage } from './broker';
 import { createEnvelope, type Envelope, type MessageMeta } from './envelope';
@@ -15,6 +15,8 @@ export interface OutboxOptions {
   /** How often the relay looks without being woken (rows left by a crash, a failed publish). */
   pollIntervalMs?: number;
 }
+
+const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type', 'correlation_id', 'mandatory', 'body', 'headers'];
 
 interface OutboxRow {
   seq: number;
@@ -50,26 +52,26 @@ export class Outbox {
     options.broker.onConnected(() => this.wake());
   }
 
-  /** Writes a message to the outbox inside `tx`. The producer span is made here, in the caller's context. */
+  /**
+   * Writes a message to the outbox inside `tx` (at its commit, when `tx` is run by withTransaction).
+   * The producer span is made here, in the caller's context.
+   */
   async enqueue<C extends MessageContract>(tx: Queryable, contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
     const envelope = createEnvelope(contract, data, meta);
     const headers = traceProducedMessage(envelope, contract.exchange, contract.routingKey);
-    await tx.query(
-      `INSERT INTO outbox (message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        envelope.id,
-        contract.exchange,
-        contract.routingKey,
-        envelope.type,
-        envelope.correlationId,
-        // A command or reply nobody can receive yet (its queue not declared) must wait in the
-        // outbox, not vanish; an event with no subscriber is fine to drop.
-        contract.kind !== 'event',
-        JSON.stringify(envelope),
-        headers,
-      ],
-    );
+    // Deferred: many messages handled in one transaction leave in one multi-row insert.
+    await deferInsert(tx, 'outbox', OUTBOX_COLUMNS, [
+      envelope.id,
+      contract.exchange,
+      contract.routingKey,
+      envelope.type,
+      envelope.correlationId,
+      // A command or reply nobody can receive yet (its queue not declared) must wait in the
+      // outbox, not vanish; an event with no subscriber is fine to drop.
+      contract.kind !== 'event',
+      JSON.stringify(envelope),
+      headers,
+    ]);
     return envelope;
   }
 

@@ -51,7 +51,26 @@ export function traceProducedMessage(envelope: Envelope, exchange: string, routi
   return carrier;
 }
 
-/** Runs `work` inside a CONSUMER span whose parent is the producer span named in the headers. */
+/**
+ * Starts the CONSUMER span of a message, a child of the producer span named in its headers; the
+ * caller runs the handler in the returned context and ends the span when the message is settled.
+ */
+export function startConsumerSpan(
+  envelope: Envelope,
+  headers: Record<string, unknown> | undefined,
+  queue: string,
+  routingKey: string,
+): { span: Span; context: Context } {
+  const parent = extractContext(headers);
+  const span = tracer.startSpan(
+    `${envelope.type} process`,
+    { kind: SpanKind.CONSUMER, attributes: baseAttributes(envelope, queue, routingKey, 'process') },
+    parent,
+  );
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Runs `work` inside a CONSUMER span (see startConsumerSpan) that ends with it. */
 export async function traceConsumedMessage<T>(
   envelope: Envelope,
   headers: Record<string, unknown> | undefined,
@@ -59,22 +78,15 @@ export async function traceConsumedMessage<T>(
   routingKey: string,
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const parent = extractContext(headers);
-  return tracer.startActiveSpan(
-    `${envelope.type} process`,
-    { kind: SpanKind.CONSUMER, attributes: { ...baseAttributes(envelope, queue, routingKey, 'process') } },
-    parent,
-    async (span) => {
-      try {
-        return await work(span);
-      } catch (error) {
-        recordFailure(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const { span, context: spanContext } = startConsumerSpan(envelope, headers, queue, routingKey);
+  try {
+    return await context.with(spanContext, () => work(span));
+  } catch (error) {
+    recordFailure(span, error);
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
 export function extractContext(headers: Record<string, unknown> | undefined): Context {

@@ -2,66 +2,33 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { inventory } from '@shop/contracts';
-import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
-import { createLogger } from '@shop/logger';
-import { createTestInfrastructure, eventually, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, Headers, InboxConsumer, messagingMigrations, on, Outbox, PermanentError } from '../src/index';
+import type { Pool } from '@shop/db';
+import { eventually, type TestBrokerClient } from '@shop/testing';
+import { Headers, PermanentError, type Broker, type Outbox } from '../src/index';
+import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 
 /**
  * The messaging package against the real broker and database: a consumer of inventory.release-stock
- * on a queue of the test's own, whose behaviour each test sets through `behaviour`.
+ * (one message per transaction) on a queue of the test's own, whose behaviour each test sets.
  */
 describe('outbox, inbox, retries and dead letters', () => {
   const queue = 'messaging-test.consumer';
-  let infra: TestInfrastructure;
+  let harness: ConsumerHarness;
   let pool: Pool;
   let broker: Broker;
   let outbox: Outbox;
   let client: TestBrokerClient;
-  const calls = new Map<string, number>();
-  let behaviour: (orderId: string, call: number) => void = () => undefined;
+  let calls: Map<string, number>;
+  const setBehaviour = (behaviour: ConsumerHarness['behaviour']) => {
+    harness.behaviour = behaviour;
+  };
 
   before(async () => {
-    infra = await createTestInfrastructure('messaging');
-    const url = infra.databaseUrl('messaging');
-    await ensureDatabase(url);
-    pool = createPool(url);
-    await migrate(pool, [
-      ...messagingMigrations,
-      { id: '0001-effects', sql: 'CREATE TABLE effects (order_id uuid PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())' },
-    ]);
-    const logger = createLogger({ service: 'messaging-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-    broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: 'messaging-test', prefetch: 20, reconnectInitialDelayMs: 50 });
-    broker.addTopology(declareExchanges);
-    outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
-    new InboxConsumer(
-      { broker, outbox, pool, logger },
-      {
-        queue,
-        retryDelaysMs: [50, 100],
-        handlers: [
-          on(inventory.ReleaseStock, async ({ message, tx }) => {
-            const call = (calls.get(message.data.orderId) ?? 0) + 1;
-            calls.set(message.data.orderId, call);
-            await tx.query('INSERT INTO effects (order_id) VALUES ($1)', [message.data.orderId]);
-            behaviour(message.data.orderId, call);
-          }),
-        ],
-      },
-    );
-    broker.start();
-    outbox.start();
-    await broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
+    harness = await startConsumerHarness('messaging', inventory.ReleaseStock, { queue, retryDelaysMs: [50, 100] });
+    ({ pool, broker, outbox, client, calls } = harness);
   });
 
-  after(async () => {
-    await client?.close();
-    await outbox?.stop();
-    await broker?.close();
-    await pool?.end();
-    await infra?.cleanup();
-  });
+  after(() => harness?.close());
 
   const effects = async (orderId: string) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).rows[0]?.n;
@@ -69,7 +36,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   const send = (orderId: string) => outbox.transaction((tx) => outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId }));
 
   test('when a message is committed to the outbox, then it is published with confirms and handled exactly once', async () => {
-    behaviour = () => undefined;
+    setBehaviour(() => undefined);
     const orderId = randomUUID();
     const envelope = await send(orderId);
     await eventually(async () => ((await effects(orderId)) === 1 ? true : undefined), { what: 'the effect' });
@@ -99,9 +66,9 @@ describe('outbox, inbox, retries and dead letters', () => {
   });
 
   test('when the handler fails once, then the message is retried through the delay queue and its effect happens once', async () => {
-    behaviour = (_orderId, call) => {
+    setBehaviour((_orderId, call) => {
       if (call === 1) throw new Error('database hiccup');
-    };
+    });
     const orderId = randomUUID();
     await send(orderId);
     await eventually(async () => ((await effects(orderId)) === 1 ? true : undefined), { what: 'the retried effect' });
@@ -109,9 +76,9 @@ describe('outbox, inbox, retries and dead letters', () => {
   });
 
   test('when the handler always throws, then the message is never acked as done: after the last attempt it is dead-lettered with the reason', async () => {
-    behaviour = () => {
+    setBehaviour(() => {
       throw new Error('still broken');
-    };
+    });
     const orderId = randomUUID();
     const envelope = await send(orderId);
     const [parked] = await eventually(async () => {
@@ -128,9 +95,9 @@ describe('outbox, inbox, retries and dead letters', () => {
   });
 
   test('when the handler fails permanently, then the message is dead-lettered at once without retries', async () => {
-    behaviour = () => {
+    setBehaviour(() => {
       throw new PermanentError('order belongs to another shop');
-    };
+    });
     const orderId = randomUUID();
     await send(orderId);
     const [parked] = await eventually(async () => {
@@ -142,7 +109,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   });
 
   test('when a command has no queue bound yet, then it waits in the outbox and is delivered once a consumer binds', async () => {
-    behaviour = () => undefined;
+    setBehaviour(() => undefined);
     const orderId = randomUUID();
     await outbox.transaction((tx) => outbox.enqueue(tx, inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-1', quantity: 1 }] }, { correlationId: orderId }));
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -153,7 +120,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   });
 
   test('when the broker drops the connection, then the service reconnects, resumes consuming and delivers what it holds', async () => {
-    behaviour = () => undefined;
+    setBehaviour(() => undefined);
     await broker.dropConnection();
     const orderId = randomUUID();
     await send(orderId); // written while reconnecting

@@ -55,14 +55,15 @@ export class SagaEngine<D> {
       createdAt: new Date(),
       updatedAt: new Date(),
     };
-    await sagaRepository.insert(tx, saga);
     await this.invoke(tx, saga, 0, null);
-    await sagaRepository.save(tx, saga);
+    await sagaRepository.insert(tx, saga);
   }
 
   /** One handler per reply type the definition names, for the orchestrator's reply queue. */
   replyHandlers(): MessageHandler[] {
-    return replyContracts(this.definition).map((contract) => on(contract, ({ tx, message }) => this.onReply(tx, message, contract)));
+    // In a batch of replies every saga is locked up front, in one statement and in id order.
+    const prepare = (tx: PoolClient, messages: readonly Envelope[]) => sagaRepository.lockMany(tx, messages.map((m) => m.correlationId));
+    return replyContracts(this.definition).map((contract) => on(contract, ({ tx, message }) => this.onReply(tx, message, contract), { prepare }));
   }
 
   async onReply(tx: PoolClient, message: Envelope, contract: MessageContract): Promise<void> {

@@ -41,4 +41,12 @@ export const sagaMigrations: Migration[] = [
       CREATE INDEX saga_instances_awaiting ON saga_instances (awaiting_message_id) WHERE awaiting_message_id IS NOT NULL;
     `,
   },
+  {
+    id: '0002-saga-step-log-deferred-fk',
+    sql: `
+      -- Step log rows and the saga row they belong to are written together at the commit (deferred
+      -- writes), in whichever order their tables were first touched: check the reference at the end.
+      ALTER TABLE saga_step_log ALTER CONSTRAINT saga_step_log_saga_id_fkey DEFERRABLE INITIALLY DEFERRED;
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import type { Queryable } from '@shop/db';
+import { deferInsert, deferUpsert, scopeOf, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 
 export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED';
@@ -60,18 +60,77 @@ const toInstance = <D>(row: InstanceRow): SagaInstance<D> => ({
   updatedAt: row.updated_at,
 });
 
+const SAGA_COLUMNS = [
+  'id',
+  'saga_type',
+  'state',
+  'step_index',
+  'data',
+  'awaiting_message_id',
+  'deadline_at',
+  'attempt',
+  'failure_reason',
+  'trace_context',
+  'wait_ms',
+];
+const SAGA_UPDATE = SAGA_COLUMNS.filter((column) => column !== 'id' && column !== 'saga_type')
+  .map((column) => `${column} = EXCLUDED.${column}`)
+  .concat('updated_at = now()')
+  .join(', ');
+
+const toRow = (saga: SagaInstance): unknown[] => [
+  saga.id,
+  saga.sagaType,
+  saga.state,
+  saga.stepIndex,
+  JSON.stringify(saga.data),
+  saga.awaitingMessageId,
+  saga.deadlineAt,
+  saga.attempt,
+  saga.failureReason,
+  saga.traceContext,
+  saga.waitMs,
+];
+
+/** Sagas this transaction holds locked, so a second reply for one of them in the same batch sees its latest state. */
+const locked = (db: Queryable): Map<string, SagaInstance> | undefined => {
+  const memo = scopeOf(db)?.memo;
+  if (!memo) return undefined;
+  let sagas = memo.get('saga-instances') as Map<string, SagaInstance> | undefined;
+  if (!sagas) memo.set('saga-instances', (sagas = new Map()));
+  return sagas;
+};
+
+/**
+ * Writes are deferred to the transaction's end (deferInsert, deferUpsert), so a batch of replies
+ * costs one statement per table however many sagas it moves.
+ */
 export const sagaRepository = {
-  async insert(db: Queryable, saga: Pick<SagaInstance, 'id' | 'sagaType' | 'data' | 'traceContext'>): Promise<void> {
-    await db.query(
-      `INSERT INTO saga_instances (id, saga_type, state, step_index, data, trace_context) VALUES ($1, $2, 'RUNNING', 0, $3, $4)`,
-      [saga.id, saga.sagaType, JSON.stringify(saga.data), saga.traceContext],
-    );
+  async insert(db: Queryable, saga: SagaInstance): Promise<void> {
+    await deferInsert(db, 'saga_instances', SAGA_COLUMNS, toRow(saga));
+    locked(db)?.set(saga.id, saga);
   },
 
   /** Locks the saga for the rest of the transaction: replies and deadlines for it are handled one at a time. */
   async lock<D>(db: Queryable, id: string): Promise<SagaInstance<D> | undefined> {
+    const cached = locked(db)?.get(id);
+    if (cached) return cached as SagaInstance<D>;
     const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = $1 FOR UPDATE', [id]);
-    return rows[0] && toInstance<D>(rows[0]);
+    const saga = rows[0] && toInstance<D>(rows[0]);
+    if (saga) locked(db)?.set(id, saga as SagaInstance);
+    return saga;
+  },
+
+  /**
+   * Locks many sagas in one statement, in id order: every transaction that locks several takes
+   * them in the same order, so two of them cannot deadlock.
+   */
+  async lockMany(db: Queryable, ids: readonly string[]): Promise<void> {
+    const cache = locked(db);
+    const wanted = [...new Set(ids)].filter((id) => !cache?.has(id));
+    if (wanted.length === 0) return;
+    const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [wanted]);
+    for (const row of rows) cache?.set(row.id, toInstance(row));
   },
 
   async find<D>(db: Queryable, id: string): Promise<SagaInstance<D> | undefined> {
@@ -80,31 +139,17 @@ export const sagaRepository = {
   },
 
   async save(db: Queryable, saga: SagaInstance): Promise<void> {
-    await db.query(
-      `UPDATE saga_instances
-          SET state = $2, step_index = $3, data = $4, awaiting_message_id = $5, deadline_at = $6, attempt = $7,
-              failure_reason = $8, trace_context = $9, wait_ms = $10, updated_at = now()
-        WHERE id = $1`,
-      [
-        saga.id,
-        saga.state,
-        saga.stepIndex,
-        JSON.stringify(saga.data),
-        saga.awaitingMessageId,
-        saga.deadlineAt,
-        saga.attempt,
-        saga.failureReason,
-        saga.traceContext,
-        saga.waitMs,
-      ],
-    );
+    await deferUpsert(db, 'saga_instances', SAGA_COLUMNS, 'id', SAGA_UPDATE, toRow(saga));
   },
 
   /** The awaited commands just left the outbox: their deadlines count from now. */
   async restartWaits(db: Queryable, publishedIds: string[]): Promise<void> {
+    // Locked in id order, like lockMany, so this cannot deadlock with a batch of replies.
     await db.query(
       `UPDATE saga_instances SET deadline_at = now() + wait_ms * interval '1 millisecond'
-        WHERE awaiting_message_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL`,
+        WHERE id IN (SELECT id FROM saga_instances
+                      WHERE awaiting_message_id = ANY($1::uuid[]) AND deadline_at IS NOT NULL
+                      ORDER BY id FOR UPDATE)`,
       [publishedIds],
     );
   },
@@ -114,7 +159,7 @@ export const sagaRepository = {
   },
 
   async log(db: Queryable, sagaId: string, entry: Omit<StepLogEntry, 'at'>): Promise<void> {
-    await db.query('INSERT INTO saga_step_log (saga_id, step, action, outcome, detail) VALUES ($1, $2, $3, $4, $5)', [
+    await deferInsert(db, 'saga_step_log', ['saga_id', 'step', 'action', 'outcome', 'detail'], [
       sagaId,
       entry.step,
       entry.action,

@@ -16,6 +16,10 @@ export async function startEmailService(config: EmailConfig) {
       consumers: [
         {
           queue: 'email.on-order-outcome',
+          // Sending is outside the transaction: a failed batch would be handled again message by
+          // message and send its emails twice. One email per transaction, several at once instead.
+          batchSize: 1,
+          concurrency: 8,
           handlers: orderOutcomeEventHandlers(mailer, { failureRate: config.EMAIL_FAILURE_RATE, addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS }),
         },
       ],

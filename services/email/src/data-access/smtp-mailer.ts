@@ -15,12 +15,18 @@ export interface Mailer {
 }
 
 /**
- * Sends over SMTP (smtp:// or smtps:// URL, credentials in it), one connection per email: nothing
- * stays open to go stale while the mail server restarts, and a shop's email volume needs no pool.
+ * Sends over SMTP (smtp:// or smtps:// URL, credentials in it) through a small pool of connections:
+ * a connection per email (TCP, greeting, EHLO, QUIT) cost more than the email itself at a few
+ * hundred orders a second. A pooled connection the server dropped fails its send, which is
+ * retried like any other failed send, and the pool opens a fresh one.
  */
 export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = createTransport({
     url: smtpUrl,
+    pool: true,
+    maxConnections: 4,
+    // Renewed now and then, so a connection never lives long enough to go stale unnoticed.
+    maxMessages: 500,
     // The send runs inside the inbox transaction: a mail server that hangs must fail the attempt
     // (retried later) well within the shutdown timeout, not hold a database connection for minutes.
     connectionTimeout: 5_000,

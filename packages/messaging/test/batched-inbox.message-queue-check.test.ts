@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { payment } from '@shop/contracts';
+import type { Pool } from '@shop/db';
+import { eventually, type TestBrokerClient } from '@shop/testing';
+import { Headers, PermanentError, type Outbox } from '../src/index';
+import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
+
+/**
+ * A consumer that handles up to 25 messages per transaction, against the real broker and
+ * database. Each handled message records the id of the transaction it ran in, so the tests can
+ * see batches happen, and what happens to the rest of a batch when one of its messages fails.
+ */
+describe('batched inbox consumer', () => {
+  const queue = 'messaging-test.batched';
+  let harness: ConsumerHarness;
+  let pool: Pool;
+  let outbox: Outbox;
+  let client: TestBrokerClient;
+  let calls: Map<string, number>;
+  const prepared: string[][] = [];
+  const fail = (behaviour: ConsumerHarness['behaviour']) => {
+    harness.behaviour = behaviour;
+  };
+
+  before(async () => {
+    harness = await startConsumerHarness('batched', payment.RefundPayment, {
+      queue,
+      retryDelaysMs: [50, 100],
+      batchSize: 25,
+      prepare: async (_tx, messages) => {
+        prepared.push(messages.map((m) => m.id));
+      },
+    });
+    ({ pool, outbox, client, calls } = harness);
+  });
+
+  after(() => harness?.close());
+
+  const effectsOf = async (orderIds: string[]) =>
+    (await pool.query<{ order_id: string; txid: number }>('SELECT order_id, txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds])).rows;
+  /** Commits `count` refunds in one transaction, so the relay publishes them together and they arrive in a burst. */
+  const sendBurst = async (count: number) => {
+    const orderIds = Array.from({ length: count }, () => randomUUID());
+    const envelopes = await outbox.transaction((tx) =>
+      Promise.all(orderIds.map((orderId) => outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
+    );
+    return { orderIds, envelopes };
+  };
+  const allHandled = (orderIds: string[]) => async () => ((await effectsOf(orderIds)).length === orderIds.length ? true : undefined);
+
+  test('when messages arrive in a burst, then they are handled in fewer transactions than messages, each exactly once', async () => {
+    fail(() => undefined);
+    const { orderIds, envelopes } = await sendBurst(60);
+    await eventually(allHandled(orderIds), { what: 'all 60 effects' });
+    const rows = await effectsOf(orderIds);
+    const transactions = new Set(rows.map((row) => row.txid)).size;
+    assert.ok(transactions < 60, `60 messages took ${transactions} transactions`);
+    assert.ok(Math.max(...[...countBy(rows.map((row) => row.txid)).values()]) <= 25, 'no batch is larger than batchSize');
+    for (const orderId of orderIds) assert.equal(calls.get(orderId), 1);
+    const { rows: inbox } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox WHERE message_id = ANY($1::text[])', [
+      envelopes.map((e) => e.id),
+    ]);
+    assert.equal(inbox[0]?.n, 60, 'every message recorded in the inbox');
+    // The handler's prepare saw each batch's messages before any was handled, once per batch.
+    const preparedIds = prepared.flat().filter((id) => envelopes.some((e) => e.id === id));
+    assert.equal(new Set(preparedIds).size, 60);
+  });
+
+  test('when one message of a batch fails for good, then the rest commit, and only that one is dead-lettered with its reason', async () => {
+    const { orderIds, envelopes } = await sendBurst(40);
+    const poison = orderIds[17]!;
+    fail((orderId) => {
+      if (orderId === poison) throw new PermanentError('refund refused by the bank');
+    });
+    const healthy = orderIds.filter((id) => id !== poison);
+    await eventually(allHandled(healthy), { what: 'the 39 healthy effects' });
+    const [parked] = await eventually(async () => {
+      const messages = await client.drainQueue(`${queue}.dead-letter`);
+      return messages.length > 0 ? messages : undefined;
+    }, { what: 'the dead letter' });
+    assert.equal(parked?.properties.messageId, envelopes[17]?.id);
+    assert.equal(String(parked?.properties.headers?.[Headers.error]), 'refund refused by the bank');
+    assert.equal((await effectsOf([poison])).length, 0, 'the poison message changed nothing');
+    const rows = await effectsOf(healthy);
+    assert.equal(rows.length, 39);
+    assert.equal(new Set(rows.map((row) => row.order_id)).size, 39, 'no effect twice after the batch was handled again one by one');
+  });
+
+  test('when one message of a batch fails once, then it is retried and every effect happens once', async () => {
+    const { orderIds } = await sendBurst(30);
+    const flaky = orderIds[3]!;
+    fail((orderId, call) => {
+      if (orderId === flaky && call === 1) throw new Error('deadlock detected');
+    });
+    await eventually(allHandled(orderIds), { what: 'all 30 effects, the flaky one after its retry' });
+    assert.ok((calls.get(flaky) ?? 0) >= 2);
+    assert.equal((await effectsOf(orderIds)).length, 30);
+  });
+
+  test('when the same message is delivered twice in one burst, then its effect happens once', async () => {
+    fail(() => undefined);
+    const { orderIds, envelopes } = await sendBurst(1);
+    await eventually(allHandled(orderIds));
+    // Redeliveries of an already handled message, several in one burst, among fresh messages.
+    const fresh = await sendBurst(10);
+    for (let i = 0; i < 5; i += 1) client.resend(payment.RefundPayment, envelopes[0]!);
+    await eventually(allHandled(fresh.orderIds));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(calls.get(orderIds[0]!), 1);
+  });
+});
+
+function countBy<T>(values: T[]): Map<T, number> {
+  const counts = new Map<T, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
+}

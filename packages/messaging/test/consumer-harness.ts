@@ -1,0 +1,75 @@
+import type { MessageContract } from '@shop/contracts';
+import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
+import { createLogger } from '@shop/logger';
+import { createTestInfrastructure, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type PrepareBatch } from '../src/index';
+
+export interface ConsumerHarness {
+  pool: Pool;
+  broker: Broker;
+  outbox: Outbox;
+  client: TestBrokerClient;
+  /** How often the handler was called per order id. */
+  calls: Map<string, number>;
+  /** Called by the handler after it wrote its effect, so a test can make it fail. */
+  behaviour: (orderId: string, call: number) => void;
+  close(): Promise<void>;
+}
+
+/**
+ * One consumer on a queue of the test's own, against the real broker and a database of the test
+ * run: its handler records an `effects` row per order id (with the id of its transaction) and
+ * then does what the test's `behaviour` says.
+ */
+export async function startConsumerHarness(
+  name: string,
+  contract: MessageContract,
+  options: Omit<ConsumerOptions, 'handlers'> & { prepare?: PrepareBatch },
+): Promise<ConsumerHarness> {
+  const infra: TestInfrastructure = await createTestInfrastructure(name);
+  const url = infra.databaseUrl(name);
+  await ensureDatabase(url);
+  const pool = createPool(url);
+  await migrate(pool, [
+    ...messagingMigrations,
+    { id: '0001-effects', sql: 'CREATE TABLE effects (order_id uuid PRIMARY KEY, txid bigint NOT NULL DEFAULT txid_current())' },
+  ]);
+  const logger = createLogger({ service: `${name}-test`, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: `${name}-test`, prefetch: 100, reconnectInitialDelayMs: 50 });
+  broker.addTopology(declareExchanges);
+  const outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
+  const harness = { pool, broker, outbox, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<ConsumerHarness, 'client' | 'close'>;
+  new InboxConsumer(
+    { broker, outbox, pool, logger },
+    {
+      ...options,
+      handlers: [
+        on(
+          contract,
+          async ({ message, tx }) => {
+            const { orderId } = message.data as { orderId: string };
+            const call = (harness.calls.get(orderId) ?? 0) + 1;
+            harness.calls.set(orderId, call);
+            await tx.query('INSERT INTO effects (order_id) VALUES ($1)', [orderId]);
+            harness.behaviour(orderId, call);
+          },
+          { prepare: options.prepare },
+        ),
+      ],
+    },
+  );
+  broker.start();
+  outbox.start();
+  await broker.waitUntilConnected(10_000);
+  const client = await TestBrokerClient.connect(infra.rabbitmqUrl);
+  return Object.assign(harness, {
+    client,
+    async close() {
+      await client.close();
+      await outbox.stop();
+      await broker.close();
+      await pool.end();
+      await infra.cleanup();
+    },
+  });
+}
