@@ -14,8 +14,17 @@ export interface TransactionScope {
   readonly memo: Map<string, unknown>;
 }
 
+/** One multi-row insert's worth of rows. */
+interface Insert {
+  table: string;
+  columns: readonly string[];
+  suffix: string;
+  values: unknown[];
+}
+
 interface Buffer {
-  flush(tx: PoolClient): Promise<void>;
+  /** The buffered rows as inserts of at most MAX_PARAMETERS values each; empties the buffer. */
+  take(): Insert[];
 }
 
 interface ScopeState extends TransactionScope {
@@ -28,12 +37,41 @@ export function openScope(client: PoolClient): void {
   scopes.set(client, { memo: new Map(), buffers: new Map() });
 }
 
-/** Runs the deferred writes in the order their tables were first written to. */
+/**
+ * Runs the deferred writes, as few statements as possible: every table's rows in one multi-row
+ * insert, and all the inserts in one statement (data-modifying WITH clauses), so a transaction's
+ * deferred writes cost one round trip.
+ */
 export async function flushScope(client: PoolClient): Promise<void> {
   const scope = scopes.get(client);
   if (!scope) return;
-  for (const buffer of scope.buffers.values()) await buffer.flush(client);
+  const inserts = [...scope.buffers.values()].flatMap((buffer) => buffer.take());
   scope.buffers.clear();
+  let statement: Insert[] = [];
+  let parameters = 0;
+  for (const insert of inserts) {
+    if (statement.length > 0 && parameters + insert.values.length > MAX_PARAMETERS) {
+      await runTogether(client, statement);
+      statement = [];
+      parameters = 0;
+    }
+    statement.push(insert);
+    parameters += insert.values.length;
+  }
+  if (statement.length > 0) await runTogether(client, statement);
+}
+
+/** One statement for many inserts: `WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...`. */
+async function runTogether(client: PoolClient, inserts: Insert[]): Promise<void> {
+  const values: unknown[] = [];
+  const parts = inserts.map((insert) => {
+    const sql = insertSql(insert.table, insert.columns, insert.values.length / insert.columns.length, insert.suffix, values.length);
+    values.push(...insert.values);
+    return sql;
+  });
+  const last = parts.pop()!;
+  const sql = parts.length === 0 ? last : `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} ${last}`;
+  await client.query(sql, values);
 }
 
 export function closeScope(client: PoolClient): void {
@@ -110,21 +148,22 @@ class RowBuffer implements Buffer {
     }
   }
 
-  async flush(tx: PoolClient): Promise<void> {
+  take(): Insert[] {
     const all = [...this.rows.values()];
     this.rows.clear();
-    const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / this.columns.length));
-    for (let start = 0; start < all.length; start += perStatement) {
-      const rows = all.slice(start, start + perStatement);
-      await tx.query(insertSql(this.table, this.columns, rows.length, this.suffix), rows.flat());
+    const perInsert = Math.max(1, Math.floor(MAX_PARAMETERS / this.columns.length));
+    const inserts: Insert[] = [];
+    for (let start = 0; start < all.length; start += perInsert) {
+      inserts.push({ table: this.table, columns: this.columns, suffix: this.suffix, values: all.slice(start, start + perInsert).flat() });
     }
+    return inserts;
   }
 }
 
-function insertSql(table: string, columns: readonly string[], rowCount: number, suffix: string): string {
+function insertSql(table: string, columns: readonly string[], rowCount: number, suffix: string, firstParameter = 0): string {
   const tuples: string[] = [];
   for (let r = 0; r < rowCount; r += 1) {
-    const base = r * columns.length;
+    const base = firstParameter + r * columns.length;
     tuples.push(`(${columns.map((_, c) => `$${base + c + 1}`).join(', ')})`);
   }
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${suffix}`;

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { createPool, deferInsert, deferUpsert, dropDatabase, ensureDatabase, withTransaction, type Pool } from '../src/index';
+
+/** Deferred writes against a real PostgreSQL, in a scratch database of the test's own. */
+describe('deferred writes', () => {
+  const server = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url = `${server.replace(/\/[^/]*$/, '')}/shop_test_deferred_${randomUUID().slice(0, 8)}`;
+  let pool: Pool;
+  const statements: string[] = [];
+
+  before(async () => {
+    await ensureDatabase(url);
+    pool = createPool(url);
+    // Counts the statements each transaction sends, to see the writes leave together.
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        statements.push(typeof args[0] === 'string' ? args[0] : '(config)');
+        return query(...args);
+      };
+    });
+    await pool.query(`
+      CREATE TABLE parent (id uuid PRIMARY KEY, state text NOT NULL, version int NOT NULL);
+      CREATE TABLE child (seq bigserial PRIMARY KEY, parent_id uuid NOT NULL REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED, note text NOT NULL);
+    `);
+  });
+
+  after(async () => {
+    await pool?.end();
+    await dropDatabase(url);
+  });
+
+  const upsertParent = (db: Parameters<typeof deferUpsert>[0], id: string, state: string, version: number) =>
+    deferUpsert(db, 'parent', ['id', 'state', 'version'], 'id', 'state = EXCLUDED.state, version = EXCLUDED.version', [id, state, version]);
+
+  test('when a transaction defers writes to several tables, then they reach the database in one statement before the commit, in the order written', async () => {
+    const id = randomUUID();
+    statements.length = 0;
+    await withTransaction(pool, async (tx) => {
+      await deferInsert(tx, 'child', ['parent_id', 'note'], [id, 'first']);
+      await upsertParent(tx, id, 'NEW', 1);
+      await deferInsert(tx, 'child', ['parent_id', 'note'], [id, 'second']);
+      await upsertParent(tx, id, 'DONE', 2); // the same row staged twice: the last version wins
+      const { rows } = await tx.query('SELECT 1 FROM parent WHERE id = $1', [id]);
+      assert.equal(rows.length, 0, 'nothing written before the commit');
+    });
+    assert.deepEqual(
+      statements.map((s) => s.split(' ')[0]),
+      ['BEGIN', 'SELECT', 'WITH', 'COMMIT'],
+    );
+    const parent = await pool.query('SELECT state, version FROM parent WHERE id = $1', [id]);
+    assert.deepEqual(parent.rows, [{ state: 'DONE', version: 2 }]);
+    const children = await pool.query('SELECT note FROM child WHERE parent_id = $1 ORDER BY seq', [id]);
+    assert.deepEqual(children.rows.map((r) => r.note), ['first', 'second']);
+  });
+
+  test('when the transaction fails, then none of its deferred writes happen', async () => {
+    const id = randomUUID();
+    await assert.rejects(
+      withTransaction(pool, async (tx) => {
+        await upsertParent(tx, id, 'NEW', 1);
+        throw new Error('rule broken');
+      }),
+      /rule broken/,
+    );
+    // The deferred writes that broke a constraint make the commit fail as a whole.
+    await assert.rejects(
+      withTransaction(pool, async (tx) => {
+        await upsertParent(tx, id, 'NEW', 1);
+        await deferInsert(tx, 'child', ['parent_id', 'note'], [randomUUID(), 'orphan']);
+      }),
+      /foreign key/,
+    );
+    assert.equal((await pool.query('SELECT 1 FROM parent WHERE id = $1', [id])).rowCount, 0);
+  });
+
+  test('when more rows are deferred than one statement may carry, then they are split and all written', async () => {
+    const id = randomUUID();
+    await withTransaction(pool, async (tx) => {
+      await upsertParent(tx, id, 'NEW', 1);
+      for (let i = 0; i < 20_000; i += 1) await deferInsert(tx, 'child', ['parent_id', 'note'], [id, `n${i}`]);
+    });
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM child WHERE parent_id = $1', [id]);
+    assert.equal(rows[0]?.n, 20_000);
+  });
+
+  test('when there is no transaction scope (a plain pool or client), then a deferred write happens at once', async () => {
+    const id = randomUUID();
+    await upsertParent(pool, id, 'NOW', 1);
+    assert.equal((await pool.query('SELECT 1 FROM parent WHERE id = $1', [id])).rowCount, 1);
+  });
+});
