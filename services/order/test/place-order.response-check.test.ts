@@ -153,5 +153,14 @@ describe('POST /orders and the order queries', () => {
     const bad = await fetch(`${service.url}/orders?limit=500`);
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /limit/);
+
+    // Several by id at once, as the load script follows its sagas.
+    const wanted = [placed[0]!, placed[3]!, randomUUID()];
+    const byIds = (await (await fetch(`${service.url}/orders?ids=${wanted.join(',')}`)).json()) as { orders: Array<{ orderId: string; updatedAt: string }> };
+    assert.deepEqual(byIds.orders.map((o) => o.orderId).sort(), [placed[0]!, placed[3]!].sort());
+    assert.ok(byIds.orders.every((o) => !Number.isNaN(Date.parse(o.updatedAt))));
+    const notIds = await fetch(`${service.url}/orders?ids=${placed[0]},42`);
+    assert.equal(notIds.status, 400);
+    assert.match(((await notIds.json()) as { error: { message: string } }).error.message, /ids/);
   });
 });

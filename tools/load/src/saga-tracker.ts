@@ -9,31 +9,45 @@ export interface SagaOutcome {
   finishedAt: number | null;
 }
 
-interface OrderView {
+interface OrderSummary {
+  orderId: string;
   status: SagaOutcome['status'];
   cancellationReason: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-/** Waits until every order is CONFIRMED or CANCELLED, or the timeout passes, asking 16 at a time. */
+/** Orders per lookup: the order service's `GET /orders?ids=` takes up to 100. */
+const LOOKUP_SIZE = 100;
+
+/**
+ * Waits until every order is CONFIRMED or CANCELLED, or the timeout passes. It asks for 100
+ * orders per request, one query on the order service's side: following thousands of sagas one
+ * `GET /orders/{id}` at a time would load the service under test more than the sagas themselves.
+ */
 export async function trackSagas(url: string, orderIds: string[], timeoutMs: number, onProgress: (settled: number) => void): Promise<SagaOutcome[]> {
   const deadline = Date.now() + timeoutMs;
   const settled = new Map<string, SagaOutcome>();
   let pending = [...orderIds];
   while (pending.length > 0 && Date.now() < deadline) {
-    const stillPending: string[] = [];
-    for (let i = 0; i < pending.length; i += 16) {
-      const batch = pending.slice(i, i + 16);
-      const views = await Promise.all(batch.map((id) => fetch(`${url}/orders/${id}`).then((r) => r.json() as Promise<OrderView>).catch(() => undefined)));
-      views.forEach((view, j) => {
-        const id = batch[j]!;
-        if (!view || view.status === 'PENDING') return stillPending.push(id);
-        const finishedAt = Date.parse(view.updatedAt);
-        settled.set(id, { orderId: id, status: view.status, reason: view.cancellationReason, endToEndMs: finishedAt - Date.parse(view.createdAt), finishedAt });
-      });
+    for (let i = 0; i < pending.length; i += LOOKUP_SIZE) {
+      const batch = pending.slice(i, i + LOOKUP_SIZE);
+      const found = await fetch(`${url}/orders?limit=${LOOKUP_SIZE}&ids=${batch.join(',')}`)
+        .then((r) => (r.ok ? (r.json() as Promise<{ orders: OrderSummary[] }>) : undefined))
+        .catch(() => undefined);
+      for (const order of found?.orders ?? []) {
+        if (order.status === 'PENDING') continue;
+        const finishedAt = Date.parse(order.updatedAt);
+        settled.set(order.orderId, {
+          orderId: order.orderId,
+          status: order.status,
+          reason: order.cancellationReason,
+          endToEndMs: finishedAt - Date.parse(order.createdAt),
+          finishedAt,
+        });
+      }
     }
-    pending = stillPending;
+    pending = pending.filter((id) => !settled.has(id));
     onProgress(settled.size);
     if (pending.length > 0) await sleep(500);
   }

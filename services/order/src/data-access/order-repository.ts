@@ -85,14 +85,18 @@ export const orderRepository = {
    * Newest first, keyset-paginated on (created_at, id) after the order `afterId`, so pages stay
    * stable while orders arrive (the position is read in SQL to keep created_at's microseconds).
    */
-  async list(db: Queryable, { status, limit, afterId }: { status?: OrderStatus; limit: number; afterId?: string }): Promise<Order[]> {
+  async list(
+    db: Queryable,
+    { status, ids, limit, afterId }: { status?: OrderStatus; ids?: string[]; limit: number; afterId?: string },
+  ): Promise<Order[]> {
     const { rows } = await db.query<OrderRow>(
       `SELECT * FROM orders
         WHERE ($1::text IS NULL OR status = $1)
+          AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[]))
           AND ($2::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM orders WHERE id = $2::uuid))
         ORDER BY created_at DESC, id DESC
         LIMIT $3`,
-      [status ?? null, afterId ?? null, limit],
+      [status ?? null, afterId ?? null, limit, ids ?? null],
     );
     return rows.map(toOrder);
   },

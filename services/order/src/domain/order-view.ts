@@ -64,5 +64,6 @@ export function orderSummary(order: Order) {
     currency: order.currency,
     cancellationReason: order.cancellationReason,
     createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
   };
 }
