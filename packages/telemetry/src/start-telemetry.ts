@@ -1,14 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 
-let sdk: NodeSDK | undefined;
-
-const quietPaths = new Set(['/healthz', '/readyz']);
+let sdk: { shutdown(): Promise<void> } | undefined;
 
 /**
  * Starts the OpenTelemetry Node SDK, configured by the standard OTEL_* variables (endpoint,
@@ -27,22 +20,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   env.OTEL_SERVICE_NAME ??= serviceNameFromEntryPoint();
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://localhost:4318';
 
-  sdk = new NodeSDK({
-    resource: resourceFromAttributes({
-      'service.version': serviceVersion(),
-      'deployment.environment.name': env.DEPLOYMENT_ENVIRONMENT ?? 'development',
-    }),
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => quietPaths.has((request.url ?? '').split('?')[0] ?? ''),
-      }),
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
-      // Only queries inside a request or a message: the relay's and the deadline watcher's polling
-      // would otherwise fill Jaeger with one-span traces.
-      new PgInstrumentation({ requireParentSpan: true }),
-    ],
-  });
-  sdk.start();
+  // Loaded only when tracing is on: the SDK with its exporters and instrumentations costs each
+  // service about 45 MB of memory (docs/performance.md), which a service with tracing off keeps.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createNodeSdk } = require('./node-sdk') as typeof import('./node-sdk');
+  sdk = createNodeSdk({ serviceVersion: serviceVersion(), environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development' });
   return true;
 }
 
