@@ -20,7 +20,9 @@ export function startOrderService(config: OrderConfig) {
         compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
       });
       return {
-        consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga) }],
+        // Two batches at once: each locks all its sagas up front in one statement, in id order, and
+        // a saga has one reply outstanding, so they do not wait on each other.
+        consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga), concurrency: 2 }],
         routes: orderRoutes(pool, { outbox, saga, currency: config.ORDER_CURRENCY }),
         background: [new DeadlineWatcher(saga, { pool, outbox, logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS })],
       };

@@ -25,6 +25,9 @@ export function startPaymentService(config: PaymentConfig) {
         consumers: [
           {
             queue: 'payment.commands',
+            // Each charge waits for the provider, a remote call; payments of different orders
+            // never touch the same rows, so batches can wait side by side.
+            concurrency: 4,
             handlers: paymentCommandHandlers(provider, { failureRate: config.PAYMENT_FAILURE_RATE, addedLatencyMs: config.PAYMENT_ADDED_LATENCY_MS }),
           },
         ],

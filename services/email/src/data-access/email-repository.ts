@@ -30,25 +30,21 @@ const toSentEmail = (row: EmailRow): SentEmail => ({
 });
 
 export const emailRepository = {
-  /**
-   * Serialises the handling of one order until the transaction ends. A row lock cannot do it: the
-   * row does not exist yet. Without it, two different events for the same order handled at once
-   * would both find no row and both send.
-   */
-  async lockOrder(tx: Queryable, orderId: string): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`email:${orderId}`]);
-  },
-
   async find(db: Queryable, orderId: string): Promise<SentEmail | undefined> {
     const { rows } = await db.query<EmailRow>('SELECT * FROM emails WHERE order_id = $1', [orderId]);
     return rows[0] && toSentEmail(rows[0]);
   },
 
-  async record(tx: Queryable, email: Omit<SentEmail, 'sentAt'>): Promise<SentEmail> {
+  /**
+   * Inserts the order's email row unless it has one; undefined if it had. The row (its unique key)
+   * also serialises two transactions about the same order: the second waits for the first to end.
+   */
+  async claim(tx: Queryable, email: Omit<SentEmail, 'sentAt'>): Promise<SentEmail | undefined> {
     const { rows } = await tx.query<EmailRow>(
-      `INSERT INTO emails (order_id, kind, recipient, subject, message_id) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
+      `INSERT INTO emails (order_id, kind, recipient, subject, message_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (order_id) DO NOTHING RETURNING *`,
       [email.orderId, email.kind, email.recipient, email.subject, email.messageId],
     );
-    return toSentEmail(rows[0]!);
+    return rows[0] && toSentEmail(rows[0]);
   },
 };

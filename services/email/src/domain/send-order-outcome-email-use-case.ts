@@ -15,19 +15,21 @@ export const orderEmailMessageId = (orderId: string) => `<order-${orderId}@shop.
  * for an order already told about, sends nothing. Runs in the inbox transaction (`tx`).
  */
 export async function sendOrderOutcomeEmail(tx: Queryable, mailer: Mailer, outcome: OrderOutcome): Promise<SendOutcome> {
-  await emailRepository.lockOrder(tx, outcome.orderId);
-  const earlier = await emailRepository.find(tx, outcome.orderId);
-  if (earlier) return { sent: false, earlier };
-
   const { subject, text } = renderOrderOutcomeEmail(outcome);
   const messageId = orderEmailMessageId(outcome.orderId);
-  // Send first, then record. SMTP cannot join our transaction, so one order must be chosen:
-  // recording first would lose the email for good if the send then failed after the commit, while
-  // sending first can only duplicate it, and only if the process dies (or the commit fails)
-  // between the server accepting the mail and the commit. A failed send throws, rolls the
-  // transaction back and is retried. The rare duplicate carries the same Message-ID, so mail
-  // clients and people can see it is the same email.
+  // The row is claimed first: a second event for the same order handled at the same time waits
+  // on it until this transaction ends, then finds it (or, if this one rolled back, claims it).
+  const email = await emailRepository.claim(tx, { orderId: outcome.orderId, kind: outcome.kind, recipient: outcome.email, subject, messageId });
+  if (!email) {
+    const earlier = await emailRepository.find(tx, outcome.orderId);
+    if (!earlier) throw new Error(`email for order ${outcome.orderId} neither claimed nor found`);
+    return { sent: false, earlier };
+  }
+  // Send, then commit. SMTP cannot join our transaction, so one order must be chosen: committing
+  // first would lose the email for good if the send then failed, while sending first can only
+  // duplicate it, and only if the process dies (or the commit fails) between the server accepting
+  // the mail and the commit. A failed send throws, rolls the claim back and is retried. The rare
+  // duplicate carries the same Message-ID, so mail clients and people can see it is the same email.
   await mailer.send({ to: outcome.email, subject, text, messageId });
-  const email = await emailRepository.record(tx, { orderId: outcome.orderId, kind: outcome.kind, recipient: outcome.email, subject, messageId });
   return { sent: true, email };
 }
