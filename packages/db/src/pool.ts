@@ -1,3 +1,5 @@
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import pg from 'pg';
 import { closeScope, flushScope, openScope } from './deferred-writes';
 
@@ -47,15 +49,15 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   client.on('error', onError);
   let broken = false;
   try {
-    await client.query('BEGIN');
+    await quietly(() => client.query('BEGIN'));
     openScope(client);
     const result = await work(client);
     await flushScope(client);
-    await client.query('COMMIT');
+    await quietly(() => client.query('COMMIT'));
     return result;
   } catch (error) {
     try {
-      await client.query('ROLLBACK');
+      await quietly(() => client.query('ROLLBACK'));
     } catch {
       broken = true; // the connection itself is gone: do not return it to the pool
     }
@@ -65,4 +67,12 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     client.off('error', onError);
     client.release(broken);
   }
+}
+
+/**
+ * Runs a statement without a span of its own: BEGIN, COMMIT and ROLLBACK were a third of all the
+ * spans of a traced order and say nothing the spans of the statements between them do not.
+ */
+function quietly<T>(statement: () => Promise<T>): Promise<T> {
+  return context.with(suppressTracing(context.active()), statement);
 }

@@ -24,7 +24,11 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   // service about 45 MB of memory (docs/performance.md), which a service with tracing off keeps.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createNodeSdk } = require('./node-sdk') as typeof import('./node-sdk');
-  sdk = createNodeSdk({ serviceVersion: serviceVersion(), environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development' });
+  sdk = createNodeSdk({
+    serviceVersion: serviceVersion(),
+    environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development',
+    disabled: env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '',
+  });
   return true;
 }
 

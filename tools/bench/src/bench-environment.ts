@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@shop/stack/dist/src/service-catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
-import { createTestInfrastructure, freePortRange, OtlpReceiver, SmtpSink, type TestInfrastructure } from '@shop/testing';
+import { createTestInfrastructure, freePortRange, SmtpSink, type TestInfrastructure } from '@shop/testing';
+import { OtlpSink } from './otlp-sink';
 
 export const PARTICIPANTS: ServiceName[] = ['inventory', 'payment', 'warehouse', 'email'];
 
 /**
  * The five services as processes on this machine, in a vhost and databases of the bench's own,
- * with an SMTP sink and, for the tracing comparison, an OTLP receiver standing in for Jaeger.
+ * with an SMTP sink and, for the tracing comparison, an OTLP sink standing in for Jaeger.
  */
 export class BenchEnvironment {
   supervisor!: ServiceSupervisor;
@@ -15,14 +16,14 @@ export class BenchEnvironment {
   private constructor(
     readonly infra: TestInfrastructure,
     private readonly sink: SmtpSink,
-    private readonly receiver: OtlpReceiver,
+    readonly receiver: OtlpSink,
     private readonly basePort: number,
     private readonly logDirectory: string,
   ) {}
 
   static async create(repoRoot: string): Promise<BenchEnvironment> {
     const infra = await createTestInfrastructure('bench');
-    const environment = new BenchEnvironment(infra, await new SmtpSink().start(), await new OtlpReceiver().start(), await freePortRange(SERVICE_NAMES.length), path.join(repoRoot, '.bench', infra.runId));
+    const environment = new BenchEnvironment(infra, await new SmtpSink().start(), await new OtlpSink().start(), await freePortRange(SERVICE_NAMES.length), path.join(repoRoot, '.bench', infra.runId));
     return environment;
   }
 
@@ -48,7 +49,8 @@ export class BenchEnvironment {
           LOG_LEVEL: 'warn',
           OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
           OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.endpoint,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          // The SDK's default encoding, as the services send to Jaeger under docker compose.
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         },
       })),
     );

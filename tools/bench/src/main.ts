@@ -90,11 +90,11 @@ async function main(): Promise<number> {
     const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
     say(`  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`);
 
-    say('tracing on (exported over OTLP to a receiver in this process)');
+    say('tracing on (exported over OTLP, http/protobuf, to a sink in this process that counts and discards)');
     await environment.start(REPO_ROOT, true);
     await waitForNoPending(environment.databaseUrl('order'));
     const saturatedOn = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
-    say(`  at ${saturatingRate}/s offered (tracing on): ${saturatedOn.sagas.completedPerSecond.toFixed(1)} completed/s`);
+    say(`  at ${saturatingRate}/s offered (tracing on): ${saturatedOn.sagas.completedPerSecond.toFixed(1)} completed/s; ${environment.receiver.requests} exports, ${(environment.receiver.bytes / 1e6).toFixed(1)} MB of spans`);
 
     const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
     const checks: Check[] = [
