@@ -4,6 +4,6 @@ export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from 
 export { PermanentError } from './errors';
 export { Headers, QueueNames } from './headers';
 export { messagingMigrations } from './migrations';
-export { Outbox, type OutboxOptions } from './outbox';
+export { Outbox, type OutboxOptions, type PublishedListener, type PublishedMessage } from './outbox';
 export { captureContext, extractContext, type TraceCarrier } from './telemetry';
 export { declareExchanges } from './topology';

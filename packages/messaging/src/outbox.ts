@@ -16,6 +16,14 @@ export interface OutboxOptions {
   pollIntervalMs?: number;
 }
 
+/** What a listener learns of each message the broker confirmed. */
+export interface PublishedMessage {
+  messageId: string;
+  correlationId: string;
+}
+
+export type PublishedListener = (tx: PoolClient, published: PublishedMessage[]) => Promise<void>;
+
 const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type', 'correlation_id', 'mandatory', 'body', 'headers'];
 
 interface OutboxRow {
@@ -38,7 +46,7 @@ interface OutboxRow {
  */
 export class Outbox {
   private wakeUp?: () => void;
-  private readonly publishedListeners: Array<(tx: PoolClient, messageIds: string[]) => Promise<void>> = [];
+  private readonly publishedListeners: Array<PublishedListener> = [];
   private pendingWake = false;
   private running = false;
   private relay?: Promise<void>;
@@ -80,7 +88,7 @@ export class Outbox {
    * rows, e.g. so a saga's deadline runs from when its command left rather than when it was
    * written, atomically with the row's removal.
    */
-  onPublished(listener: (tx: PoolClient, messageIds: string[]) => Promise<void>): void {
+  onPublished(listener: PublishedListener): void {
     this.publishedListeners.push(listener);
   }
 
@@ -192,7 +200,8 @@ export class Outbox {
       }
       await tx.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [sent.map((row) => row.seq)]);
       if (sent.length > 0) {
-        for (const listener of this.publishedListeners) await listener(tx, sent.map((row) => row.message_id));
+        const published = sent.map((row) => ({ messageId: row.message_id, correlationId: row.correlation_id }));
+        for (const listener of this.publishedListeners) await listener(tx, published);
       }
       // A batch with unroutable rows counts as short, so the relay waits before trying them again.
       return unroutable.size > 0 ? 0 : rows.length;

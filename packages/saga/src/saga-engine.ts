@@ -35,7 +35,8 @@ export class SagaEngine<D> {
     private readonly options: SagaEngineOptions,
   ) {
     this.log = options.logger.child({ saga: definition.name });
-    options.outbox.onPublished((tx, ids) => sagaRepository.restartWaits(tx, ids));
+    // A saga's command carries the saga id as its correlation id, so the sagas are found by key.
+    options.outbox.onPublished((tx, published) => sagaRepository.restartWaits(tx, published));
   }
 
   /** Starts a saga in the caller's transaction, with the state change that caused it. */

@@ -49,4 +49,11 @@ export const sagaMigrations: Migration[] = [
       ALTER TABLE saga_step_log ALTER CONSTRAINT saga_step_log_saga_id_fkey DEFERRABLE INITIALLY DEFERRED;
     `,
   },
+  {
+    id: '0003-drop-saga-awaiting-index',
+    sql: `
+      -- Deadlines restart by saga id now (the primary key); this index only slowed every update.
+      DROP INDEX IF EXISTS saga_instances_awaiting;
+    `,
+  },
 ];
