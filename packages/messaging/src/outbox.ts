@@ -36,6 +36,7 @@ interface OutboxRow {
   mandatory: boolean;
   body: string;
   headers: Record<string, unknown>;
+  created_at: Date;
 }
 
 /**
@@ -173,13 +174,16 @@ export class Outbox {
     const { broker, pool } = this.options;
     if (!broker.isConnected) throw new Error('not connected to RabbitMQ');
     return withTransaction(pool, async (tx) => {
-      // SKIP LOCKED lets several replicas relay the same outbox without publishing a row twice.
+      // Taken out and locked in one statement; the transaction stays open until the broker has
+      // confirmed, so a failed publish rolls the delete back. SKIP LOCKED lets several replicas
+      // relay the same outbox without publishing a row twice.
       const { rows } = await tx.query<OutboxRow>(
-        `SELECT seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers
-           FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers, created_at`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
+      rows.sort((a, b) => a.seq - b.seq);
       const messages: OutgoingMessage[] = rows.map((row) => ({
         exchange: row.exchange,
         routingKey: row.routing_key,
@@ -193,12 +197,27 @@ export class Outbox {
       const unroutable = await broker.publish(messages);
       const sent = rows.filter((row) => !unroutable.has(row.message_id));
       if (unroutable.size > 0) {
+        const kept = rows.filter((row) => unroutable.has(row.message_id));
         this.options.logger.warn(
-          { count: unroutable.size, routingKeys: [...new Set(rows.filter((r) => unroutable.has(r.message_id)).map((r) => r.routing_key))] },
+          { count: kept.length, routingKeys: [...new Set(kept.map((row) => row.routing_key))] },
           'no queue bound for these messages yet; they stay in the outbox',
         );
+        // Put back as they were, same seq, so they keep their place in the order.
+        for (const row of kept) {
+          await deferInsert(tx, 'outbox', ['seq', ...OUTBOX_COLUMNS, 'created_at'], [
+            row.seq,
+            row.message_id,
+            row.exchange,
+            row.routing_key,
+            row.message_type,
+            row.correlation_id,
+            row.mandatory,
+            row.body,
+            row.headers,
+            row.created_at,
+          ]);
+        }
       }
-      await tx.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [sent.map((row) => row.seq)]);
       if (sent.length > 0) {
         const published = sent.map((row) => ({ messageId: row.message_id, correlationId: row.correlation_id }));
         for (const listener of this.publishedListeners) await listener(tx, published);
