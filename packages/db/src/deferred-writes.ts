@@ -14,21 +14,17 @@ export interface TransactionScope {
   readonly memo: Map<string, unknown>;
 }
 
-/** One multi-row insert's worth of rows. */
-interface Insert {
-  table: string;
-  columns: readonly string[];
-  suffix: string;
+/** One multi-row statement's worth of rows, its SQL numbered from a given parameter on. */
+interface Write {
   values: unknown[];
+  sql(firstParameter: number): string;
 }
 
-interface Buffer {
-  /** The buffered rows as inserts of at most MAX_PARAMETERS values each; empties the buffer. */
-  take(): Insert[];
-}
+/** Renders the statement for `rowCount` rows whose parameters start after `firstParameter`. */
+type Render = (rowCount: number, firstParameter: number) => string;
 
 interface ScopeState extends TransactionScope {
-  buffers: Map<string, Buffer>;
+  buffers: Map<string, RowBuffer>;
 }
 
 const scopes = new WeakMap<object, ScopeState>();
@@ -39,34 +35,34 @@ export function openScope(client: PoolClient): void {
 
 /**
  * Runs the deferred writes, as few statements as possible: every table's rows in one multi-row
- * insert, and all the inserts in one statement (data-modifying WITH clauses), so a transaction's
- * deferred writes cost one round trip.
+ * insert or update, and all of those in one statement (data-modifying WITH clauses), so a
+ * transaction's deferred writes cost one round trip.
  */
 export async function flushScope(client: PoolClient): Promise<void> {
   const scope = scopes.get(client);
   if (!scope) return;
-  const inserts = [...scope.buffers.values()].flatMap((buffer) => buffer.take());
+  const writes = [...scope.buffers.values()].flatMap((buffer) => buffer.take());
   scope.buffers.clear();
-  let statement: Insert[] = [];
+  let statement: Write[] = [];
   let parameters = 0;
-  for (const insert of inserts) {
-    if (statement.length > 0 && parameters + insert.values.length > MAX_PARAMETERS) {
+  for (const write of writes) {
+    if (statement.length > 0 && parameters + write.values.length > MAX_PARAMETERS) {
       await runTogether(client, statement);
       statement = [];
       parameters = 0;
     }
-    statement.push(insert);
-    parameters += insert.values.length;
+    statement.push(write);
+    parameters += write.values.length;
   }
   if (statement.length > 0) await runTogether(client, statement);
 }
 
-/** One statement for many inserts: `WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...`. */
-async function runTogether(client: PoolClient, inserts: Insert[]): Promise<void> {
+/** One statement for many writes: `WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) INSERT ...`. */
+async function runTogether(client: PoolClient, writes: Write[]): Promise<void> {
   const values: unknown[] = [];
-  const parts = inserts.map((insert) => {
-    const sql = insertSql(insert.table, insert.columns, insert.values.length / insert.columns.length, insert.suffix, values.length);
-    values.push(...insert.values);
+  const parts = writes.map((write) => {
+    const sql = write.sql(values.length);
+    values.push(...write.values);
     return sql;
   });
   const last = parts.pop()!;
@@ -85,18 +81,8 @@ export function scopeOf(db: Queryable): TransactionScope | undefined {
 
 /** Inserts a row when the transaction commits, together with every other row deferred for the same table. */
 export async function deferInsert(db: Queryable, table: string, columns: readonly string[], row: readonly unknown[]): Promise<void> {
-  const scope = scopes.get(db);
-  if (!scope) {
-    await db.query(insertSql(table, columns, 1, ''), [...row]);
-    return;
-  }
-  const key = `insert:${table}:${columns.join(',')}`;
-  let buffer = scope.buffers.get(key) as RowBuffer | undefined;
-  if (!buffer) {
-    buffer = new RowBuffer(table, columns, '');
-    scope.buffers.set(key, buffer);
-  }
-  buffer.add(null, row);
+  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, '', first);
+  await defer(db, `insert:${table}:${columns.join(',')}`, render, columns.length, null, row);
 }
 
 /**
@@ -112,35 +98,61 @@ export async function deferUpsert(
   row: readonly unknown[],
 ): Promise<void> {
   const onConflict = ` ON CONFLICT (${conflictColumn}) DO UPDATE SET ${updateSet}`;
+  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, onConflict, first);
+  await defer(db, `upsert:${table}:${columns.join(',')}`, render, columns.length, row[columns.indexOf(conflictColumn)], row);
+}
+
+/**
+ * Updates a row, found by the first of `columns`, when the transaction commits: the columns are
+ * set from the row's values (typed by the SQL types given), then `alsoSet`, where the row is `t` (e.g. `n = t.n + 1`,
+ * `updated_at = now()`). Staging the same key twice keeps the last version.
+ */
+export async function deferUpdate(
+  db: Queryable,
+  table: string,
+  columns: ReadonlyArray<readonly [name: string, sqlType: string]>,
+  alsoSet: string,
+  row: readonly unknown[],
+): Promise<void> {
+  const [key, ...rest] = columns;
+  if (!key) throw new Error(`${table}: no key column`);
+  const render: Render = (rowCount, first) => {
+    const tuples = tuplesSql(columns.length, rowCount, first, (c) => `::${columns[c]![1]}`);
+    const set = [...rest.map(([name]) => `${name} = v.${name}`), ...(alsoSet ? [alsoSet] : [])].join(', ');
+    return `UPDATE ${table} AS t SET ${set} FROM (VALUES ${tuples}) AS v (${columns.map(([name]) => name).join(', ')}) WHERE t.${key[0]} = v.${key[0]}`;
+  };
+  await defer(db, `update:${table}:${columns.map(([name]) => name).join(',')}`, render, columns.length, row[0], row);
+}
+
+/** Buffers the row in the transaction's scope, or writes it at once where there is none. */
+async function defer(db: Queryable, key: string, render: Render, width: number, rowKey: unknown, row: readonly unknown[]): Promise<void> {
+  if (row.length !== width) throw new Error(`${key}: ${row.length} values for ${width} columns`);
   const scope = scopes.get(db);
   if (!scope) {
-    await db.query(insertSql(table, columns, 1, onConflict), [...row]);
+    await db.query(render(1, 0), [...row]);
     return;
   }
-  const key = `upsert:${table}:${columns.join(',')}`;
-  let buffer = scope.buffers.get(key) as RowBuffer | undefined;
+  let buffer = scope.buffers.get(key);
   if (!buffer) {
-    buffer = new RowBuffer(table, columns, onConflict);
+    buffer = new RowBuffer(render, width);
     scope.buffers.set(key, buffer);
   }
-  buffer.add(row[columns.indexOf(conflictColumn)], row);
+  buffer.add(rowKey, row);
 }
 
 /** Parameters per statement stay well under PostgreSQL's limit of 65,535. */
 const MAX_PARAMETERS = 30_000;
 
-class RowBuffer implements Buffer {
+class RowBuffer {
   private readonly rows = new Map<unknown, readonly unknown[]>();
   private anonymous = 0;
 
   constructor(
-    private readonly table: string,
-    private readonly columns: readonly string[],
-    private readonly suffix: string,
+    private readonly render: Render,
+    private readonly width: number,
   ) {}
 
   add(key: unknown, row: readonly unknown[]): void {
-    if (row.length !== this.columns.length) throw new Error(`${this.table}: ${row.length} values for ${this.columns.length} columns`);
     if (key === null) this.rows.set(Symbol(String((this.anonymous += 1))), row);
     else {
       this.rows.delete(key); // a re-staged row moves to the end, after what it may depend on
@@ -148,23 +160,29 @@ class RowBuffer implements Buffer {
     }
   }
 
-  take(): Insert[] {
+  /** The buffered rows as statements of at most MAX_PARAMETERS values each; empties the buffer. */
+  take(): Write[] {
     const all = [...this.rows.values()];
     this.rows.clear();
-    const perInsert = Math.max(1, Math.floor(MAX_PARAMETERS / this.columns.length));
-    const inserts: Insert[] = [];
-    for (let start = 0; start < all.length; start += perInsert) {
-      inserts.push({ table: this.table, columns: this.columns, suffix: this.suffix, values: all.slice(start, start + perInsert).flat() });
+    const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / this.width));
+    const writes: Write[] = [];
+    for (let start = 0; start < all.length; start += perStatement) {
+      const rows = all.slice(start, start + perStatement);
+      writes.push({ values: rows.flat(), sql: (first) => this.render(rows.length, first) });
     }
-    return inserts;
+    return writes;
   }
 }
 
-function insertSql(table: string, columns: readonly string[], rowCount: number, suffix: string, firstParameter = 0): string {
+function tuplesSql(width: number, rowCount: number, firstParameter: number, cast: (column: number) => string = () => ''): string {
   const tuples: string[] = [];
   for (let r = 0; r < rowCount; r += 1) {
-    const base = firstParameter + r * columns.length;
-    tuples.push(`(${columns.map((_, c) => `$${base + c + 1}`).join(', ')})`);
+    const base = firstParameter + r * width;
+    tuples.push(`(${Array.from({ length: width }, (_, c) => `$${base + c + 1}${cast(c)}`).join(', ')})`);
   }
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}${suffix}`;
+  return tuples.join(', ');
+}
+
+function insertSql(table: string, columns: readonly string[], rowCount: number, suffix: string, firstParameter: number): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuplesSql(columns.length, rowCount, firstParameter)}${suffix}`;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createPool, deferInsert, deferUpsert, dropDatabase, ensureDatabase, withTransaction, type Pool } from '../src/index';
+import { createPool, deferInsert, deferUpdate, deferUpsert, dropDatabase, ensureDatabase, withTransaction, type Pool } from '../src/index';
 
 /** Deferred writes against a real PostgreSQL, in a scratch database of the test's own. */
 describe('deferred writes', () => {
@@ -84,6 +84,25 @@ describe('deferred writes', () => {
     });
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM child WHERE parent_id = $1', [id]);
     assert.equal(rows[0]?.n, 20_000);
+  });
+
+  test('when rows are updated at the commit, then each gets its last staged values and the rest of its row is kept', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await withTransaction(pool, async (tx) => {
+      await upsertParent(tx, a, 'NEW', 1);
+      await upsertParent(tx, b, 'NEW', 1);
+    });
+    const finish = (db: Parameters<typeof deferUpdate>[0], id: string, state: string) =>
+      deferUpdate(db, 'parent', [['id', 'uuid'], ['state', 'text']], 'version = t.version + 1', [id, state]);
+    statements.length = 0;
+    await withTransaction(pool, async (tx) => {
+      await finish(tx, a, 'HALF');
+      await finish(tx, b, 'DONE');
+      await finish(tx, a, 'DONE'); // staged twice: the last wins, and the row is updated once
+    });
+    assert.deepEqual(statements.map((s) => s.split(' ')[0]), ['BEGIN', 'UPDATE', 'COMMIT']);
+    const { rows } = await pool.query('SELECT id, state, version FROM parent WHERE id = ANY($1::uuid[]) ORDER BY state', [[a, b]]);
+    assert.deepEqual(rows.map((r) => [r.state, r.version]), [['DONE', 2], ['DONE', 2]]);
   });
 
   test('when there is no transaction scope (a plain pool or client), then a deferred write happens at once', async () => {

@@ -1,5 +1,5 @@
 import type { PricedLine } from '@shop/contracts';
-import type { Queryable } from '@shop/db';
+import { deferUpdate, type Queryable } from '@shop/db';
 import type { Order, OrderStatus, PlaceOrderRequest } from '../domain/order';
 
 interface OrderRow {
@@ -101,13 +101,23 @@ export const orderRepository = {
     return rows.map(toOrder);
   },
 
+  /** Deferred to the commit: a batch of replies that finishes many orders updates them in one statement. */
   async finish(
     db: Queryable,
     id: string,
     outcome: { status: Exclude<OrderStatus, 'PENDING'>; lines: PricedLine[] | null; totalCents: number | null; cancellationReason: string | null },
   ): Promise<void> {
-    await db.query(
-      `UPDATE orders SET status = $2, lines = $3, total_cents = $4, cancellation_reason = $5, updated_at = now() WHERE id = $1`,
+    await deferUpdate(
+      db,
+      'orders',
+      [
+        ['id', 'uuid'],
+        ['status', 'text'],
+        ['lines', 'jsonb'],
+        ['total_cents', 'integer'],
+        ['cancellation_reason', 'text'],
+      ],
+      'updated_at = now()',
       [id, outcome.status, outcome.lines === null ? null : JSON.stringify(outcome.lines), outcome.totalCents, outcome.cancellationReason],
     );
   },
