@@ -41,15 +41,17 @@ const toEntry = (row: LedgerRow): LedgerEntry => ({
 export const providerLedgerRepository = {
   /**
    * Books the attempt unless its key is booked already, and returns whichever entry holds the key.
-   * Two statements on purpose: the SELECT's fresh snapshot sees a concurrent winner's row.
+   * When the key was taken, a second statement reads the holder: its fresh snapshot sees a
+   * concurrent winner's row, which the INSERT's own snapshot would not.
    */
   async bookOnce(db: Queryable, entry: Omit<LedgerEntry, 'refundedCents'>): Promise<LedgerEntry> {
-    await db.query(
+    const { rows } = await db.query<LedgerRow>(
       `INSERT INTO provider_ledger
          (idempotency_key, charge_id, status, decline_code, decline_message, amount_cents, currency, payment_method)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING RETURNING *`,
       [entry.idempotencyKey, entry.chargeId, entry.status, entry.declineCode, entry.declineMessage, entry.amountCents, entry.currency, entry.paymentMethod],
     );
+    if (rows[0]) return toEntry(rows[0]);
     const booked = await this.findByKey(db, entry.idempotencyKey);
     if (!booked) throw new Error(`provider ledger lost the entry for ${entry.idempotencyKey}`);
     return booked;
