@@ -335,11 +335,17 @@ export class InboxConsumer {
 
   private handlerContext(message: Envelope, tx: PoolClient, attempt: number): HandlerContext<unknown> {
     const outbox = this.deps.outbox;
+    const log = this.log;
+    let logger: Logger | undefined;
     return {
       message,
       tx,
       attempt,
-      logger: this.log.child({ messageId: message.id, type: message.type, correlationId: message.correlationId }),
+      // Made on first use: most handlers log nothing at the usual levels, and a child logger per
+      // message would be allocated for nothing.
+      get logger() {
+        return (logger ??= log.child({ messageId: message.id, type: message.type, correlationId: message.correlationId }));
+      },
       send: (contract, data, meta) =>
         outbox.enqueue(tx, contract, data, { correlationId: message.correlationId, causationId: message.id, ...meta }),
     };

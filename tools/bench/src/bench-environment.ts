@@ -32,7 +32,7 @@ export class BenchEnvironment {
   }
 
   /** (Re)starts every service, with tracing exported to the receiver or switched off. */
-  async start(repoRoot: string, tracing: boolean): Promise<void> {
+  async start(repoRoot: string, tracing: boolean, extraEnv: Record<string, string> = {}): Promise<void> {
     await this.supervisor?.stopAll();
     this.supervisor = new ServiceSupervisor(
       repoRoot,
@@ -51,6 +51,7 @@ export class BenchEnvironment {
           OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.endpoint,
           // The SDK's default encoding, as the services send to Jaeger under docker compose.
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+          ...extraEnv,
         },
       })),
     );

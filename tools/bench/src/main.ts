@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       'step-seconds': { type: 'string', default: '15' },
-      rates: { type: 'string', default: '25,50,75,100,150,200,300,400,500' },
+      rates: { type: 'string', default: '25,50,100,150,175,200,225,250,300,400,500' },
       'post-rate': { type: 'string', default: '300' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -93,8 +93,18 @@ async function main(): Promise<number> {
     say('tracing on (exported over OTLP, http/protobuf, to a sink in this process that counts and discards)');
     await environment.start(REPO_ROOT, true);
     await waitForNoPending(environment.databaseUrl('order'));
+    const tracedBefore = sampleServices();
     const saturatedOn = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
+    const tracedResources = resourcesBetween(tracedBefore, sampleServices());
+    const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
     say(`  at ${saturatingRate}/s offered (tracing on): ${saturatedOn.sagas.completedPerSecond.toFixed(1)} completed/s; ${environment.receiver.requests} exports, ${(environment.receiver.bytes / 1e6).toFixed(1)} MB of spans`);
+
+    say('tracing on, one order in ten sampled (parentbased_traceidratio 0.1: a sampled order is still one whole trace)');
+    const exportedBefore = environment.receiver.bytes;
+    await environment.start(REPO_ROOT, true, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+    await waitForNoPending(environment.databaseUrl('order'));
+    const saturatedSampled = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
+    say(`  at ${saturatingRate}/s offered (10% sampled): ${saturatedSampled.sagas.completedPerSecond.toFixed(1)} completed/s; ${((environment.receiver.bytes - exportedBefore) / 1e6).toFixed(1)} MB of spans`);
 
     const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
     const checks: Check[] = [
@@ -113,7 +123,19 @@ async function main(): Promise<number> {
         target: '>= 0.9 x',
         ok: saturatedOn.sagas.completedPerSecond >= 0.9 * saturatedOff.sagas.completedPerSecond,
       },
+      {
+        what: 'the same, one order in ten sampled',
+        measured: `${saturatedSampled.sagas.completedPerSecond.toFixed(1)} vs ${saturatedOff.sagas.completedPerSecond.toFixed(1)}/s = ${ratio(saturatedSampled.sagas.completedPerSecond, saturatedOff.sagas.completedPerSecond).toFixed(2)} x`,
+        target: 'reported (the target is for every order traced)',
+        ok: null,
+      },
       { what: 'summed peak RSS of the five services', measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`, target: '<= 400 MB', ok: peakRssMb <= 400 },
+      {
+        what: 'the same with tracing on (saturating step)',
+        measured: `${tracedPeakRssMb.toFixed(0)} MB (${tracedResources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
+        target: 'reported',
+        ok: null,
+      },
       { what: 'messages handled per order (happy path)', measured: messagesPerOrder.toFixed(1), target: 'reported', ok: null },
       { what: 'database commits per handled message', measured: commitsPerMessage.toFixed(2), target: 'reported (1 = one per message)', ok: null },
     ];
@@ -122,7 +144,7 @@ async function main(): Promise<number> {
     mkdirSync(path.dirname(jsonFile), { recursive: true });
     writeFileSync(
       jsonFile,
-      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, capacity: { bestRate, bestThroughput, saturatingRate, tracingOff: saturatedOff.sagas, tracingOn: saturatedOn.sagas }, post: { running, stopped }, resources, checks }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, capacity: { bestRate, bestThroughput, saturatingRate, tracingOff: saturatedOff.sagas, tracingOn: saturatedOn.sagas, tracingSampled: saturatedSampled.sagas }, post: { running, stopped }, resources, tracedResources, checks }, null, 2)}\n`,
     );
     say(`\nfigures written to ${jsonFile}`);
     return 0;
