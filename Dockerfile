@@ -41,4 +41,4 @@ COPY --from=builder --chown=node:node /app /app
 # are those of SERVICE_NODE_ARGS in tools/stack/src/service-catalog.ts: keep the two the same.
 WORKDIR /app/services/${SERVICE}
 USER node
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=96", "--require", "@shop/telemetry/register", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=128", "--require", "@shop/telemetry/register", "dist/src/main.js"]
