@@ -81,25 +81,8 @@ export function scopeOf(db: Queryable): TransactionScope | undefined {
 
 /** Inserts a row when the transaction commits, together with every other row deferred for the same table. */
 export async function deferInsert(db: Queryable, table: string, columns: readonly string[], row: readonly unknown[]): Promise<void> {
-  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, '', first);
+  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, first);
   await defer(db, `insert:${table}:${columns.join(',')}`, render, columns.length, null, row);
-}
-
-/**
- * Inserts or updates a row (by `conflictColumn`) when the transaction commits; staging the same key
- * twice keeps the last version, since one statement may not touch a row twice.
- */
-export async function deferUpsert(
-  db: Queryable,
-  table: string,
-  columns: readonly string[],
-  conflictColumn: string,
-  updateSet: string,
-  row: readonly unknown[],
-): Promise<void> {
-  const onConflict = ` ON CONFLICT (${conflictColumn}) DO UPDATE SET ${updateSet}`;
-  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, onConflict, first);
-  await defer(db, `upsert:${table}:${columns.join(',')}`, render, columns.length, row[columns.indexOf(conflictColumn)], row);
 }
 
 /**
@@ -145,15 +128,13 @@ const MAX_PARAMETERS = 30_000;
 
 class RowBuffer {
   private readonly rows = new Map<unknown, readonly unknown[]>();
-  private anonymous = 0;
-
   constructor(
     private readonly render: Render,
     private readonly width: number,
   ) {}
 
   add(key: unknown, row: readonly unknown[]): void {
-    if (key === null) this.rows.set(Symbol(String((this.anonymous += 1))), row);
+    if (key === null) this.rows.set(Symbol(), row); // no key: every row stays
     else {
       this.rows.delete(key); // a re-staged row moves to the end, after what it may depend on
       this.rows.set(key, row);
@@ -183,6 +164,6 @@ function tuplesSql(width: number, rowCount: number, firstParameter: number, cast
   return tuples.join(', ');
 }
 
-function insertSql(table: string, columns: readonly string[], rowCount: number, suffix: string, firstParameter: number): string {
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuplesSql(columns.length, rowCount, firstParameter)}${suffix}`;
+function insertSql(table: string, columns: readonly string[], rowCount: number, firstParameter: number): string {
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuplesSql(columns.length, rowCount, firstParameter)}`;
 }

@@ -1,4 +1,4 @@
 export { createPool, withTransaction, type Pool, type PoolClient, type Queryable } from './pool';
 export { ensureDatabase, dropDatabase, databaseName } from './database-admin';
 export { migrate, type Migration } from './migrate';
-export { deferInsert, deferUpdate, deferUpsert, scopeOf, type TransactionScope } from './deferred-writes';
+export { deferInsert, deferUpdate, scopeOf, type TransactionScope } from './deferred-writes';

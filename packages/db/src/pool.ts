@@ -37,7 +37,7 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
 
 /**
  * Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. Writes `work`
- * deferred (deferInsert, deferUpsert) go to the database just before the COMMIT.
+ * deferred (deferInsert, deferUpdate) go to the database just before the COMMIT.
  */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -1,4 +1,4 @@
-import { context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, type Context } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
 import { withTransaction, type Pool, type PoolClient } from '@shop/db';
@@ -258,27 +258,17 @@ export class InboxConsumer {
   }
 
   /** One message, one transaction: the inbox row and the handler's effects commit together. */
-  private handleAlone({ message, handler, delivery, attempt, routingKey }: Accepted): Promise<Outcome> {
+  private handleAlone(item: Accepted): Promise<Outcome> {
+    const { message, delivery, attempt, routingKey } = item;
     return traceConsumedMessage(message, delivery.properties.headers, this.options.queue, routingKey, async (span) => {
       span.setAttribute('messaging.consumer.attempt', attempt);
       try {
-        const duplicate = await withTransaction(this.deps.pool, async (tx) => {
-          const inserted = await tx.query('INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-            this.options.queue,
-            message.id,
-          ]);
-          if (inserted.rowCount === 0) return true;
-          await handler.prepare?.(tx, [message]);
-          await handler.handle(this.handlerContext(message, tx, attempt));
-          return false;
-        });
-        if (duplicate) {
-          span.setAttribute('messaging.duplicate', true);
-          this.log.debug({ messageId: message.id, type: message.type }, 'duplicate message ignored');
-          return { kind: 'duplicate' };
-        }
+        const [fresh] = await this.inTransaction([item], [otelContext.active()]);
         this.deps.outbox.wake();
-        return { kind: 'handled' };
+        if (fresh) return { kind: 'handled' };
+        span.setAttribute('messaging.duplicate', true);
+        this.log.debug({ messageId: message.id, type: message.type }, 'duplicate message ignored');
+        return { kind: 'duplicate' };
       } catch (error) {
         if (error instanceof PermanentError) return { kind: 'dead-letter', reason: error.message };
         this.log.warn({ err: error, messageId: message.id, type: message.type, attempt }, 'handler failed; will retry');
@@ -288,8 +278,8 @@ export class InboxConsumer {
   }
 
   /**
-   * Many messages, one transaction: one inbox insert for all, the handlers' prepare calls, each
-   * handler in its own consumer span, and one commit. Throws if any of it fails (all rolled back).
+   * Many messages, one transaction, each handler in its own consumer span. Throws if any of it
+   * fails (all rolled back).
    */
   private async handleTogether(batch: Accepted[]): Promise<Outcome[]> {
     const spans = batch.map((item) => {
@@ -298,27 +288,7 @@ export class InboxConsumer {
       return traced;
     });
     try {
-      const fresh = await withTransaction(this.deps.pool, async (tx) => {
-        const { rows } = await tx.query<{ message_id: string }>(
-          'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
-          [this.options.queue, batch.map((item) => item.message.id)],
-        );
-        const unseen = new Set(rows.map((row) => row.message_id));
-        // A message delivered twice in one batch is handled by its first copy only.
-        const todo = batch.map((item) => unseen.delete(item.message.id));
-        const prepares = new Map<PrepareBatch, Envelope[]>();
-        for (const [index, item] of batch.entries()) {
-          if (!todo[index] || !item.handler.prepare) continue;
-          const messages = prepares.get(item.handler.prepare) ?? [];
-          prepares.set(item.handler.prepare, [...messages, item.message]);
-        }
-        for (const [prepare, messages] of prepares) await prepare(tx, messages);
-        for (const [index, item] of batch.entries()) {
-          if (!todo[index]) continue;
-          await otelContext.with(spans[index]!.context, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt)));
-        }
-        return todo;
-      });
+      const fresh = await this.inTransaction(batch, spans.map((traced) => traced.context));
       this.deps.outbox.wake();
       return fresh.map((handled, index) => {
         if (handled) return { kind: 'handled' };
@@ -331,6 +301,37 @@ export class InboxConsumer {
     } finally {
       for (const { span } of spans) span.end();
     }
+  }
+
+  /**
+   * The inbox rows of `batch` (one insert; RETURNING tells the duplicates apart), the handlers'
+   * prepare calls, then each new message's handler in its own trace context, all in one
+   * transaction. Returns which messages were new.
+   */
+  private inTransaction(batch: Accepted[], contexts: Context[]): Promise<boolean[]> {
+    return withTransaction(this.deps.pool, async (tx) => {
+      const { rows } = await tx.query<{ message_id: string }>(
+        'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
+        [this.options.queue, batch.map((item) => item.message.id)],
+      );
+      const unseen = new Set(rows.map((row) => row.message_id));
+      // A message delivered twice in one batch is handled by its first copy only.
+      const fresh = batch.map((item) => unseen.delete(item.message.id));
+      const todo = batch.filter((_, index) => fresh[index]);
+      const prepares = new Map<PrepareBatch, Envelope[]>();
+      for (const { handler, message } of todo) {
+        if (!handler.prepare) continue;
+        const messages = prepares.get(handler.prepare);
+        if (messages) messages.push(message);
+        else prepares.set(handler.prepare, [message]);
+      }
+      for (const [prepare, messages] of prepares) await prepare(tx, messages);
+      for (const [index, item] of batch.entries()) {
+        if (!fresh[index]) continue;
+        await otelContext.with(contexts[index]!, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt)));
+      }
+      return fresh;
+    });
   }
 
   private handlerContext(message: Envelope, tx: PoolClient, attempt: number): HandlerContext<unknown> {

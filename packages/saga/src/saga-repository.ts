@@ -1,4 +1,4 @@
-import { deferInsert, deferUpsert, scopeOf, type Queryable } from '@shop/db';
+import { deferInsert, deferUpdate, scopeOf, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 
 export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED';
@@ -62,23 +62,23 @@ const toInstance = <D>(row: InstanceRow): SagaInstance<D> => ({
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const SAGA_COLUMNS = [
-  'id',
-  'saga_type',
-  'state',
-  'step_index',
-  'data',
-  'awaiting_message_id',
-  'deadline_at',
-  'attempt',
-  'failure_reason',
-  'trace_context',
-  'wait_ms',
+/** The columns an insert writes, in the order of toRow; a save updates them all but saga_type. */
+const SAGA_COLUMNS: ReadonlyArray<readonly [name: string, sqlType: string]> = [
+  ['id', 'uuid'],
+  ['saga_type', 'text'],
+  ['state', 'text'],
+  ['step_index', 'integer'],
+  ['data', 'jsonb'],
+  ['awaiting_message_id', 'uuid'],
+  ['deadline_at', 'timestamptz'],
+  ['attempt', 'integer'],
+  ['failure_reason', 'text'],
+  ['trace_context', 'jsonb'],
+  ['wait_ms', 'integer'],
 ];
-const SAGA_UPDATE = SAGA_COLUMNS.filter((column) => column !== 'id' && column !== 'saga_type')
-  .map((column) => `${column} = EXCLUDED.${column}`)
-  .concat('updated_at = now()')
-  .join(', ');
+const INSERTED_COLUMNS = SAGA_COLUMNS.map(([name]) => name);
+const SAVED = (_: unknown, index: number) => index !== 1; // saga_type never changes
+const SAVED_COLUMNS = SAGA_COLUMNS.filter(SAVED);
 
 const toRow = (saga: SagaInstance): unknown[] => [
   saga.id,
@@ -104,12 +104,12 @@ const locked = (db: Queryable): Map<string, SagaInstance> | undefined => {
 };
 
 /**
- * Writes are deferred to the transaction's end (deferInsert, deferUpsert), so a batch of replies
+ * Writes are deferred to the transaction's end (deferInsert, deferUpdate), so a batch of replies
  * costs one statement per table however many sagas it moves.
  */
 export const sagaRepository = {
   async insert(db: Queryable, saga: SagaInstance): Promise<void> {
-    await deferInsert(db, 'saga_instances', SAGA_COLUMNS, toRow(saga));
+    await deferInsert(db, 'saga_instances', INSERTED_COLUMNS, toRow(saga));
     locked(db)?.set(saga.id, saga);
   },
 
@@ -140,8 +140,13 @@ export const sagaRepository = {
     return rows[0] && toInstance<D>(rows[0]);
   },
 
+  /**
+   * Writes back, at the commit, a saga whose row existed when this transaction began (one it
+   * locked): the update and an insert deferred in the same transaction go in one statement, where
+   * the update would not see the new row.
+   */
   async save(db: Queryable, saga: SagaInstance): Promise<void> {
-    await deferUpsert(db, 'saga_instances', SAGA_COLUMNS, 'id', SAGA_UPDATE, toRow(saga));
+    await deferUpdate(db, 'saga_instances', SAVED_COLUMNS, 'updated_at = now()', toRow(saga).filter(SAVED));
   },
 
   /**
