@@ -2,3 +2,4 @@ export { createPool, withTransaction, type Pool, type PoolClient, type Queryable
 export { ensureDatabase, dropDatabase, databaseName } from './database-admin';
 export { migrate, type Migration } from './migrate';
 export { deferInsert, deferUpdate, scopeOf, type TransactionScope } from './deferred-writes';
+export { GroupCommit, type GroupCommitOptions, type RunInTransaction } from './group-commit';

@@ -6,6 +6,12 @@ export const orderConfigSchema = baseServiceSchema('order', 3000).extend({
   SAGA_DEADLINE_POLL_MS: milliseconds(250),
   /** Compensations are retried forever; the wait between tries grows up to this. */
   SAGA_COMPENSATION_RETRY_MAX_MS: milliseconds(60_000),
+  /**
+   * Group commit of POST /orders: up to this many orders placed at the same moment share one
+   * transaction (1: each its own), with at most PLACE_ORDER_TRANSACTIONS transactions in flight.
+   */
+  PLACE_ORDER_GROUP_SIZE: z.coerce.number().int().min(1).max(500).default(50),
+  PLACE_ORDER_TRANSACTIONS: z.coerce.number().int().min(1).max(50).default(2),
   ORDER_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR').default('EUR'),
 });
 

@@ -1,3 +1,4 @@
+import { GroupCommit } from '@shop/db';
 import { startService } from '@shop/runtime';
 import { DeadlineWatcher, SagaEngine } from '@shop/saga';
 import type { OrderConfig } from './config';
@@ -19,11 +20,16 @@ export function startOrderService(config: OrderConfig) {
         stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
         compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
       });
+      // Orders placed at the same moment share a transaction (decision 0010).
+      const placements = new GroupCommit((work) => outbox.transaction(work), {
+        maxSize: config.PLACE_ORDER_GROUP_SIZE,
+        concurrency: config.PLACE_ORDER_TRANSACTIONS,
+      });
       return {
         // Two batches at once: each locks all its sagas up front in one statement, in id order, and
         // a saga has one reply outstanding, so they do not wait on each other.
         consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga), concurrency: 2 }],
-        routes: orderRoutes(pool, { outbox, saga, currency: config.ORDER_CURRENCY }),
+        routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
         background: [new DeadlineWatcher(saga, { pool, outbox, logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS })],
       };
     },

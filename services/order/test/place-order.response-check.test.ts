@@ -126,6 +126,40 @@ describe('POST /orders and the order queries', () => {
     await assertNothingStored();
   });
 
+  test('when many orders arrive at once, then they share transactions and each still gets its own answer: 202, the earlier order for a repeated key, 409 for a key reused with another body', async () => {
+    const reusedKey = randomUUID();
+    const repeatedKey = randomUUID();
+    const earlier = await post(service.url, buildOrder(), { 'idempotency-key': reusedKey });
+    const repeatedBody = buildOrder();
+    const requests = [
+      ...Array.from({ length: 30 }, () => post(service.url, buildOrder())),
+      post(service.url, buildOrder({ paymentMethod: 'tok_mastercard' }), { 'idempotency-key': reusedKey }),
+      post(service.url, repeatedBody, { 'idempotency-key': repeatedKey }),
+      post(service.url, repeatedBody, { 'idempotency-key': repeatedKey }),
+      ...Array.from({ length: 9 }, () => post(service.url, buildOrder())),
+    ];
+    const responses = await Promise.all(requests);
+    const fresh = [...responses.slice(0, 30), ...responses.slice(33)];
+    assert.deepEqual(new Set(fresh.map((r) => r.status)), new Set([202]));
+    assert.equal(responses[30]!.status, 409, 'the reused key, and only it, is refused');
+    assert.notEqual(responses[30]!.body.orderId, earlier.body.orderId);
+    assert.deepEqual([responses[31]!.status, responses[32]!.status], [202, 202]);
+    assert.equal(responses[31]!.body.orderId, responses[32]!.body.orderId, 'one order for the repeated key');
+
+    const ids = [...fresh, responses[31]!].map((r) => r.body.orderId as string);
+    assert.equal(new Set(ids).size, 40);
+    const { rows } = await service.pool.query<{ orders: number; sagas: number; transactions: number }>(
+      `SELECT count(*)::int AS orders,
+              (SELECT count(*)::int FROM saga_instances WHERE id = ANY($1::uuid[])) AS sagas,
+              count(DISTINCT xmin::text)::int AS transactions
+         FROM orders WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    assert.equal(rows[0]!.orders, 40);
+    assert.equal(rows[0]!.sagas, 40, 'one saga each');
+    assert.ok(rows[0]!.transactions < 40, `40 orders placed in ${rows[0]!.transactions} transactions`);
+  });
+
   test('when the order id is unknown, then GET answers 404; when it is not a UUID, 400', async () => {
     assert.equal((await fetch(`${service.url}/orders/${randomUUID()}`)).status, 404);
     const malformed = await fetch(`${service.url}/orders/42`);

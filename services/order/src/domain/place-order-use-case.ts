@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import type { Outbox } from '@shop/messaging';
+import type { RunInTransaction } from '@shop/db';
 import type { SagaEngine } from '@shop/saga';
 import { AppError } from '@shop/http';
 import { orderRepository } from '../data-access/order-repository';
@@ -8,7 +8,8 @@ import type { Order, PlaceOrderRequest } from './order';
 import type { OrderSagaData } from './order-saga';
 
 export interface PlaceOrderDependencies {
-  outbox: Outbox;
+  /** The transaction an order is placed in: one whose outbox rows leave once it commits. */
+  transaction: RunInTransaction;
   saga: SagaEngine<OrderSagaData>;
   currency: string;
 }
@@ -21,11 +22,13 @@ export interface PlacedOrder {
 
 /**
  * Stores the order as PENDING and starts its saga in one local transaction: the first command
- * sits in the outbox and leaves once this commits. Nothing here waits on another service.
+ * sits in the outbox and leaves once this commits. Nothing here waits on another service. The
+ * transaction may be shared with other orders placed at the same moment (group commit) and this
+ * may run twice (alone, when the group failed): it has no effects outside the transaction.
  */
 export async function placeOrder(deps: PlaceOrderDependencies, request: PlaceOrderRequest, idempotencyKey?: string): Promise<PlacedOrder> {
   const requestHash = idempotencyKey ? hashOf(request) : null;
-  return deps.outbox.transaction(async (tx) => {
+  return deps.transaction(async (tx) => {
     const spanContext = trace.getActiveSpan()?.spanContext();
     const order = await orderRepository.insert(tx, {
       id: randomUUID(),
