@@ -1,5 +1,5 @@
 import type { PricedLine } from '@shop/contracts';
-import { deferUpdate, type Queryable } from '@shop/db';
+import { deferInsert, deferUpdate, type Queryable } from '@shop/db';
 import type { Order, OrderStatus, PlaceOrderRequest } from '../domain/order';
 
 interface OrderRow {
@@ -46,29 +46,46 @@ export interface NewOrder extends PlaceOrderRequest {
   traceId: string | null;
 }
 
+const NEW_ORDER_COLUMNS = ['id', 'status', 'customer_id', 'email', 'items', 'shipping_address', 'payment_method', 'currency', 'idempotency_key', 'request_hash', 'trace_id'] as const;
+
+const newOrderRow = (order: NewOrder) => [
+  order.id,
+  'PENDING',
+  order.customerId,
+  order.email,
+  JSON.stringify(order.items),
+  order.shippingAddress,
+  order.paymentMethod,
+  order.currency,
+  order.idempotencyKey,
+  order.requestHash,
+  order.traceId,
+];
+
 export const orderRepository = {
-  /** Inserts a PENDING order; returns undefined when its idempotency key is already taken. */
+  /** Inserts a PENDING order at once; returns undefined when its idempotency key is already taken. */
   async insert(db: Queryable, order: NewOrder): Promise<Order | undefined> {
     const { rows } = await db.query<OrderRow>(
-      `INSERT INTO orders (id, status, customer_id, email, items, shipping_address, payment_method, currency,
-                           idempotency_key, request_hash, trace_id)
-       VALUES ($1, 'PENDING', $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO orders (${NEW_ORDER_COLUMNS.join(', ')})
+       VALUES (${NEW_ORDER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING *`,
-      [
-        order.id,
-        order.customerId,
-        order.email,
-        JSON.stringify(order.items),
-        order.shippingAddress,
-        order.paymentMethod,
-        order.currency,
-        order.idempotencyKey,
-        order.requestHash,
-        order.traceId,
-      ],
+      newOrderRow(order),
     );
     return rows[0] && toOrder(rows[0]);
+  },
+
+  /**
+   * Writes a PENDING order with no idempotency key at the commit, with the other deferred writes
+   * (@shop/db deferInsert): it cannot conflict with anything, so there is nothing to read back.
+   * The row's timestamps are the database's, taken then; the order returned carries this
+   * process's clock.
+   */
+  async stage(db: Queryable, order: NewOrder): Promise<Order> {
+    await deferInsert(db, 'orders', NEW_ORDER_COLUMNS, newOrderRow(order));
+    const now = new Date();
+    const { idempotencyKey: _key, requestHash: _hash, ...placed } = order;
+    return { ...placed, status: 'PENDING', cancellationReason: null, lines: null, totalCents: null, createdAt: now, updatedAt: now };
   },
 
   async findByIdempotencyKey(db: Queryable, key: string): Promise<{ order: Order; requestHash: string | null } | undefined> {

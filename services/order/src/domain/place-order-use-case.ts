@@ -30,14 +30,17 @@ export async function placeOrder(deps: PlaceOrderDependencies, request: PlaceOrd
   const requestHash = idempotencyKey ? hashOf(request) : null;
   return deps.transaction(async (tx) => {
     const spanContext = trace.getActiveSpan()?.spanContext();
-    const order = await orderRepository.insert(tx, {
+    const placed = {
       id: randomUUID(),
       ...request,
       currency: deps.currency,
       idempotencyKey: idempotencyKey ?? null,
       requestHash,
       traceId: spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : null,
-    });
+    };
+    // Only a key can conflict: then the insert must say at once whether it took. Otherwise the
+    // row is written at the commit, with the saga's, in one statement for the whole group.
+    const order = idempotencyKey ? await orderRepository.insert(tx, placed) : await orderRepository.stage(tx, placed);
     if (!order) {
       // The key was used before: same body, same order; another body is the client's mistake.
       const earlier = await orderRepository.findByIdempotencyKey(tx, idempotencyKey!);
