@@ -2,21 +2,29 @@ import { percentiles, type Percentiles } from './latency-stats';
 import type { LoadRun } from './load-generator';
 import type { LoadSettings } from './load-settings';
 import type { SagaOutcome } from './saga-tracker';
-import type { ServiceResources } from './service-resources';
+import type { MemoryFootprint, ServiceResources } from './service-resources';
 
 export interface LoadReport {
   settings: { url: string; rate: number; count: number; mix: Record<string, number> };
   post: { achievedRate: number; latencyMs: Percentiles; errors: Record<string, number>; dropped: number };
   sagas: {
     endToEndMs: Percentiles;
+    /**
+     * From when each order was due to be sent to its final status: its POST latency (from when it
+     * was due, so time spent waiting to be sent or accepted counts) plus accepted to final. This
+     * is what a customer waits; accepted-to-final alone hides a backlog in front of POST /orders.
+     */
+    dueToFinalMs: Percentiles;
     outcomes: Record<string, number>;
     completedPerSecond: number;
     pending: number;
   };
   services: ServiceResources[];
+  /** The services' memory with the pages they share counted once (absent where /proc is not readable). */
+  memory?: MemoryFootprint;
 }
 
-export function buildReport(settings: LoadSettings, run: LoadRun, sagas: SagaOutcome[], services: ServiceResources[]): LoadReport {
+export function buildReport(settings: LoadSettings, run: LoadRun, sagas: SagaOutcome[], services: ServiceResources[], memory?: MemoryFootprint): LoadReport {
   const errors: Record<string, number> = {};
   for (const outcome of run.outcomes) if (outcome.error) errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
   const outcomes: Record<string, number> = {};
@@ -25,6 +33,7 @@ export function buildReport(settings: LoadSettings, run: LoadRun, sagas: SagaOut
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   const finished = sagas.filter((s) => s.finishedAt !== null);
+  const postLatency = new Map(run.outcomes.flatMap((o) => (o.orderId ? [[o.orderId, o.latencyMs] as const] : [])));
   const span = finished.length > 1 ? (Math.max(...finished.map((s) => s.finishedAt!)) - Math.min(...finished.map((s) => s.finishedAt! - s.endToEndMs!))) / 1_000 : 0;
   return {
     settings: { url: settings.url, rate: settings.rate, count: settings.count, mix: Object.fromEntries(settings.mix) },
@@ -36,11 +45,13 @@ export function buildReport(settings: LoadSettings, run: LoadRun, sagas: SagaOut
     },
     sagas: {
       endToEndMs: percentiles(finished.map((s) => s.endToEndMs!)),
+      dueToFinalMs: percentiles(finished.map((s) => (postLatency.get(s.orderId) ?? 0) + s.endToEndMs!)),
       outcomes,
       completedPerSecond: span > 0 ? finished.length / span : 0,
       pending: sagas.length - finished.length,
     },
     services,
+    ...(memory && memory.samples > 0 ? { memory } : {}),
   };
 }
 
@@ -61,6 +72,7 @@ export function formatReport(report: LoadReport): string {
   lines.push(`  errors       ${errorKinds.length === 0 ? 'none' : errorKinds.map(([kind, n]) => `${n} ${kind}`).join(', ')}${post.dropped ? `; ${post.dropped} not sent (too many in flight)` : ''}`);
   lines.push(`sagas          ${sagas.endToEndMs.count} finished, ${sagas.pending} still pending, ${sagas.completedPerSecond.toFixed(1)} completed/s`);
   lines.push(`  accepted to final   p50 ${ms(sagas.endToEndMs.p50)}   p90 ${ms(sagas.endToEndMs.p90)}   p99 ${ms(sagas.endToEndMs.p99)}   max ${ms(sagas.endToEndMs.max)}`);
+  lines.push(`  due to final        p50 ${ms(sagas.dueToFinalMs.p50)}   p90 ${ms(sagas.dueToFinalMs.p90)}   p99 ${ms(sagas.dueToFinalMs.p99)}   max ${ms(sagas.dueToFinalMs.max)}   (POST latency from when due + accepted to final)`);
   for (const [outcome, n] of Object.entries(sagas.outcomes).sort((a, b) => b[1] - a[1])) lines.push(`  ${String(n).padStart(6)}  ${outcome}`);
   if (report.services.length === 0) {
     lines.push('services       not visible from here (no /proc access to their processes)');
@@ -68,6 +80,9 @@ export function formatReport(report: LoadReport): string {
     lines.push('services       CPU (share of one core during the run)   peak RSS');
     for (const s of report.services) lines.push(`  ${s.service.padEnd(10)}   ${s.cpuPercent.toFixed(0).padStart(4)} %                                ${s.peakRssMb.toFixed(0)} MB`);
     lines.push(`  ${'total'.padEnd(10)}   ${report.services.reduce((a, s) => a + s.cpuPercent, 0).toFixed(0).padStart(4)} %                                ${report.services.reduce((a, s) => a + s.peakRssMb, 0).toFixed(0)} MB`);
+    if (report.memory) {
+      lines.push(`  together, shared pages (the node binary) counted once: peak ${report.memory.peakFootprintMb.toFixed(0)} MB, of it ${report.memory.peakPrivateMb.toFixed(0)} MB private`);
+    }
   }
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { buildReport, formatReport } from './load-report';
 import { parseLoadArguments } from './load-settings';
 import { ProgressBar } from './progress-bar';
 import { trackSagas } from './saga-tracker';
-import { resourcesBetween, sampleServices } from './service-resources';
+import { resourcesBetween, sampleServices, watchMemory } from './service-resources';
 
 /** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
 async function main(): Promise<void> {
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   if (!ready) throw new Error(`the order service at ${settings.url} is not ready (GET /readyz); start it with npm run stack or docker compose up`);
 
   const before = sampleServices();
+  const memory = watchMemory(before);
   const sending = new ProgressBar('orders', settings.count);
   const run = await generateLoad(settings, (sent, outcomes) => {
     const errors = outcomes.filter((o) => o.error).length;
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   settling.done();
   const services = resourcesBetween(before, sampleServices());
 
-  const report = buildReport(settings, run, sagas, services);
+  const report = buildReport(settings, run, sagas, services, memory.stop());
   process.stdout.write(`${formatReport(report)}\n`);
   if (settings.jsonFile) {
     writeFileSync(settings.jsonFile, `${JSON.stringify(report, null, 2)}\n`);

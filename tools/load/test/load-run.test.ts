@@ -37,9 +37,14 @@ test('when load runs against the stack, then every order is placed, every saga f
   assert.deepEqual(report.post.errors, {});
   assert.equal(report.sagas.endToEndMs.count, 40, 'every saga finished');
   assert.equal(report.sagas.pending, 0);
+  assert.equal(report.sagas.dueToFinalMs.count, 40);
+  assert.ok(report.sagas.dueToFinalMs.p50 > report.sagas.endToEndMs.p50, 'from due adds the POST latency to accepted-to-final');
   const outcomes = Object.entries(report.sagas.outcomes as Record<string, number>);
   assert.equal(outcomes.reduce((sum, [, n]) => sum + n, 0), 40);
   assert.ok(outcomes.some(([outcome]) => outcome === 'CONFIRMED'));
   assert.ok(report.services.length >= 5, 'CPU and RSS of the five native processes');
   for (const service of report.services) assert.ok(service.peakRssMb > 10, `${service.service} has a peak RSS`);
+  const summedRss = report.services.reduce((sum: number, service: { peakRssMb: number }) => sum + service.peakRssMb, 0);
+  assert.ok(report.memory.peakPrivateMb > 0 && report.memory.peakFootprintMb > report.memory.peakPrivateMb, 'private pages, then shared ones added once');
+  assert.ok(report.memory.peakFootprintMb < summedRss, `shared pages counted once (${report.memory.peakFootprintMb} MB) come to less than summed RSS (${summedRss} MB)`);
 });
