@@ -158,6 +158,11 @@ export class Broker {
       await model.close().catch(() => undefined);
       throw error;
     }
+    if (this.stopping) {
+      // close() was called while this connection was being set up and found none to close.
+      await model.close().catch(() => undefined);
+      return closed;
+    }
     this.connected = true;
     this.options.logger.info({ url: redactUrl(this.options.url) }, 'connected to RabbitMQ');
     for (const resolve of this.connectedWaiters) resolve();
