@@ -1,4 +1,4 @@
-import { context, type Context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import type { PoolClient } from './pool';
 
 /** Runs `work` in a transaction of its own: withTransaction, or a wrapper such as Outbox.transaction. */
@@ -60,11 +60,15 @@ export class GroupCommit {
     if (group.length === 1) return this.alone(group[0]!);
     let results: unknown[];
     try {
-      results = await this.transaction(async (tx) => {
-        const done: unknown[] = [];
-        for (const item of group) done.push(await context.with(item.context, () => item.work(tx)));
-        return done;
-      });
+      // The shared statements (the flush of deferred writes) belong to no one request's trace, so
+      // they run outside all of them, as a batch of messages does; each piece of work runs in its own.
+      results = await context.with(ROOT_CONTEXT, () =>
+        this.transaction(async (tx) => {
+          const done: unknown[] = [];
+          for (const item of group) done.push(await context.with(item.context, () => item.work(tx)));
+          return done;
+        }),
+      );
     } catch {
       await Promise.all(group.map((item) => this.alone(item)));
       return;
