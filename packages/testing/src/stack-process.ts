@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -47,6 +48,16 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
+/** The lowest port the kernel gives outgoing connections (Linux; 32768, its default, elsewhere). */
+function ephemeralPortsStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
@@ -55,10 +66,16 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** The first of `count` consecutive free ports, from a random start so parallel runs rarely meet. */
+/**
+ * The first of `count` consecutive free ports, from a random start so parallel runs rarely meet.
+ * Below the kernel's range for outgoing connections: a port found free there can be handed to a
+ * client socket (a database or broker connection) before the service binds it, which made a stack
+ * test fail with EADDRINUSE.
+ */
 export async function freePortRange(count: number): Promise<number> {
+  const ceiling = Math.min(ephemeralPortsStart(), 30_000) - count;
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const base = 10_000 + Math.floor(Math.random() * (ceiling - 10_000));
     const free = await Promise.all(Array.from({ length: count }, (_, i) => portIsFree(base + i)));
     if (free.every(Boolean)) return base;
   }
