@@ -7,7 +7,12 @@ export type RunInTransaction = <T>(work: (tx: PoolClient) => Promise<T>) => Prom
 export interface GroupCommitOptions {
   /** The most pieces of work one transaction takes. 1 turns grouping off. */
   maxSize: number;
-  /** Transactions in flight at once; work that arrives while they are all busy waits for the next. */
+  /**
+   * Transactions in flight at once; work that arrives while they are all busy waits for the next.
+   * The pieces of a failed group run again alone all at once, bounded by the pool, not by this:
+   * one by one, a group failing for lack of a database would take its size times the pool's
+   * connection timeout to answer.
+   */
   concurrency: number;
 }
 
