@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
 import pg from 'pg';
 import { closeScope, flushScope, openScope } from './deferred-writes';
+import { traceQueries, untracedQuery } from './query-spans';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -32,6 +32,13 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   // An idle client losing its connection (database restart) must not crash the process; the pool
   // discards it and the next checkout reconnects.
   pool.on('error', () => undefined);
+  pool.on('connect', traceQueries);
+  // pool.query hands its callback to connect(); when no client is idle, that callback runs when
+  // another caller releases one, in that caller's context. Bound, a query's span has its own
+  // caller as parent.
+  const connect = pool.connect.bind(pool) as (callback?: (...args: unknown[]) => void) => unknown;
+  (pool as { connect: unknown }).connect = (callback?: (...args: unknown[]) => void) =>
+    callback ? connect(context.bind(context.active(), callback)) : connect();
   return pool;
 }
 
@@ -49,15 +56,15 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   client.on('error', onError);
   let broken = false;
   try {
-    await quietly(() => client.query('BEGIN'));
+    await untracedQuery(client, 'BEGIN');
     openScope(client);
     const result = await work(client);
     await flushScope(client);
-    await quietly(() => client.query('COMMIT'));
+    await untracedQuery(client, 'COMMIT');
     return result;
   } catch (error) {
     try {
-      await quietly(() => client.query('ROLLBACK'));
+      await untracedQuery(client, 'ROLLBACK');
     } catch {
       broken = true; // the connection itself is gone: do not return it to the pool
     }
@@ -69,10 +76,3 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   }
 }
 
-/**
- * Runs a statement without a span of its own: BEGIN, COMMIT and ROLLBACK were a third of all the
- * spans of a traced order and say nothing the spans of the statements between them do not.
- */
-function quietly<T>(statement: () => Promise<T>): Promise<T> {
-  return context.with(suppressTracing(context.active()), statement);
-}

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from '@shop/logger';
 import { AppError } from './app-error';
+import { serverSpans } from './server-span';
 
 export interface HealthCheck {
   name: string;
@@ -17,13 +18,15 @@ export interface AppOptions {
 }
 
 /**
- * An express 5 app with JSON bodies under a size limit, request logging, `/healthz` (alive),
- * `/readyz` (broker and database usable) and one JSON error handler that never leaks a stack.
+ * An express 5 app with a SERVER span per request, JSON bodies under a size limit, request
+ * logging, `/healthz` (alive), `/readyz` (broker and database usable) and one JSON error handler
+ * that never leaks a stack.
  */
 export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(serverSpans());
   app.use(requestLogger(logger));
   app.use(requireJson);
   app.use(express.json({ limit: bodyLimit, strict: true }));

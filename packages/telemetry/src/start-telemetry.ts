@@ -5,11 +5,12 @@ let sdk: { shutdown(): Promise<void> } | undefined;
 
 /**
  * Starts the OpenTelemetry Node SDK, configured by the standard OTEL_* variables (endpoint,
- * protocol http/protobuf, http/json or grpc, sampler, OTEL_SDK_DISABLED). Must run before express,
- * pg or amqplib is loaded: services load it with `node --require @shop/telemetry/register`.
+ * protocol http/protobuf, http/json or grpc, sampler, OTEL_SDK_DISABLED). Services load it first,
+ * with `node --require @shop/telemetry/register`, so no span is started before it is there.
  *
- * Messaging spans are not from instrumentation-amqplib but from @shop/messaging itself, because
- * the outbox separates the moment a message is produced from the moment it is published.
+ * Every span comes from our own packages, not from instrumentation packages (decision 0011):
+ * HTTP from @shop/http, statements from @shop/db, messages from @shop/messaging, because the
+ * outbox separates the moment a message is produced from the moment it is published.
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   if (sdk || env.OTEL_SDK_DISABLED === 'true') return false;
@@ -20,14 +21,13 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   env.OTEL_SERVICE_NAME ??= serviceNameFromEntryPoint();
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://localhost:4318';
 
-  // Loaded only when tracing is on: the SDK with its exporters and instrumentations costs each
-  // service about 45 MB of memory (docs/performance.md), which a service with tracing off keeps.
+  // Loaded only when tracing is on: the SDK with its exporters costs each service about 20 MB of
+  // memory (docs/performance.md), which a service with tracing off keeps.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createNodeSdk } = require('./node-sdk') as typeof import('./node-sdk');
   sdk = createNodeSdk({
     serviceVersion: serviceVersion(),
     environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development',
-    disabled: env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '',
   });
   return true;
 }

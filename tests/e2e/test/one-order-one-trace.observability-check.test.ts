@@ -4,6 +4,8 @@ import { createTestInfrastructure, eventually, OtlpReceiver, startTestStack, typ
 import { buildOrder } from '@shop/testing';
 
 const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
+const SERVER = 2;
+const CLIENT = 3;
 const PRODUCER = 4;
 const CONSUMER = 5;
 
@@ -98,6 +100,20 @@ describe('one order, one trace', () => {
     for (const expected of ['inventory.reserve-stock process', 'payment.charge process', 'warehouse.create-shipment process', 'order.confirmed process', 'saga step charge-payment']) {
       assert.ok(names.includes(expected), `the trace has ${expected}`);
     }
+    // The HTTP and database spans, made by @shop/http and @shop/db.
+    const root = spans.find((s) => !s.parentSpanId)!;
+    assert.equal(root.kind, SERVER);
+    assert.equal(root.attributes['http.request.method'], 'POST');
+    assert.equal(root.attributes['http.route'], '/orders');
+    assert.equal(root.attributes['http.response.status_code'], 202);
+    const statements = spans.filter((s) => s.kind === CLIENT && s.attributes['db.system.name'] === 'postgresql');
+    assert.deepEqual([...new Set(statements.map((s) => s.service))].sort(), [...SERVICES].sort(), 'every service has statement spans');
+    for (const statement of statements) {
+      assert.ok(String(statement.attributes['db.query.text']).length > 0, `${statement.name} has its text`);
+      assert.ok(statement.attributes['db.namespace'], `${statement.name} names its database`);
+    }
+    const operations = new Set(statements.map((s) => s.attributes['db.operation.name']));
+    for (const transactionControl of ['BEGIN', 'COMMIT', 'ROLLBACK']) assert.ok(!operations.has(transactionControl), `no span for ${transactionControl}`);
     // No span of this order sits in another trace.
     const elsewhere = receiver.spans.filter((s) => s.traceId !== order.traceId && s.attributes['messaging.message.conversation_id'] === orderId);
     assert.deepEqual(elsewhere.map((s) => s.name), []);
