@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { createPool, deferInsert, deferUpdate, dropDatabase, ensureDatabase, withTransaction, type Pool } from '../src/index';
 
 /** Deferred writes against a real PostgreSQL, in a scratch database of the test's own. */
@@ -12,15 +13,14 @@ describe('deferred writes', () => {
 
   before(async () => {
     await ensureDatabase(url);
+    // Counts the statements each transaction sends, to see the writes leave together: below the
+    // pool's own wrapper (statement spans), which BEGIN and COMMIT bypass.
+    const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+    (pg.Client.prototype as unknown as { query: unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+      statements.push(typeof args[0] === 'string' ? args[0] : '(config)');
+      return query.apply(this, args);
+    };
     pool = createPool(url);
-    // Counts the statements each transaction sends, to see the writes leave together.
-    pool.on('connect', (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        statements.push(typeof args[0] === 'string' ? args[0] : '(config)');
-        return query(...args);
-      };
-    });
     await pool.query(`
       CREATE TABLE parent (id uuid PRIMARY KEY, state text NOT NULL, version int NOT NULL);
       CREATE TABLE child (seq bigserial PRIMARY KEY, parent_id uuid NOT NULL REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED, note text NOT NULL);

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { startSpan } from '@shop/telemetry';
 import type { Request, RequestHandler, Response } from 'express';
 
 const tracer = trace.getTracer('@shop/http');
@@ -20,7 +21,7 @@ export function serverSpans(): RequestHandler {
       return;
     }
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-    const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER }, parent);
+    const span = startSpan(tracer, req.method, { kind: SpanKind.SERVER }, parent);
     const active = trace.setSpan(parent, span);
     if (!trace.isSpanContextValid(span.spanContext())) {
       next(); // tracing is off: nothing to carry

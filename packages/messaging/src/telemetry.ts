@@ -9,6 +9,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
+import { startSpan } from '@shop/telemetry';
 import type { Envelope } from './envelope';
 
 /**
@@ -40,9 +41,10 @@ function baseAttributes(envelope: Envelope, destination: string, routingKey: str
  */
 export function traceProducedMessage(envelope: Envelope, exchange: string, routingKey: string): TraceCarrier {
   const parent = context.active();
-  const span = tracer.startSpan(
+  const span = startSpan(
+    tracer,
     `publish ${routingKey}`,
-    { kind: SpanKind.PRODUCER, attributes: baseAttributes(envelope, exchange, routingKey, 'send') },
+    { kind: SpanKind.PRODUCER, attributes: () => baseAttributes(envelope, exchange, routingKey, 'send') },
     parent,
   );
   const carrier: TraceCarrier = {};
@@ -62,9 +64,10 @@ export function startConsumerSpan(
   routingKey: string,
 ): { span: Span; context: Context } {
   const parent = extractContext(headers);
-  const span = tracer.startSpan(
+  const span = startSpan(
+    tracer,
     `${envelope.type} process`,
-    { kind: SpanKind.CONSUMER, attributes: baseAttributes(envelope, queue, routingKey, 'process') },
+    { kind: SpanKind.CONSUMER, attributes: () => baseAttributes(envelope, queue, routingKey, 'process') },
     parent,
   );
   return { span, context: trace.setSpan(parent, span) };

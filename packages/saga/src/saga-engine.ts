@@ -3,6 +3,7 @@ import type { MessageContract } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import { captureContext, extractContext, on, type Envelope, type MessageHandler, type Outbox } from '@shop/messaging';
+import { inSpan, startSpan } from '@shop/telemetry';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
 import { sagaRepository, type SagaInstance } from './saga-repository';
 
@@ -129,25 +130,21 @@ export class SagaEngine<D> {
     const step = this.stepAt(saga);
     // Rejoin the order's trace: the timer has no context of its own.
     return context.with(extractContext(saga.traceContext), () =>
-      tracer.startActiveSpan(`saga deadline ${step.name}`, { attributes: this.attributes(saga, step) }, async (span) => {
-        try {
-          saga.traceContext = captureContext();
-          if (saga.state === 'RUNNING') {
-            const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
-            saga.failureReason = `${step.name} did not answer within ${timeoutMs} ms`;
-            await this.record(tx, saga, step, 'invoke', 'timed-out', saga.failureReason);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
-            await this.compensateFrom(tx, saga, saga.stepIndex, null);
-          } else if (saga.state === 'COMPENSATING') {
-            saga.attempt += 1;
-            this.log.warn({ sagaId: saga.id, step: step.name, attempt: saga.attempt + 1 }, 'compensation unanswered; sending it again');
-            await this.sendCompensation(tx, saga, step, null);
-          }
-          await sagaRepository.save(tx, saga);
-          return true;
-        } finally {
-          span.end();
+      inSpan(startSpan(tracer, `saga deadline ${step.name}`, { attributes: () => this.attributes(saga, step) }), async (span) => {
+        saga.traceContext = captureContext();
+        if (saga.state === 'RUNNING') {
+          const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
+          saga.failureReason = `${step.name} did not answer within ${timeoutMs} ms`;
+          await this.record(tx, saga, step, 'invoke', 'timed-out', saga.failureReason);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
+          await this.compensateFrom(tx, saga, saga.stepIndex, null);
+        } else if (saga.state === 'COMPENSATING') {
+          saga.attempt += 1;
+          this.log.warn({ sagaId: saga.id, step: step.name, attempt: saga.attempt + 1 }, 'compensation unanswered; sending it again');
+          await this.sendCompensation(tx, saga, step, null);
         }
+        await sagaRepository.save(tx, saga);
+        return true;
       }),
     );
   }
@@ -232,12 +229,6 @@ export class SagaEngine<D> {
   }
 
   private inSpan(name: string, saga: SagaInstance<D>, step: SagaStep<D>, work: () => Promise<void>): Promise<void> {
-    return tracer.startActiveSpan(name, { attributes: this.attributes(saga, step) }, async (span) => {
-      try {
-        await work();
-      } finally {
-        span.end();
-      }
-    });
+    return inSpan(startSpan(tracer, name, { attributes: () => this.attributes(saga, step) }), work);
   }
 }

@@ -1,1 +1,2 @@
 export { startTelemetry, shutdownTelemetry } from './start-telemetry';
+export { inSpan, startSpan, type SpanStart } from './spans';
