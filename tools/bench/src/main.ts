@@ -12,6 +12,7 @@ import { latencyAtRate } from './latency-at-rate';
 import { readCounters } from './message-accounting';
 import { pgbenchTps } from './pgbench-reference';
 import { sagaStep, sustainable } from './saga-capacity';
+import { compareTracing, describeSteps, median } from './tracing-comparison';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
       'step-seconds': { type: 'string', default: '15' },
       rates: { type: 'string', default: '25,50,100,150,175,200,225,250,300,400,500' },
       'post-rate': { type: 'string', default: '300' },
+      'tracing-rounds': { type: 'string', default: '3' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
     },
@@ -44,6 +46,7 @@ async function main(): Promise<number> {
   const stepSeconds = Number(values['step-seconds']);
   const rates = values.rates.split(',').map(Number);
   const postRate = Number(values['post-rate']);
+  const tracingRounds = Number(values['tracing-rounds']);
   const jsonFile = values.json ?? path.join(REPO_ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -100,23 +103,19 @@ async function main(): Promise<number> {
     const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
     say(`  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`);
 
-    say('tracing on (exported over OTLP, http/protobuf, to a sink in this process that counts and discards)');
-    await environment.start(REPO_ROOT, true);
-    const memoryOn = watchMemory(sampleServices());
-    await waitForNoPending(environment.databaseUrl('order'));
-    const tracedBefore = sampleServices();
-    const saturatedOn = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
-    const tracedResources = resourcesBetween(tracedBefore, sampleServices());
+    say(
+      `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
+    );
+    const tracing = await compareTracing(environment, REPO_ROOT, {
+      rate: saturatingRate,
+      stepSeconds,
+      rounds: tracingRounds,
+      say,
+      waitForNoPending: () => waitForNoPending(environment.databaseUrl('order')),
+    });
+    const { tracedResources, footprintOn } = tracing;
     const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
-    const footprintOn = memoryOn.stop();
-    say(`  at ${saturatingRate}/s offered (tracing on): ${saturatedOn.sagas.completedPerSecond.toFixed(1)} completed/s; ${environment.receiver.requests} exports, ${(environment.receiver.bytes / 1e6).toFixed(1)} MB of spans`);
-
-    say('tracing on, one order in ten sampled (parentbased_traceidratio 0.1: a sampled order is still one whole trace)');
-    const exportedBefore = environment.receiver.bytes;
-    await environment.start(REPO_ROOT, true, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
-    await waitForNoPending(environment.databaseUrl('order'));
-    const saturatedSampled = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
-    say(`  at ${saturatingRate}/s offered (10% sampled): ${saturatedSampled.sagas.completedPerSecond.toFixed(1)} completed/s; ${((environment.receiver.bytes - exportedBefore) / 1e6).toFixed(1)} MB of spans`);
+    const capacity = { off: median(tracing.completedPerSecond.off), on: median(tracing.completedPerSecond.on), sampled: median(tracing.completedPerSecond.sampled) };
 
     const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
     const checks: Check[] = [
@@ -131,13 +130,13 @@ async function main(): Promise<number> {
       { what: 'POST p99, participants stopped vs running', measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`, target: '<= 1.2 x', ok: stopped.p99 <= 1.2 * running.p99 },
       {
         what: 'saga capacity with tracing on vs off',
-        measured: `${saturatedOn.sagas.completedPerSecond.toFixed(1)} vs ${saturatedOff.sagas.completedPerSecond.toFixed(1)}/s = ${ratio(saturatedOn.sagas.completedPerSecond, saturatedOff.sagas.completedPerSecond).toFixed(2)} x`,
+        measured: `${describeSteps(tracing.completedPerSecond.on)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.on, capacity.off).toFixed(2)} x (medians)`,
         target: '>= 0.9 x',
-        ok: saturatedOn.sagas.completedPerSecond >= 0.9 * saturatedOff.sagas.completedPerSecond,
+        ok: capacity.on >= 0.9 * capacity.off,
       },
       {
         what: 'the same, one order in ten sampled',
-        measured: `${saturatedSampled.sagas.completedPerSecond.toFixed(1)} vs ${saturatedOff.sagas.completedPerSecond.toFixed(1)}/s = ${ratio(saturatedSampled.sagas.completedPerSecond, saturatedOff.sagas.completedPerSecond).toFixed(2)} x`,
+        measured: `${describeSteps(tracing.completedPerSecond.sampled)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.sampled, capacity.off).toFixed(2)} x (medians)`,
         target: 'reported (the target is for every order traced)',
         ok: null,
       },
@@ -157,7 +156,7 @@ async function main(): Promise<number> {
     mkdirSync(path.dirname(jsonFile), { recursive: true });
     writeFileSync(
       jsonFile,
-      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, commitsPerMessageSaturated, capacity: { bestRate, bestThroughput, saturatingRate, tracingOff: saturatedOff.sagas, tracingOn: saturatedOn.sagas, tracingSampled: saturatedSampled.sagas }, post: { running, stopped }, resources, tracedResources, footprintOff, footprintOn, checks }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, commitsPerMessageSaturated, capacity: { bestRate, bestThroughput, saturatingRate, saturatedOff: saturatedOff.sagas, tracingSteps: tracing.completedPerSecond }, post: { running, stopped }, resources, tracedResources, footprintOff, footprintOn, checks }, null, 2)}\n`,
     );
     say(`\nfigures written to ${jsonFile}`);
     return 0;
