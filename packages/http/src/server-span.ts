@@ -10,7 +10,7 @@ const quietPaths = new Set(['/healthz', '/readyz']);
 /**
  * The SERVER span of every request, made here instead of by @opentelemetry/instrumentation-http
  * and -express: those wrap every request, socket and middleware whether a span is recorded or
- * not, and cost more than recording the spans (decision 0011). The span continues the caller's
+ * not (decision 0011). The span continues the caller's
  * trace (W3C `traceparent`), is named `METHOD /route` once the route is known, and carries the
  * stable HTTP semantic conventions.
  */
