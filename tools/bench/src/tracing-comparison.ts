@@ -1,3 +1,4 @@
+import { percentiles } from '@shop/load/dist/src/latency-stats';
 import { resourcesBetween, sampleServices, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
 import { sagaStep } from './saga-capacity';
@@ -64,11 +65,8 @@ export async function compareTracing(
   return { completedPerSecond, tracedResources: traced.resources, footprintOn: traced.footprint };
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+/** The middle step (nearest rank: with an even number of rounds, the lower of the two middle ones). */
+export const median = (values: number[]): number => percentiles(values).p50;
 
 /** "98.2/s (93.1-104.0)": the median of the steps and their range. */
 export function describeSteps(values: number[]): string {
