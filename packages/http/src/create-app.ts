@@ -17,6 +17,9 @@ export interface AppOptions {
   routes?: (app: Express) => void;
 }
 
+/** Polled every few seconds: they would fill the log and Jaeger with noise. */
+const probePaths: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
 /**
  * An express 5 app with a SERVER span per request, JSON bodies under a size limit, request
  * logging, `/healthz` (alive), `/readyz` (broker and database usable) and one JSON error handler
@@ -26,7 +29,7 @@ export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: App
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(serverSpans());
+  app.use(serverSpans(probePaths));
   app.use(requestLogger(logger));
   app.use(requireJson);
   app.use(express.json({ limit: bodyLimit, strict: true }));
@@ -63,7 +66,7 @@ function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      if (req.path === '/healthz' || req.path === '/readyz') return;
+      if (probePaths.has(req.path)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info({ method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
     });

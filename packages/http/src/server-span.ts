@@ -4,17 +4,14 @@ import type { Request, RequestHandler, Response } from 'express';
 
 const tracer = trace.getTracer('@shop/http');
 
-/** Probes poll every few seconds and would fill Jaeger with one-span traces. */
-const quietPaths = new Set(['/healthz', '/readyz']);
-
 /**
  * The SERVER span of every request, made here instead of by @opentelemetry/instrumentation-http
  * and -express: those wrap every request, socket and middleware whether a span is recorded or
  * not (decision 0011). The span continues the caller's
  * trace (W3C `traceparent`), is named `METHOD /route` once the route is known, and carries the
- * stable HTTP semantic conventions.
+ * stable HTTP semantic conventions. `quietPaths` (the probes) get none.
  */
-export function serverSpans(): RequestHandler {
+export function serverSpans(quietPaths: ReadonlySet<string>): RequestHandler {
   return (req, res, next) => {
     if (quietPaths.has(req.path)) {
       next();
