@@ -26,6 +26,16 @@ export type PublishedListener = (tx: PoolClient, published: PublishedMessage[]) 
 
 const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type', 'correlation_id', 'mandatory', 'body', 'headers'];
 
+/**
+ * The relay's batch: the oldest rows, locked and deleted in one statement. The keys are collected
+ * into an array first (an InitPlan), so the delete finds its rows through the primary key. Written
+ * as `seq IN (SELECT ...)` it was planned as a hash join over a scan of the whole table, dead rows
+ * included: where statistics are missing (autovacuum off) every relay batch read every page the
+ * outbox had ever used, 231 pages after 1,600 orders and growing (docs/performance.md, item 13).
+ */
+export const TAKE_BATCH_SQL = `DELETE FROM outbox WHERE seq = ANY (ARRAY (SELECT seq FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
+  RETURNING seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers, created_at`;
+
 interface OutboxRow {
   seq: number;
   message_id: string;
@@ -177,11 +187,7 @@ export class Outbox {
       // Taken out and locked in one statement; the transaction stays open until the broker has
       // confirmed, so a failed publish rolls the delete back. SKIP LOCKED lets several replicas
       // relay the same outbox without publishing a row twice.
-      const { rows } = await tx.query<OutboxRow>(
-        `DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers, created_at`,
-        [this.batchSize],
-      );
+      const { rows } = await tx.query<OutboxRow>(TAKE_BATCH_SQL, [this.batchSize]);
       if (rows.length === 0) return 0;
       rows.sort((a, b) => a.seq - b.seq);
       const messages: OutgoingMessage[] = rows.map((row) => ({
