@@ -1,4 +1,5 @@
-export { createPool, withTransaction, type Pool, type PoolClient, type Queryable } from './pool';
+export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions, type Queryable } from './pool';
+export type { PreparedStatementLimits } from './prepared-statements';
 export { ensureDatabase, dropDatabase, databaseName } from './database-admin';
 export { migrate, type Migration } from './migrate';
 export { deferInsert, deferUpdate, scopeOf, type TransactionScope } from './deferred-writes';

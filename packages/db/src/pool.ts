@@ -1,6 +1,7 @@
 import { context } from '@opentelemetry/api';
 import pg from 'pg';
 import { closeScope, flushScope, openScope } from './deferred-writes';
+import { DEFAULT_PREPARED_STATEMENT_LIMITS, prepareRepeatedStatements, type PreparedStatementLimits } from './prepared-statements';
 import { traceQueries, untracedQuery } from './query-spans';
 
 export type Pool = pg.Pool;
@@ -18,6 +19,8 @@ export interface PoolOptions {
   connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
   applicationName?: string;
+  /** Which repeated statements run prepared; `{ max: 0 }` turns it off. */
+  preparedStatements?: Partial<PreparedStatementLimits>;
 }
 
 export function createPool(url: string, options: PoolOptions = {}): Pool {
@@ -32,7 +35,11 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   // An idle client losing its connection (database restart) must not crash the process; the pool
   // discards it and the next checkout reconnects.
   pool.on('error', () => undefined);
-  pool.on('connect', traceQueries);
+  const prepared = { ...DEFAULT_PREPARED_STATEMENT_LIMITS, ...options.preparedStatements };
+  pool.on('connect', (client) => {
+    prepareRepeatedStatements(client, prepared);
+    traceQueries(client); // outermost: a span shows the statement as the caller wrote it
+  });
   // pool.query hands its callback to connect(); when no client is idle, that callback runs when
   // another caller releases one, in that caller's context. Bound, a query's span has its own
   // caller as parent.
