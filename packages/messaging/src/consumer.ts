@@ -1,7 +1,7 @@
 import { context as otelContext, type Context } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
-import { withTransaction, type Pool, type PoolClient } from '@shop/db';
+import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import type { Broker, OutgoingMessage } from './broker';
 import { envelopeSchema, type Envelope, type MessageMeta } from './envelope';
@@ -63,8 +63,8 @@ export interface ConsumerOptions {
 
 export interface ConsumerDependencies {
   broker: Broker;
+  /** Its pool runs the consumer's transactions too. */
   outbox: Outbox;
-  pool: Pool;
   logger: Logger;
 }
 
@@ -264,7 +264,6 @@ export class InboxConsumer {
       span.setAttribute('messaging.consumer.attempt', attempt);
       try {
         const [fresh] = await this.inTransaction([item], [otelContext.active()]);
-        this.deps.outbox.wake();
         if (fresh) return { kind: 'handled' };
         span.setAttribute('messaging.duplicate', true);
         this.log.debug({ messageId: message.id, type: message.type }, 'duplicate message ignored');
@@ -289,7 +288,6 @@ export class InboxConsumer {
     });
     try {
       const fresh = await this.inTransaction(batch, spans.map((traced) => traced.context));
-      this.deps.outbox.wake();
       return fresh.map((handled, index) => {
         if (handled) return { kind: 'handled' };
         spans[index]!.span.setAttribute('messaging.duplicate', true);
@@ -306,10 +304,11 @@ export class InboxConsumer {
   /**
    * The inbox rows of `batch` (one insert; RETURNING tells the duplicates apart), the handlers'
    * prepare calls, then each new message's handler in its own trace context, all in one
-   * transaction. Returns which messages were new.
+   * transaction, which wakes the outbox relay if a handler enqueued a message. Returns which
+   * messages were new.
    */
   private inTransaction(batch: Accepted[], contexts: Context[]): Promise<boolean[]> {
-    return withTransaction(this.deps.pool, async (tx) => {
+    return this.deps.outbox.transaction(async (tx) => {
       const { rows } = await tx.query<{ message_id: string }>(
         'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
         [this.options.queue, batch.map((item) => item.message.id)],

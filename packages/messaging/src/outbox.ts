@@ -59,6 +59,8 @@ export class Outbox {
   private wakeUp?: () => void;
   private readonly publishedListeners: Array<PublishedListener> = [];
   private pendingWake = false;
+  /** Clients whose current transaction enqueued a message: only their commits wake the relay. */
+  private readonly writers = new WeakSet<Queryable>();
   private running = false;
   private relay?: Promise<void>;
   private readonly batchSize: number;
@@ -73,11 +75,13 @@ export class Outbox {
 
   /**
    * Writes a message to the outbox inside `tx` (at its commit, when `tx` is run by withTransaction).
-   * The producer span is made here, in the caller's context.
+   * The producer span is made here, in the caller's context. The relay is woken when a transaction
+   * run by `transaction` commits; whoever commits `tx` any other way calls `wake` afterwards.
    */
   async enqueue<C extends MessageContract>(tx: Queryable, contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
     const envelope = createEnvelope(contract, data, meta);
     const headers = traceProducedMessage(envelope, contract.exchange, contract.routingKey);
+    this.writers.add(tx);
     // Deferred: many messages handled in one transaction leave in one multi-row insert.
     await deferInsert(tx, 'outbox', OUTBOX_COLUMNS, [
       envelope.id,
@@ -103,10 +107,19 @@ export class Outbox {
     this.publishedListeners.push(listener);
   }
 
-  /** A transaction whose outbox rows the relay publishes as soon as it commits. */
+  /**
+   * A transaction whose outbox rows the relay publishes as soon as it commits. One that enqueued
+   * nothing does not wake the relay: an empty relay run is three statements for nothing, and most
+   * of an email's or a deadline check's transactions publish nothing.
+   */
   async transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
-    const result = await withTransaction(this.options.pool, work);
-    this.wake();
+    let client: PoolClient | undefined;
+    const result = await withTransaction(this.options.pool, (tx) => {
+      client = tx;
+      this.writers.delete(tx); // left over from an earlier transaction on this client that rolled back
+      return work(tx);
+    });
+    if (client && this.writers.delete(client)) this.wake();
     return result;
   }
 

@@ -40,7 +40,7 @@ export async function startConsumerHarness(
   const outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
   const harness = { pool, broker, outbox, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<ConsumerHarness, 'client' | 'close'>;
   new InboxConsumer(
-    { broker, outbox, pool, logger },
+    { broker, outbox, logger },
     {
       ...options,
       handlers: [

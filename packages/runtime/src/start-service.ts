@@ -91,7 +91,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const parts = await definition.setup(infrastructure);
 
   const consumers = (parts.consumers ?? []).map(
-    (options) => new InboxConsumer({ broker, outbox, pool, logger }, {
+    (options) => new InboxConsumer({ broker, outbox, logger }, {
         ...options,
         retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS,
         batchSize: options.batchSize ?? config.MESSAGE_BATCH_SIZE,
