@@ -77,7 +77,11 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const { name, config } = definition;
   const logger = definition.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
 
-  const pool = createPool(config.DATABASE_URL, { applicationName: name, max: config.DATABASE_POOL_MAX });
+  const pool = createPool(config.DATABASE_URL, {
+    applicationName: name,
+    max: config.DATABASE_POOL_MAX,
+    preparedStatements: { max: config.DATABASE_PREPARED_STATEMENTS },
+  });
   const applied = await untilDatabaseAnswers(logger, async () => {
     await ensureDatabase(config.DATABASE_URL);
     return migrate(pool, [...messagingMigrations, ...definition.migrations]);
