@@ -105,7 +105,7 @@ export function baseServiceSchema(service: string, defaultPort: number) {
     MESSAGE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
     // Five services share one PostgreSQL (max_connections 100 by default): 15 each leaves room.
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(1000).default(15),
-    // Statements a connection keeps prepared once it has run them twice; 0 turns preparing off,
+    // Statements a connection keeps prepared once it has run them five times; 0 turns preparing off,
     // e.g. behind a pooler in transaction mode that cannot carry them (decision 0012).
     DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(100),
     RETRY_DELAYS_MS: z

@@ -7,7 +7,7 @@ export interface PreparedStatementLimits {
   max: number;
 }
 
-export const DEFAULT_PREPARED_STATEMENT_LIMITS: PreparedStatementLimits = { threshold: 2, max: 100 };
+export const DEFAULT_PREPARED_STATEMENT_LIMITS: PreparedStatementLimits = { threshold: 5, max: 100 };
 
 type QueryFunction = (...args: unknown[]) => unknown;
 

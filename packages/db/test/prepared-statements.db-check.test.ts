@@ -31,19 +31,20 @@ describe('prepared statements', () => {
   const preparedTexts = async (pool: Pool): Promise<string[]> =>
     (await pool.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map((row) => row.statement);
 
-  test('when a statement with parameters runs a second time on a connection, then it is prepared, and each run gets its own values', async () => {
+  test('when a statement with parameters runs a fifth time on a connection, then it is prepared, and each run gets its own values', async () => {
     const pool = onePool();
     const text = 'SELECT $1::int + $2::int AS sum';
-    const first = await pool.query<{ sum: number }>(text, [1, 2]);
-    assert.deepEqual(await preparedTexts(pool), [], 'a statement seen once is not prepared');
-    const second = await pool.query<{ sum: number }>(text, [10, 20]);
-    const third = await pool.query<{ sum: number }>(text, [100, 200]);
-    assert.deepEqual([first.rows[0]?.sum, second.rows[0]?.sum, third.rows[0]?.sum], [3, 30, 300]);
+    const sums: number[] = [];
+    const run = async (i: number) => sums.push((await pool.query<{ sum: number }>(text, [i, i])).rows[0]?.sum ?? -1);
+    for (let i = 1; i <= 4; i++) await run(i);
+    assert.deepEqual(await preparedTexts(pool), [], 'a statement seen four times is not prepared');
+    for (let i = 5; i <= 6; i++) await run(i);
+    assert.deepEqual(sums, [2, 4, 6, 8, 10, 12]);
     assert.deepEqual(await preparedTexts(pool), [text]);
   });
 
   test('when statements have no parameters (BEGIN, COMMIT, DDL), then they are never prepared', async () => {
-    const pool = onePool();
+    const pool = onePool({ preparedStatements: { threshold: 2 } });
     for (let i = 0; i < 3; i++) {
       await withTransaction(pool, (tx) => tx.query('SELECT count(*) FROM item'));
     }
@@ -51,7 +52,7 @@ describe('prepared statements', () => {
   });
 
   test('when a prepared statement fails, or its transaction rolls back, then the error is the statement error and the statement works afterwards', async () => {
-    const pool = onePool();
+    const pool = onePool({ preparedStatements: { threshold: 2 } });
     const insert = 'INSERT INTO item (id, n) VALUES ($1, $2)';
     const id = randomUUID();
     // A checked-out client: pool.query would discard the connection after an error, and with it its statements.
@@ -77,7 +78,7 @@ describe('prepared statements', () => {
   });
 
   test('when the connection holds its most statements, then further texts run unprepared and still answer', async () => {
-    const pool = onePool({ preparedStatements: { max: 2 } });
+    const pool = onePool({ preparedStatements: { threshold: 2, max: 2 } });
     const texts = ['SELECT $1::int AS v', 'SELECT $1::int + 1 AS v', 'SELECT $1::int + 2 AS v'];
     const answers: number[] = [];
     for (const text of texts) {
