@@ -79,6 +79,30 @@ export function scopeOf(db: Queryable): TransactionScope | undefined {
   return scopes.get(db);
 }
 
+/**
+ * Runs the writes deferred so far at once, for a statement that must see them: an UPDATE of a row
+ * a handler earlier in the same batch inserted (the flush at the commit puts every write in one
+ * statement, whose parts do not see each other's rows). Nothing to do outside a scope.
+ */
+export async function flushDeferred(db: Queryable): Promise<void> {
+  if (scopes.has(db)) await flushScope(db as PoolClient);
+}
+
+/**
+ * The rows of `table` this transaction holds locked, by key: what a batch's prepare step locked in
+ * one statement (`null` for a key it found no row for), kept up to date by the handlers' deferred
+ * writes, so the second message about a key in the batch sees what the first one did. Undefined
+ * outside a transaction run by `withTransaction`.
+ */
+export function lockedRows<R>(db: Queryable, table: string): Map<string, R | null> | undefined {
+  const memo = scopes.get(db)?.memo;
+  if (!memo) return undefined;
+  const key = `locked:${table}`;
+  let rows = memo.get(key) as Map<string, R | null> | undefined;
+  if (!rows) memo.set(key, (rows = new Map()));
+  return rows;
+}
+
 /** Inserts a row when the transaction commits, together with every other row deferred for the same table. */
 export async function deferInsert(db: Queryable, table: string, columns: readonly string[], row: readonly unknown[]): Promise<void> {
   const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, first);

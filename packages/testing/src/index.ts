@@ -8,3 +8,4 @@ export { closedPort, freePortRange, startStack, tail, within, type RunningStack 
 export { startTestStack, type TestStack } from './test-stack';
 export { buildOrder } from './order-fixtures';
 export { startParticipant, type ParticipantHarness } from './participant-harness';
+export { transactionsThatWrote } from './writing-transactions';
