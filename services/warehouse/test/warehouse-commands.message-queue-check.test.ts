@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, warehouse, type PayloadOf, type ShippingAddress } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
+import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
 import { startWarehouseService, warehouseConfigSchema } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startWarehouseService>>;
@@ -135,6 +135,28 @@ describe('warehouse commands', () => {
     await replyFor(command.orderId);
     await cancel(command.orderId);
     assert.deepEqual((await replyFor(command.orderId, 2)).data, { orderId: command.orderId, cancelled: false });
+  });
+
+  test('when commands arrive in a burst, then they are handled in batches, and a cancel sees the create before it in the same batch', async () => {
+    // Sent without waiting for the replies, so they queue up and the consumer takes them in
+    // batches: each batch locks its shipments in one statement and inserts them in one more.
+    const created = Array.from({ length: 30 }, () => buildShipment());
+    const cancelled = Array.from({ length: 15 }, () => buildShipment());
+    await Promise.all([...created.map(create), ...cancelled.flatMap((command) => [create(command), cancel(command.orderId)])]);
+
+    for (const command of created) assert.equal((await replyFor(command.orderId)).type, 'warehouse.shipment-created');
+    for (const command of cancelled) {
+      const [createReply, cancelReply] = await eventually(async () => {
+        const replies = repliesFor(command.orderId);
+        return replies.length === 2 ? replies : undefined;
+      });
+      const { shipmentId } = createReply!.data as PayloadOf<typeof warehouse.ShipmentCreated>;
+      // The cancel's update ran after the create's deferred insert, though both were in one transaction.
+      assert.deepEqual(cancelReply!.data, { orderId: command.orderId, cancelled: true });
+      assert.deepEqual(await shipmentRowsOf(command.orderId), [{ shipment_id: shipmentId, status: 'CANCELLED' }]);
+    }
+    const transactions = await transactionsThatWrote(service.pool, 'shipments', created.map((command) => command.orderId));
+    assert.ok(transactions < created.length, `${created.length} creates took ${transactions} transactions`);
   });
 
   test('when poisoned messages arrive, then each is parked in the dead-letter queue with its reason and the consumer keeps serving', async () => {
