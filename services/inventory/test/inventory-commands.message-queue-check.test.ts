@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, inventory } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
+import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
 import { inventoryConfigSchema, startInventoryService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startInventoryService>>;
@@ -108,6 +108,37 @@ describe('inventory commands', () => {
     assert.equal(late.type, 'inventory.stock-reservation-rejected');
     assert.equal((late.data as { reason: string }).reason, 'order-cancelled');
     assert.equal(await stockOf('SKU-GRINDER'), before);
+  });
+
+  test('when commands arrive in a burst, then batches share the stock they locked, and a release sees the reservation before it', async () => {
+    // Sent without waiting for the replies, so they queue up and the consumer takes them in
+    // batches: 30 orders compete for 20 units, and 10 more are reserved and released at once.
+    await service.pool.query(`UPDATE products SET stock = 20 WHERE sku = 'SKU-RARE'`);
+    const mugsBefore = await stockOf('SKU-MUG');
+    const teaBefore = await stockOf('SKU-TEA');
+    const competing = Array.from({ length: 30 }, () => randomUUID());
+    const released = Array.from({ length: 10 }, () => randomUUID());
+    const reserve = (orderId: string, sku: string) =>
+      client.send(inventory.ReserveStock, { orderId, items: [{ sku, quantity: 1 }, { sku: 'SKU-MUG', quantity: 1 }] }, { correlationId: orderId });
+    const release = (orderId: string) => client.send(inventory.ReleaseStock, { orderId }, { correlationId: orderId });
+    try {
+      await Promise.all([...competing.map((orderId) => reserve(orderId, 'SKU-RARE')), ...released.flatMap((orderId) => [reserve(orderId, 'SKU-TEA'), release(orderId)])]);
+
+      const outcomes = await Promise.all(competing.map(async (orderId) => (await replyFor(orderId)).type));
+      assert.equal(outcomes.filter((type) => type === 'inventory.stock-reserved').length, 20);
+      assert.equal(outcomes.filter((type) => type === 'inventory.stock-reservation-rejected').length, 10);
+      for (const orderId of released) assert.deepEqual((await replyFor(orderId, 2)).data, { orderId, released: true });
+      assert.equal(await stockOf('SKU-RARE'), 0);
+      assert.equal(await stockOf('SKU-TEA'), teaBefore);
+      const { rows: statuses } = await service.pool.query<{ status: string }>('SELECT DISTINCT status FROM reservations WHERE order_id = ANY($1::uuid[])', [released]);
+      assert.deepEqual(statuses, [{ status: 'RELEASED' }]);
+      // 20 reserved and kept, 10 reserved and given back: the mugs of the rejected orders were never taken.
+      assert.equal(await stockOf('SKU-MUG'), (mugsBefore ?? 0) - 20);
+      const transactions = await transactionsThatWrote(service.pool, 'reservations', competing);
+      assert.ok(transactions < competing.length, `${competing.length} reservations took ${transactions} transactions`);
+    } finally {
+      await service.pool.query(`UPDATE products SET stock = 1 WHERE sku = 'SKU-RARE'`);
+    }
   });
 
   test('when poisoned messages arrive, then each is parked in the dead-letter queue with its reason and the consumer keeps serving', async () => {
