@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, payment, type PayloadOf } from '@shop/contracts';
 import { Headers, type Envelope } from '@shop/messaging';
-import { eventually, startParticipant, TestBrokerClient, type ParticipantHarness } from '@shop/testing';
+import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
 import { createSimulatedPaymentProvider, paymentConfigSchema, startPaymentService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startPaymentService>>;
@@ -204,6 +204,24 @@ describe('payment commands', () => {
     );
     assert.ok(rows.length > 0, 'some charges should have gone through before their refund');
     assert.deepEqual(rows.filter((row) => row.refunded_cents !== row.amount_cents), []);
+  });
+
+  test('when commands arrive in a burst, then they are handled in batches, and a refund sees the charge before it in the same batch', async () => {
+    // Sent without waiting for the replies, so they queue up and the consumer takes them in
+    // batches: each batch locks its orders and reads their payments in two statements.
+    const charged = Array.from({ length: 30 }, () => buildCharge());
+    const refunded = Array.from({ length: 10 }, () => buildCharge());
+    await Promise.all([...charged.map(charge), ...refunded.flatMap((command) => [charge(command), refund(command.orderId)])]);
+
+    for (const command of charged) assert.equal((await replyFor(command.orderId)).type, 'payment.charged');
+    for (const command of refunded) {
+      assert.deepEqual((await replyFor(command.orderId, 2)).data, { orderId: command.orderId, refundedCents: 4_590 });
+      assert.deepEqual(await paymentRowOf(command.orderId), { status: 'REFUNDED', refunded_cents: 4_590 });
+      const [booked] = await ledgerOf(command.orderId);
+      assert.equal(booked?.refunded_cents, 4_590);
+    }
+    const transactions = await transactionsThatWrote(service.pool, 'payments', charged.map((command) => command.orderId));
+    assert.ok(transactions < charged.length, `${charged.length} charges took ${transactions} transactions`);
   });
 
   test('when the provider never answers, then the charge is retried, dead-lettered naming the timeout, and nothing is recorded', async () => {
