@@ -49,6 +49,12 @@ async function lockProducts(tx: Queryable, skus: readonly string[]): Promise<Map
   return products;
 }
 
+/** The key and the new value of a product's stock, for deferUpdate. */
+const STOCK_COLUMNS = [
+  ['sku', 'text'],
+  ['stock', 'integer'],
+] as const;
+
 /**
  * Adds `sign` times each item's quantity to its product's stock. In a batch the products are
  * locked and in memory, so the new stock is written at the commit, one statement for the batch.
@@ -73,11 +79,6 @@ async function adjust(tx: Queryable, items: readonly OrderItem[], sign: 1 | -1):
     await deferUpdate(tx, 'products', STOCK_COLUMNS, '', [product.sku, product.stock]);
   }
 }
-
-const STOCK_COLUMNS = [
-  ['sku', 'text'],
-  ['stock', 'integer'],
-] as const;
 
 export const stockRepository = {
   /** Locks the products of these SKUs for the rest of the transaction: a batch's prepare step, one statement. */

@@ -53,8 +53,13 @@ export interface ChargeAttempt {
 /** Every kind of row is inserted with the same columns, so a batch's inserts are one statement. */
 const INSERTED_COLUMNS = ['order_id', 'status', 'amount_cents', 'currency', 'payment_method', 'charge_id', 'decline_reason'] as const;
 
-/** Payments of the orders this transaction holds the lock of (null: none yet), as the batch's handlers left them. */
+/** Payments of the orders this transaction holds the lock of (null: none yet), as the batch's handlers left them; only lockOrder and lockMany add to it. */
 const locked = (db: Queryable) => lockedRows<Payment>(db, 'payments');
+
+async function readPayments(db: Queryable, orderIds: readonly string[]): Promise<Map<string, Payment>> {
+  const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = ANY($1::uuid[])', [orderIds]);
+  return new Map(rows.map((row) => [row.order_id, toPayment(row)]));
+}
 
 /** Stages the insert for the commit, and remembers the row for the rest of the batch. */
 async function insert(db: Queryable, payment: Omit<Payment, 'refund' | 'createdAt' | 'updatedAt'>): Promise<void> {
@@ -77,12 +82,14 @@ async function insert(db: Queryable, payment: Omit<Payment, 'refund' | 'createdA
  */
 export const paymentRepository = {
   /**
-   * Makes the charge and the refund of one order take turns until the transaction ends. A row
-   * lock cannot do it: before the first command there is no row to lock.
+   * Makes the charge and the refund of one order take turns until the transaction ends, and reads
+   * its payment. A row lock cannot do it: before the first command there is no row to lock.
    */
   async lockOrder(tx: Queryable, orderId: string): Promise<void> {
-    if (locked(tx)?.has(orderId)) return;
+    const cache = locked(tx);
+    if (cache?.has(orderId)) return;
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [orderId]);
+    if (cache) cache.set(orderId, (await readPayments(tx, [orderId])).get(orderId) ?? null);
   },
 
   /**
@@ -96,19 +103,15 @@ export const paymentRepository = {
     if (wanted.length === 0) return;
     // A function scan returns the array in order, so the locks are taken in that order.
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id', [wanted]);
-    const { rows } = await tx.query<PaymentRow>('SELECT * FROM payments WHERE order_id = ANY($1::uuid[])', [wanted]);
-    for (const id of wanted) cache.set(id, null);
-    for (const row of rows) cache.set(row.order_id, toPayment(row));
+    const payments = await readPayments(tx, wanted);
+    for (const id of wanted) cache.set(id, payments.get(id) ?? null);
   },
 
+  /** The order's payment: from memory when this transaction holds the order's lock, else read. */
   async find(db: Queryable, orderId: string): Promise<Payment | undefined> {
-    const cache = locked(db);
-    const known = cache?.get(orderId);
+    const known = locked(db)?.get(orderId);
     if (known !== undefined) return known ?? undefined;
-    const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [orderId]);
-    const payment = rows[0] && toPayment(rows[0]);
-    cache?.set(orderId, payment ?? null);
-    return payment;
+    return (await readPayments(db, [orderId])).get(orderId);
   },
 
   async recordCharged(tx: Queryable, attempt: ChargeAttempt, chargeId: string): Promise<void> {
