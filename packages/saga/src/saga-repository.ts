@@ -1,4 +1,4 @@
-import { deferInsert, deferUpdate, scopeOf, type Queryable } from '@shop/db';
+import { deferInsert, deferUpdate, lockedRows, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 
 export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED';
@@ -95,13 +95,7 @@ const toRow = (saga: SagaInstance): unknown[] => [
 ];
 
 /** Sagas this transaction holds locked, so a second reply for one of them in the same batch sees its latest state. */
-const locked = (db: Queryable): Map<string, SagaInstance> | undefined => {
-  const memo = scopeOf(db)?.memo;
-  if (!memo) return undefined;
-  let sagas = memo.get('saga-instances') as Map<string, SagaInstance> | undefined;
-  if (!sagas) memo.set('saga-instances', (sagas = new Map()));
-  return sagas;
-};
+const locked = (db: Queryable) => lockedRows<SagaInstance>(db, 'saga_instances');
 
 /**
  * Writes are deferred to the transaction's end (deferInsert, deferUpdate), so a batch of replies
