@@ -1,4 +1,4 @@
-import { context as otelContext, type Context } from '@opentelemetry/api';
+import { context as otelContext, type Context, type Span } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
@@ -8,7 +8,7 @@ import { envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 import { PermanentError } from './errors';
 import { Headers, QueueNames } from './headers';
 import type { Outbox } from './outbox';
-import { startConsumerSpan, traceConsumedMessage } from './telemetry';
+import { recordFailure, startConsumerSpan, traceConsumedMessage } from './telemetry';
 
 export interface HandlerContext<T> {
   message: Envelope<T>;
@@ -18,6 +18,14 @@ export interface HandlerContext<T> {
   logger: Logger;
   /** Sends a message caused by this one, through the outbox, in the same transaction. */
   send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta?: Partial<MessageMeta>): Promise<Envelope<PayloadOf<C>>>;
+  /**
+   * Fails this message without rolling back the rest of its batch: the transaction still commits,
+   * without this message's inbox row, and the message is retried (or dead-lettered, for a
+   * PermanentError) like one whose handler threw. For a handler with an effect outside the
+   * database (an email sent), where a rolled-back batch would repeat the effects of its other
+   * messages. The handler must have undone its own writes first, and should return right after.
+   */
+  failAlone(error: unknown): void;
 }
 
 /**
@@ -53,8 +61,9 @@ export interface ConsumerOptions {
   /**
    * Most messages handled in one transaction (default 1). Messages that arrive while a batch is
    * being handled form the next one, so batches grow with the load and stay at one message when
-   * it is light. Keep it at 1 for handlers with effects outside the database (SMTP): a batch that
-   * fails is handled again one message at a time, which would repeat those effects.
+   * it is light. A batch that fails is handled again one message at a time, which would repeat
+   * effects outside the database (SMTP): such handlers report their failures with `failAlone`
+   * instead of throwing, or keep it at 1.
    */
   batchSize?: number;
   /** Batches handled at once (default 1). Each holds one database connection. */
@@ -69,6 +78,9 @@ export interface ConsumerDependencies {
 }
 
 type Outcome = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'retry'; error: unknown } | { kind: 'dead-letter'; reason: string };
+
+/** What became of one message of a committed transaction. */
+type Handled = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'failed'; error: unknown };
 
 interface Delivery {
   delivery: ConsumeMessage;
@@ -263,22 +275,37 @@ export class InboxConsumer {
     return traceConsumedMessage(message, delivery.properties.headers, this.options.queue, routingKey, async (span) => {
       span.setAttribute('messaging.consumer.attempt', attempt);
       try {
-        const [fresh] = await this.inTransaction([item], [otelContext.active()]);
-        if (fresh) return { kind: 'handled' };
-        span.setAttribute('messaging.duplicate', true);
-        this.log.debug({ messageId: message.id, type: message.type }, 'duplicate message ignored');
-        return { kind: 'duplicate' };
+        const [handled] = await this.inTransaction([item], [otelContext.active()]);
+        return this.outcome(item, handled!, span);
       } catch (error) {
-        if (error instanceof PermanentError) return { kind: 'dead-letter', reason: error.message };
-        this.log.warn({ err: error, messageId: message.id, type: message.type, attempt }, 'handler failed; will retry');
-        return { kind: 'retry', error };
+        recordFailure(span, error);
+        return this.failed(item, error);
       }
     });
   }
 
+  /** The outcome of a message whose transaction committed; a failed one is also recorded on its span. */
+  private outcome(item: Accepted, handled: Handled, span: Span): Outcome {
+    if (handled.kind === 'failed') {
+      recordFailure(span, handled.error);
+      return this.failed(item, handled.error);
+    }
+    if (handled.kind === 'duplicate') {
+      span.setAttribute('messaging.duplicate', true);
+      this.log.debug({ messageId: item.message.id, type: item.message.type }, 'duplicate message ignored');
+    }
+    return handled;
+  }
+
+  private failed({ message, attempt }: Accepted, error: unknown): Outcome {
+    if (error instanceof PermanentError) return { kind: 'dead-letter', reason: error.message };
+    this.log.warn({ err: error, messageId: message.id, type: message.type, attempt }, 'handler failed; will retry');
+    return { kind: 'retry', error };
+  }
+
   /**
-   * Many messages, one transaction, each handler in its own consumer span. Throws if any of it
-   * fails (all rolled back).
+   * Many messages, one transaction, each handler in its own consumer span. Throws if the
+   * transaction fails (all of it rolled back); a message failed alone gets an outcome of its own.
    */
   private async handleTogether(batch: Accepted[]): Promise<Outcome[]> {
     const spans = batch.map((item) => {
@@ -287,12 +314,8 @@ export class InboxConsumer {
       return traced;
     });
     try {
-      const fresh = await this.inTransaction(batch, spans.map((traced) => traced.context));
-      return fresh.map((handled, index) => {
-        if (handled) return { kind: 'handled' };
-        spans[index]!.span.setAttribute('messaging.duplicate', true);
-        return { kind: 'duplicate' };
-      });
+      const handled = await this.inTransaction(batch, spans.map((traced) => traced.context));
+      return handled.map((result, index) => this.outcome(batch[index]!, result, spans[index]!.span));
     } catch (error) {
       for (const { span } of spans) span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describe(error) });
       throw error;
@@ -304,10 +327,10 @@ export class InboxConsumer {
   /**
    * The inbox rows of `batch` (one insert; RETURNING tells the duplicates apart), the handlers'
    * prepare calls, then each new message's handler in its own trace context, all in one
-   * transaction, which wakes the outbox relay if a handler enqueued a message. Returns which
-   * messages were new.
+   * transaction, which wakes the outbox relay if a handler enqueued a message. The inbox rows of
+   * messages failed alone are taken out again before the commit. Returns what became of each.
    */
-  private inTransaction(batch: Accepted[], contexts: Context[]): Promise<boolean[]> {
+  private inTransaction(batch: Accepted[], contexts: Context[]): Promise<Handled[]> {
     return this.deps.outbox.transaction(async (tx) => {
       const { rows } = await tx.query<{ message_id: string }>(
         'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
@@ -325,15 +348,28 @@ export class InboxConsumer {
         else prepares.set(handler.prepare, [message]);
       }
       for (const [prepare, messages] of prepares) await prepare(tx, messages);
+      const handled: Handled[] = [];
       for (const [index, item] of batch.entries()) {
-        if (!fresh[index]) continue;
-        await otelContext.with(contexts[index]!, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt)));
+        if (!fresh[index]) {
+          handled.push({ kind: 'duplicate' });
+          continue;
+        }
+        let failure: { error: unknown } | undefined;
+        const failAlone = (error: unknown) => {
+          failure ??= { error };
+        };
+        await otelContext.with(contexts[index]!, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt, failAlone)));
+        handled.push(failure ? { kind: 'failed', error: failure.error } : { kind: 'handled' });
       }
-      return fresh;
+      const failedIds = batch.filter((_, index) => handled[index]!.kind === 'failed').map((item) => item.message.id);
+      if (failedIds.length > 0) {
+        await tx.query('DELETE FROM inbox WHERE consumer = $1 AND message_id = ANY($2::text[])', [this.options.queue, failedIds]);
+      }
+      return handled;
     });
   }
 
-  private handlerContext(message: Envelope, tx: PoolClient, attempt: number): HandlerContext<unknown> {
+  private handlerContext(message: Envelope, tx: PoolClient, attempt: number, failAlone: (error: unknown) => void): HandlerContext<unknown> {
     const outbox = this.deps.outbox;
     const log = this.log;
     let logger: Logger | undefined;
@@ -348,6 +384,7 @@ export class InboxConsumer {
       },
       send: (contract, data, meta) =>
         outbox.enqueue(tx, contract, data, { correlationId: message.correlationId, causationId: message.id, ...meta }),
+      failAlone,
     };
   }
 

@@ -109,7 +109,8 @@ export function captureContext(): TraceCarrier {
   return carrier;
 }
 
-function recordFailure(span: Span, error: unknown): void {
+/** Marks the span failed with the error (an exception event and an error status). */
+export function recordFailure(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : new Error(String(error)));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }

@@ -99,6 +99,37 @@ describe('batched inbox consumer', () => {
     assert.equal((await effectsOf(orderIds)).length, 30);
   });
 
+  test('when a handler fails its message alone, then the rest of its batch commits once, and that message is retried or dead-lettered', async () => {
+    const { orderIds, envelopes } = await sendBurst(30);
+    const flaky = orderIds[5]!;
+    const refused = orderIds[20]!;
+    // As a handler with an effect outside the database would: undo its own write, then fail alone.
+    fail(async (orderId, call, { tx, failAlone }) => {
+      if ((orderId === flaky && call === 1) || orderId === refused) {
+        await tx.query('DELETE FROM effects WHERE order_id = $1', [orderId]);
+        failAlone(orderId === refused ? new PermanentError('refused for good') : new Error('mail server busy'));
+      }
+    });
+    const done = orderIds.filter((id) => id !== refused);
+    await eventually(allHandled(done), { what: 'the 29 effects, the flaky one after its retry' });
+    const [parked] = await eventually(async () => {
+      const messages = await client.drainQueue(`${queue}.dead-letter`);
+      return messages.length > 0 ? messages : undefined;
+    }, { what: 'the dead letter' });
+    assert.equal(parked?.properties.messageId, envelopes[20]?.id);
+    assert.equal(String(parked?.properties.headers?.[Headers.error]), 'refused for good');
+    assert.equal((await effectsOf([refused])).length, 0);
+    assert.equal(calls.get(flaky), 2, 'the flaky message was handled again after its retry');
+    // Nothing was rolled back and handled again one by one: every other handler ran exactly once.
+    for (const orderId of done.filter((id) => id !== flaky)) assert.equal(calls.get(orderId), 1, `calls for ${orderId}`);
+    const rows = await effectsOf(done);
+    assert.ok(new Set(rows.map((row) => row.txid)).size < 29, 'the messages still shared transactions');
+    const { rows: inbox } = await pool.query<{ message_id: string }>('SELECT message_id FROM inbox WHERE message_id = ANY($1::text[])', [
+      envelopes.map((e) => e.id),
+    ]);
+    assert.equal(inbox.length, 29, 'the dead-lettered message left no inbox row, the retried one has its own');
+  });
+
   test('when the same message is delivered twice in one burst, then its effect happens once', async () => {
     fail(() => undefined);
     const { orderIds, envelopes } = await sendBurst(1);

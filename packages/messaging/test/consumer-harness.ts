@@ -2,7 +2,7 @@ import type { MessageContract } from '@shop/contracts';
 import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type PrepareBatch } from '../src/index';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type HandlerContext, type PrepareBatch } from '../src/index';
 
 export interface ConsumerHarness {
   pool: Pool;
@@ -12,7 +12,7 @@ export interface ConsumerHarness {
   /** How often the handler was called per order id. */
   calls: Map<string, number>;
   /** Called by the handler after it wrote its effect, so a test can make it fail. */
-  behaviour: (orderId: string, call: number) => void;
+  behaviour: (orderId: string, call: number, context: HandlerContext<unknown>) => void | Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,12 +46,12 @@ export async function startConsumerHarness(
       handlers: [
         on(
           contract,
-          async ({ message, tx }) => {
-            const { orderId } = message.data as { orderId: string };
+          async (context) => {
+            const { orderId } = context.message.data as { orderId: string };
             const call = (harness.calls.get(orderId) ?? 0) + 1;
             harness.calls.set(orderId, call);
-            await tx.query('INSERT INTO effects (order_id) VALUES ($1)', [orderId]);
-            harness.behaviour(orderId, call);
+            await context.tx.query('INSERT INTO effects (order_id) VALUES ($1)', [orderId]);
+            await harness.behaviour(orderId, call, context);
           },
           { prepare: options.prepare },
         ),
