@@ -89,18 +89,26 @@ export async function flushDeferred(db: Queryable): Promise<void> {
 }
 
 /**
+ * A map that lives as long as the transaction, under `name`: what a batch's prepare step found or
+ * did, for the handlers that run after it in the same transaction. Undefined outside a
+ * transaction run by `withTransaction`.
+ */
+export function transactionMemory<V>(db: Queryable, name: string): Map<string, V> | undefined {
+  const memo = scopes.get(db)?.memo;
+  if (!memo) return undefined;
+  let values = memo.get(name) as Map<string, V> | undefined;
+  if (!values) memo.set(name, (values = new Map()));
+  return values;
+}
+
+/**
  * The rows of `table` this transaction holds locked, by key: what a batch's prepare step locked in
  * one statement (`null` for a key it found no row for), kept up to date by the handlers' deferred
  * writes, so the second message about a key in the batch sees what the first one did. Undefined
  * outside a transaction run by `withTransaction`.
  */
 export function lockedRows<R>(db: Queryable, table: string): Map<string, R | null> | undefined {
-  const memo = scopes.get(db)?.memo;
-  if (!memo) return undefined;
-  const key = `locked:${table}`;
-  let rows = memo.get(key) as Map<string, R | null> | undefined;
-  if (!rows) memo.set(key, (rows = new Map()));
-  return rows;
+  return transactionMemory<R | null>(db, `locked:${table}`);
 }
 
 /** Inserts a row when the transaction commits, together with every other row deferred for the same table. */
