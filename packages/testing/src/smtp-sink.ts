@@ -21,12 +21,21 @@ export class SmtpSink {
   private readonly listeners = new Set<(email: ReceivedEmail) => void>();
   private readonly server: SMTPServer;
   port = 0;
+  /**
+   * Recipients for which the server answers RCPT TO with 451 (try again later), as a mail server
+   * with a temporary problem does; the email is not received.
+   */
+  refuseRecipient: (address: string) => boolean = () => false;
 
   constructor() {
     this.server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onRcptTo: (address, _session, callback) => {
+        if (!this.refuseRecipient(address.address)) return callback();
+        callback(Object.assign(new Error(`mailbox ${address.address} busy, try again later`), { responseCode: 451 }));
+      },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
