@@ -1,13 +1,16 @@
 import { startService } from '@shop/runtime';
 import type { EmailConfig } from './config';
 import { emailMigrations } from './data-access/migrations';
-import { createSmtpMailer } from './data-access/smtp-mailer';
+import { createSmtpMailer, withInjectedFaults } from './data-access/smtp-mailer';
 import { emailRoutes } from './entry-points/http/email-routes';
 import { orderOutcomeEventHandlers } from './entry-points/messaging/order-outcome-event-handlers';
 
 /** Email tells the customer how their order ended, by SMTP, once per order. It sends no commands. */
 export async function startEmailService(config: EmailConfig) {
-  const mailer = createSmtpMailer(config.SMTP_URL, config.EMAIL_FROM);
+  const mailer = withInjectedFaults(createSmtpMailer(config.SMTP_URL, config.EMAIL_FROM), {
+    failureRate: config.EMAIL_FAILURE_RATE,
+    addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS,
+  });
   const service = await startService({
     name: 'email',
     config,
@@ -16,11 +19,10 @@ export async function startEmailService(config: EmailConfig) {
       consumers: [
         {
           queue: 'email.on-order-outcome',
-          // Sending is outside the transaction: a failed batch would be handled again message by
-          // message and send its emails twice. One email per transaction, several at once instead.
-          batchSize: 1,
-          concurrency: 8,
-          handlers: orderOutcomeEventHandlers(mailer, { failureRate: config.EMAIL_FAILURE_RATE, addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS }),
+          // A batch's emails go out side by side within its transaction; a second batch can claim
+          // and commit meanwhile. A failed send fails only its own message (decision 0006).
+          concurrency: 2,
+          handlers: orderOutcomeEventHandlers(mailer),
         },
       ],
       routes: emailRoutes(pool),

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, order, type PayloadOf } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, TestBrokerClient, transactionsThatWrote, type TestInfrastructure } from '@shop/testing';
 import { emailConfigSchema, startEmailService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startEmailService>>;
@@ -132,6 +132,46 @@ describe('send email on order outcome', () => {
     const [confirmed, cancelled] = await Promise.all([confirm(buildOrderConfirmed({ orderId })), cancel(buildOrderCancelled({ orderId }))]);
     await handled(confirmed.id, cancelled.id);
     assert.equal(emailsFor(orderId).length, 1);
+  });
+
+  test('when events arrive in a burst and the mail server refuses some recipients once, then every order gets exactly one email, from batches', async () => {
+    // Sent without waiting, so they queue up and the consumer takes them in batches: a batch
+    // claims its emails in one statement, sends them side by side and commits once.
+    const confirmed = Array.from({ length: 40 }, (_, index) => buildOrderConfirmed({ email: `burst-${index}@example.com` }));
+    const refusedOnce = new Set(confirmed.filter((_, index) => index % 8 === 3).map((event) => event.email));
+    const refused = new Set<string>();
+    sink.refuseRecipient = (address) => {
+      if (!refusedOnce.has(address) || refused.has(address)) return false;
+      refused.add(address);
+      return true;
+    };
+    // An order cancelled right behind its confirmation, and a confirmation delivered twice.
+    const contested = buildOrderConfirmed({ email: 'contested@example.com' });
+    try {
+      const sent = await Promise.all([
+        ...confirmed.map(confirm),
+        confirm(contested),
+        cancel(buildOrderCancelled({ orderId: contested.orderId, email: 'contested@example.com' })),
+      ]);
+      client.resend(order.OrderConfirmed, sent[0]!);
+      await handled(...sent.map((envelope) => envelope.id));
+      await eventually(async () => (confirmed.every((event) => emailsFor(event.orderId).length > 0) ? true : undefined), {
+        what: 'an email for every order, the refused ones after their retry',
+      });
+    } finally {
+      sink.refuseRecipient = () => false;
+    }
+
+    assert.equal(refused.size, refusedOnce.size, 'the mail server refused each of those recipients once');
+    // The other emails of a batch with a refused send were not sent again.
+    for (const event of [...confirmed, contested]) assert.equal(emailsFor(event.orderId).length, 1, `emails for ${event.email}`);
+    const { rows } = await service.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM emails WHERE order_id = ANY($1::uuid[])', [
+      confirmed.map((event) => event.orderId),
+    ]);
+    assert.equal(rows[0]?.n, 40, 'each email recorded once');
+    const transactions = await transactionsThatWrote(service.pool, 'emails', confirmed.map((event) => event.orderId));
+    assert.ok(transactions < confirmed.length, `${confirmed.length} emails took ${transactions} transactions`);
+    assert.equal(await client.queueDepth(`${queue}.dead-letter`), 0);
   });
 
   test('when poisoned events arrive, then each is parked in the dead-letter queue with its reason and the consumer keeps serving', async () => {

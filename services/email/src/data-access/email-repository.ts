@@ -35,16 +35,37 @@ export const emailRepository = {
     return rows[0] && toSentEmail(rows[0]);
   },
 
+  /** The emails of these orders that were already sent (committed rows). */
+  async findMany(db: Queryable, orderIds: readonly string[]): Promise<SentEmail[]> {
+    const { rows } = await db.query<EmailRow>('SELECT * FROM emails WHERE order_id = ANY($1::uuid[])', [orderIds]);
+    return rows.map(toSentEmail);
+  },
+
   /**
-   * Inserts the order's email row unless it has one; undefined if it had. The row (its unique key)
-   * also serialises two transactions about the same order: the second waits for the first to end.
+   * Inserts each order's email row unless the order has one, in one statement, and returns those
+   * it inserted. The rows (their unique key) also serialise transactions about the same order: a
+   * second one waits for the first to end. Claimed in order id order, so two batches that share
+   * orders wait for each other instead of deadlocking.
    */
-  async claim(tx: Queryable, email: Omit<SentEmail, 'sentAt'>): Promise<SentEmail | undefined> {
+  async claimMany(tx: Queryable, emails: ReadonlyArray<Omit<SentEmail, 'sentAt'>>): Promise<SentEmail[]> {
+    const sorted = [...emails].sort((a, b) => (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
     const { rows } = await tx.query<EmailRow>(
-      `INSERT INTO emails (order_id, kind, recipient, subject, message_id) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO emails (order_id, kind, recipient, subject, message_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
        ON CONFLICT (order_id) DO NOTHING RETURNING *`,
-      [email.orderId, email.kind, email.recipient, email.subject, email.messageId],
+      [
+        sorted.map((email) => email.orderId),
+        sorted.map((email) => email.kind),
+        sorted.map((email) => email.recipient),
+        sorted.map((email) => email.subject),
+        sorted.map((email) => email.messageId),
+      ],
     );
-    return rows[0] && toSentEmail(rows[0]);
+    return rows.map(toSentEmail);
+  },
+
+  /** Gives claims back (their emails could not be sent), so a later attempt can claim them again. */
+  async release(tx: Queryable, orderIds: readonly string[]): Promise<void> {
+    await tx.query('DELETE FROM emails WHERE order_id = ANY($1::uuid[])', [orderIds]);
   },
 };

@@ -1,4 +1,5 @@
 import { createTransport } from 'nodemailer';
+import { injectFaults, type FaultSettings } from '@shop/runtime';
 
 export interface OutgoingEmail {
   to: string;
@@ -27,7 +28,7 @@ export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
     maxConnections: 4,
     // Renewed now and then, so a connection never lives long enough to go stale unnoticed.
     maxMessages: 500,
-    // The send runs inside the inbox transaction: a mail server that hangs must fail the attempt
+    // Sends run inside the inbox transaction: a mail server that hangs must fail the attempt
     // (retried later) well within the shutdown timeout, not hold a database connection for minutes.
     connectionTimeout: 5_000,
     greetingTimeout: 5_000,
@@ -38,5 +39,17 @@ export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
       await transport.sendMail({ from, to, subject, text, messageId });
     },
     close: () => transport.close(),
+  };
+}
+
+/** A mailer whose sends fail or lag as configured (EMAIL_FAILURE_RATE, EMAIL_ADDED_LATENCY_MS), to rehearse a flaky mail server. */
+export function withInjectedFaults(mailer: Mailer, faults: FaultSettings): Mailer {
+  if (faults.failureRate === 0 && faults.addedLatencyMs === 0) return mailer;
+  return {
+    async send(email) {
+      await injectFaults(faults, 'email');
+      await mailer.send(email);
+    },
+    close: () => mailer.close(),
   };
 }

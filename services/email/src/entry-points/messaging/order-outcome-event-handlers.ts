@@ -1,26 +1,55 @@
 import { order } from '@shop/contracts';
-import { on, type HandlerContext, type MessageHandler } from '@shop/messaging';
-import { injectFaults, type FaultSettings } from '@shop/runtime';
+import { transactionMemory, type PoolClient } from '@shop/db';
+import { on, type Envelope, type HandlerContext, type MessageHandler } from '@shop/messaging';
 import type { Mailer } from '../../data-access/smtp-mailer';
-import { sendOrderOutcomeEmail, type OrderOutcome } from '../../domain/send-order-outcome-email-use-case';
+import { sendOrderOutcomeEmails, type OrderOutcome, type SendOutcome } from '../../domain/send-order-outcome-email-use-case';
 
-/** What happens when order.confirmed or order.cancelled arrives: the customer is emailed, once per order. */
-export function orderOutcomeEventHandlers(mailer: Mailer, faults: FaultSettings): MessageHandler[] {
-  const sendEmailOnOrderOutcome = async ({ tx, logger }: HandlerContext<unknown>, outcome: OrderOutcome) => {
-    await injectFaults(faults, 'email');
-    const result = await sendOrderOutcomeEmail(tx, mailer, outcome);
-    const { orderId, kind } = outcome;
-    if (result.sent) {
-      logger.info({ orderId, kind, emailMessageId: result.email.messageId }, 'email sent');
-    } else if (result.earlier.kind !== kind) {
-      // Both outcomes for one order means the saga contradicted itself; the customer keeps the first.
-      logger.warn({ orderId, kind, alreadySent: result.earlier.kind }, 'order already emailed with another outcome; not emailing again');
-    } else {
-      logger.debug({ orderId, kind }, 'order already emailed');
+/** The prepare step gets the batch's messages of both types, each already checked against its contract. */
+const outcomeOf = (message: Envelope): OrderOutcome =>
+  ({ kind: message.type === order.OrderConfirmed.type ? 'confirmation' : 'cancellation', ...(message.data as object) }) as OrderOutcome;
+
+/** What the batch's sends did, by message id, for the handlers that run after them in the transaction. */
+const sendResults = (tx: PoolClient) => {
+  const results = transactionMemory<SendOutcome>(tx, 'email:send-results');
+  if (!results) throw new Error('order outcome events must be handled in a transaction run by withTransaction');
+  return results;
+};
+
+/**
+ * What happens when order.confirmed or order.cancelled arrives: the customer is emailed, once per
+ * order. A batch's emails are claimed, sent and recorded together before its handlers run; each
+ * handler then reports its own message's result. A failed send fails only its own message
+ * (`failAlone`): the batch commits, and the others are not sent again.
+ */
+export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
+  const sendBatch = async (tx: PoolClient, messages: readonly Envelope[]) => {
+    const outcomes = await sendOrderOutcomeEmails(tx, mailer, messages.map(outcomeOf));
+    const results = sendResults(tx);
+    for (const [index, message] of messages.entries()) results.set(message.id, outcomes[index]!);
+  };
+  const report = ({ message, tx, logger, failAlone }: HandlerContext<{ orderId: string }>, kind: OrderOutcome['kind']) => {
+    const { orderId } = message.data;
+    const result = sendResults(tx).get(message.id);
+    if (!result) throw new Error(`no send result for message ${message.id}`);
+    switch (result.status) {
+      case 'sent':
+        logger.info({ orderId, kind, emailMessageId: result.email.messageId }, 'email sent');
+        break;
+      case 'failed':
+        failAlone(result.error);
+        break;
+      case 'already-sent':
+        if (result.earlier.kind !== kind) {
+          // Both outcomes for one order means the saga contradicted itself; the customer keeps the first.
+          logger.warn({ orderId, kind, alreadySent: result.earlier.kind }, 'order already emailed with another outcome; not emailing again');
+        } else {
+          logger.debug({ orderId, kind }, 'order already emailed');
+        }
     }
+    return Promise.resolve();
   };
   return [
-    on(order.OrderConfirmed, (context) => sendEmailOnOrderOutcome(context, { kind: 'confirmation', ...context.message.data })),
-    on(order.OrderCancelled, (context) => sendEmailOnOrderOutcome(context, { kind: 'cancellation', ...context.message.data })),
+    on(order.OrderConfirmed, (context) => report(context, 'confirmation'), { prepare: sendBatch }),
+    on(order.OrderCancelled, (context) => report(context, 'cancellation'), { prepare: sendBatch }),
   ];
 }
