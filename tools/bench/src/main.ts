@@ -13,6 +13,7 @@ import { readCounters } from './message-accounting';
 import { pgbenchTps } from './pgbench-reference';
 import { sagaStep, sustainable } from './saga-capacity';
 import { compareTracing, describeSteps, median } from './tracing-comparison';
+import { VacuumBetweenSteps } from './vacuum-between-steps';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       'step-seconds': { type: 'string', default: '15' },
-      rates: { type: 'string', default: '25,50,100,150,175,200,225,250,300,400,500' },
+      rates: { type: 'string', default: '25,50,100,150,200,250,275,300,325,350,375,400,450,500' },
       'post-rate': { type: 'string', default: '300' },
       'tracing-rounds': { type: 'string', default: '3' },
       json: { type: 'string' },
@@ -58,6 +59,13 @@ async function main(): Promise<number> {
 
   const environment = await BenchEnvironment.create(REPO_ROOT);
   const databaseUrls = SERVICE_NAMES.map((name) => environment.databaseUrl(name));
+  const vacuum = await VacuumBetweenSteps.forServer(postgresUrl, databaseUrls);
+  if (vacuum.needed) say('  PostgreSQL runs with autovacuum off: the bench vacuums the service databases before each measured step in its place');
+  /** Before a measured step: the sagas of the one before have finished, and their dead rows are gone. */
+  const betweenSteps = async () => {
+    await waitForNoPending(environment.databaseUrl('order'));
+    await vacuum.run();
+  };
   try {
     await environment.start(REPO_ROOT, false);
     // VmHWM covers a process's whole life; the footprint is watched over the same span.
@@ -76,6 +84,7 @@ async function main(): Promise<number> {
     let bestRate = 0;
     let bestThroughput = 0;
     for (const rate of rates) {
+      await betweenSteps();
       const step = await sagaStep(environment.orderUrl, rate, stepSeconds);
       const ok = sustainable(step, 5_000);
       say(`  ${String(rate).padStart(4)}/s offered: ${step.sagas.completedPerSecond.toFixed(1)} completed/s, saga p99 ${(step.sagas.endToEndMs.p99 / 1000).toFixed(1)} s (from due ${(step.sagas.dueToFinalMs.p99 / 1000).toFixed(1)} s), POST p99 ${step.post.latencyMs.p99.toFixed(0)} ms ${ok ? 'sustainable' : 'NOT sustainable'}`);
@@ -84,7 +93,7 @@ async function main(): Promise<number> {
       bestThroughput = step.sagas.completedPerSecond;
     }
     const saturatingRate = Math.max(2 * bestRate, 50);
-    await waitForNoPending(environment.databaseUrl('order'));
+    await betweenSteps();
     const saturatedBefore = await readCounters(databaseUrls);
     const saturatedOff = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
     await sleep(1_500);
@@ -93,7 +102,7 @@ async function main(): Promise<number> {
     say(`  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s, ${commitsPerMessageSaturated.toFixed(2)} commits per handled message`);
 
     say(`POST /orders at ${postRate}/s while sagas run, then with the four participants stopped`);
-    await waitForNoPending(environment.databaseUrl('order'));
+    await betweenSteps();
     const resourcesBefore = sampleServices();
     const running = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
     const resources = resourcesBetween(resourcesBefore, sampleServices());
@@ -111,7 +120,7 @@ async function main(): Promise<number> {
       stepSeconds,
       rounds: tracingRounds,
       say,
-      waitForNoPending: () => waitForNoPending(environment.databaseUrl('order')),
+      betweenSteps,
     });
     const { tracedResources, footprintOn } = tracing;
     const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
@@ -156,7 +165,7 @@ async function main(): Promise<number> {
     mkdirSync(path.dirname(jsonFile), { recursive: true });
     writeFileSync(
       jsonFile,
-      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, messagesPerOrder, commitsPerMessage, commitsPerMessageSaturated, capacity: { bestRate, bestThroughput, saturatingRate, saturatedOff: saturatedOff.sagas, tracingSteps: tracing.completedPerSecond }, post: { running, stopped }, resources, tracedResources, footprintOff, footprintOn, checks }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, vacuumedBetweenSteps: vacuum.needed, messagesPerOrder, commitsPerMessage, commitsPerMessageSaturated, capacity: { bestRate, bestThroughput, saturatingRate, saturatedOff: saturatedOff.sagas, tracingSteps: tracing.completedPerSecond }, post: { running, stopped }, resources, tracedResources, footprintOff, footprintOn, checks }, null, 2)}\n`,
     );
     say(`\nfigures written to ${jsonFile}`);
     return 0;

@@ -36,14 +36,13 @@ export interface TracingComparison {
  * Saga capacity with tracing off, on and sampled, in `rounds` rounds of one saturating step each,
  * the services restarted (fresh processes) before every step. The order rotates from round to
  * round, so each setting runs first, second and third once in three rounds: the databases grow
- * from step to step (this PostgreSQL may run without autovacuum) and a fixed order would favour
- * whichever setting ran first. One step alone varies by 10-20% on a shared 2-core machine, which
- * is as large as the effect being measured.
+ * from step to step and a fixed order would favour whichever setting ran first. One step alone
+ * varies by 10-20% on a shared 2-core machine, which is as large as the effect being measured.
  */
 export async function compareTracing(
   environment: BenchEnvironment,
   repoRoot: string,
-  { rate, stepSeconds, rounds, say, waitForNoPending }: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; waitForNoPending: () => Promise<void> },
+  { rate, stepSeconds, rounds, say, betweenSteps }: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; betweenSteps: () => Promise<void> },
 ): Promise<TracingComparison> {
   const completedPerSecond: Record<TracingSettingName, number[]> = { off: [], on: [], sampled: [] };
   let traced: { resources: ServiceResources[]; footprint: MemoryFootprint } | undefined;
@@ -51,7 +50,7 @@ export async function compareTracing(
     for (let i = 0; i < SETTINGS.length; i += 1) {
       const setting = SETTINGS[(round + i) % SETTINGS.length]!;
       await environment.start(repoRoot, setting.tracing, setting.env);
-      await waitForNoPending();
+      await betweenSteps();
       const watched = setting.name === 'on' && !traced ? { memory: watchMemory(sampleServices()), before: sampleServices() } : undefined;
       const exportedBefore = environment.receiver.bytes;
       const step = await sagaStep(environment.orderUrl, rate, stepSeconds);
