@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FixedRateRun<T> {
@@ -45,15 +47,60 @@ export async function atFixedRate<T>(
   return { results, dropped, elapsedSeconds: (performance.now() - started) / 1_000 };
 }
 
-/** POSTs `body` and measures from `due`; never throws. */
-export async function postJson(url: string, body: unknown, due: number): Promise<{ latencyMs: number; status: number; error?: string; json?: unknown }> {
-  try {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
-    const json: unknown = await response.json().catch(() => undefined);
-    return { latencyMs: performance.now() - due, status: response.status, json, ...(response.status >= 400 ? { error: `http ${response.status}` } : {}) };
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    const kind = error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : cause === 'ECONNREFUSED' ? 'connection refused' : (cause ?? 'network error');
-    return { latencyMs: performance.now() - due, status: 0, error: kind };
-  }
+/**
+ * Connections kept open between requests, as many as there are requests in flight. node:http
+ * rather than fetch: the load generator shares the machine it measures, and fetch's streams and
+ * abort signals cost about twice the CPU per request.
+ */
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+const TIMEOUT_MS = 30_000;
+
+export interface PostAnswer {
+  latencyMs: number;
+  status: number;
+  error?: string;
+  json?: unknown;
+}
+
+/** POSTs `body` as JSON and measures from `due`; never throws. */
+export function postJson(url: string, body: unknown, due: number): Promise<PostAnswer> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (answer: Omit<PostAnswer, 'latencyMs'>) => {
+      if (settled) return;
+      settled = true;
+      resolve({ latencyMs: performance.now() - due, ...answer });
+    };
+    const secure = url.startsWith('https:');
+    const request = (secure ? https : http).request(
+      url,
+      { method: 'POST', agent: secure ? agents.https : agents.http, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', (error: NodeJS.ErrnoException) => settle({ status: 0, error: describe(error) }));
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          let json: unknown;
+          try {
+            json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            json = undefined;
+          }
+          settle({ status, json, ...(status >= 400 ? { error: `http ${status}` } : {}) });
+        });
+      },
+    );
+    request.setTimeout(TIMEOUT_MS, () => {
+      settle({ status: 0, error: 'timeout' });
+      request.destroy();
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => settle({ status: 0, error: describe(error) }));
+    request.end(payload);
+  });
+}
+
+function describe(error: NodeJS.ErrnoException): string {
+  return error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? 'network error');
 }

@@ -67,8 +67,11 @@ function cpuTicks(pid: string): number {
 /**
  * Samples the services' private and shared resident memory (/proc/<pid>/smaps_rollup) every
  * `intervalMs` until `stop`; the kernel keeps no high-water mark for these as it does for RSS.
+ * Reading smaps_rollup walks a process's page tables, several milliseconds for a service: every
+ * 250 ms, the five of them cost the load generator about a fifth of its CPU, taken from the
+ * machine it measures (a `perf` profile at 450 orders/s), hence once a second.
  */
-export function watchMemory(services: Sample[], intervalMs = 250): { stop(): MemoryFootprint } {
+export function watchMemory(services: Sample[], intervalMs = 1_000): { stop(): MemoryFootprint } {
   const peak: MemoryFootprint = { peakPrivateMb: 0, peakFootprintMb: 0, samples: 0 };
   const sample = () => {
     let privateKb = 0;
