@@ -1,6 +1,6 @@
 import type { Queryable } from '@shop/db';
 import { emailRepository, type SentEmail } from '../data-access/email-repository';
-import type { Mailer, OutgoingEmail } from '../data-access/smtp-mailer';
+import { sendBatch, type Mailer, type OutgoingEmail } from '../data-access/smtp-mailer';
 import { renderOrderOutcomeEmail, type OrderOutcome } from './order-outcome-email-template';
 
 export type { OrderOutcome } from './order-outcome-email-template';
@@ -44,17 +44,15 @@ export async function sendOrderOutcomeEmails(tx: Queryable, mailer: Mailer, outc
   // duplicate it, and only if the process dies (or the commit fails) between the server accepting
   // the mail and the commit. The rare duplicate carries the same Message-ID, so mail clients and
   // people can see it is the same email. The batch's emails go out side by side.
-  const failures = new Map<string, unknown>();
-  await Promise.all(
-    claimed.map(async ({ orderId }) => {
+  const errors = await sendBatch(
+    mailer,
+    claimed.map(({ orderId }) => {
       const { to, subject, text, messageId } = drafts.get(orderId)!;
-      try {
-        await mailer.send({ to, subject, text, messageId });
-      } catch (error) {
-        failures.set(orderId, error);
-      }
+      return { to, subject, text, messageId };
     }),
   );
+  const failures = new Map<string, unknown>();
+  for (const [index, { orderId }] of claimed.entries()) if (errors[index] !== undefined) failures.set(orderId, errors[index]);
   // A failed send gives its claim back and the transaction still commits: rolling it back would
   // send the batch's other emails again when their events are retried.
   if (failures.size > 0) await emailRepository.release(tx, [...failures.keys()]);
