@@ -44,13 +44,7 @@ export async function sendOrderOutcomeEmails(tx: Queryable, mailer: Mailer, outc
   // duplicate it, and only if the process dies (or the commit fails) between the server accepting
   // the mail and the commit. The rare duplicate carries the same Message-ID, so mail clients and
   // people can see it is the same email. The batch's emails go out side by side.
-  const errors = await sendBatch(
-    mailer,
-    claimed.map(({ orderId }) => {
-      const { to, subject, text, messageId } = drafts.get(orderId)!;
-      return { to, subject, text, messageId };
-    }),
-  );
+  const errors = await sendBatch(mailer, claimed.map(({ orderId }) => drafts.get(orderId)!));
   const failures = new Map<string, unknown>();
   for (const [index, { orderId }] of claimed.entries()) if (errors[index] !== undefined) failures.set(orderId, errors[index]);
   // A failed send gives its claim back and the transaction still commits: rolling it back would
