@@ -1,4 +1,4 @@
-import { percentiles, type Percentiles } from './latency-stats';
+import { histogram, percentiles, type HistogramBucket, type Percentiles } from './latency-stats';
 import type { LoadRun } from './load-generator';
 import type { LoadSettings } from './load-settings';
 import type { SagaOutcome } from './saga-tracker';
@@ -6,7 +6,7 @@ import type { MemoryFootprint, ServiceResources } from './service-resources';
 
 export interface LoadReport {
   settings: { url: string; rate: number; count: number; mix: Record<string, number> };
-  post: { achievedRate: number; latencyMs: Percentiles; errors: Record<string, number>; dropped: number };
+  post: { achievedRate: number; latencyMs: Percentiles; latencyHistogram: HistogramBucket[]; errors: Record<string, number>; dropped: number };
   sagas: {
     endToEndMs: Percentiles;
     /**
@@ -15,6 +15,8 @@ export interface LoadReport {
      * is what a customer waits; accepted-to-final alone hides a backlog in front of POST /orders.
      */
     dueToFinalMs: Percentiles;
+    /** Of accepted to final. */
+    endToEndHistogram: HistogramBucket[];
     outcomes: Record<string, number>;
     completedPerSecond: number;
     pending: number;
@@ -40,12 +42,14 @@ export function buildReport(settings: LoadSettings, run: LoadRun, sagas: SagaOut
     post: {
       achievedRate: run.outcomes.length / run.elapsedSeconds,
       latencyMs: percentiles(run.outcomes.map((o) => o.latencyMs)),
+      latencyHistogram: histogram(run.outcomes.map((o) => o.latencyMs)),
       errors,
       dropped: run.dropped,
     },
     sagas: {
       endToEndMs: percentiles(finished.map((s) => s.endToEndMs!)),
       dueToFinalMs: percentiles(finished.map((s) => (postLatency.get(s.orderId) ?? 0) + s.endToEndMs!)),
+      endToEndHistogram: histogram(finished.map((s) => s.endToEndMs!)),
       outcomes,
       completedPerSecond: span > 0 ? finished.length / span : 0,
       pending: sagas.length - finished.length,

@@ -11,12 +11,14 @@ export interface LoadSettings {
   mix: Array<[Scenario, number]>;
   sagaTimeoutSeconds: number;
   jsonFile?: string;
+  /** A page with the table and latency histograms. */
+  htmlFile?: string;
   /** At most this many requests in flight; past it an arrival is counted as dropped, not delayed. */
   maxInFlight: number;
 }
 
 export const USAGE = `usage: npm run load -- [--url http://localhost:3000] [--rate 50] [--duration 30 | --count 1500]
-                     [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE]`;
+                     [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE] [--html FILE]`;
 
 export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = process.env): LoadSettings {
   const { values } = parseArgs({
@@ -30,6 +32,7 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
       'saga-timeout': { type: 'string', default: '120' },
       'max-in-flight': { type: 'string', default: '2000' },
       json: { type: 'string' },
+      html: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -56,6 +59,7 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
     sagaTimeoutSeconds: positive('saga-timeout', values['saga-timeout']),
     maxInFlight: Math.round(positive('max-in-flight', values['max-in-flight'])),
     jsonFile: values.json,
+    htmlFile: values.html,
   };
 }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { percentiles } from './latency-stats';
 import { generateLoad } from './load-generator';
+import { renderHtmlReport } from './html-report';
 import { buildReport, formatReport } from './load-report';
 import { parseLoadArguments } from './load-settings';
 import { ProgressBar } from './progress-bar';
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
   if (settings.jsonFile) {
     writeFileSync(settings.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`figures written to ${settings.jsonFile}\n`);
+  }
+  if (settings.htmlFile) {
+    writeFileSync(settings.htmlFile, renderHtmlReport(report));
+    process.stdout.write(`histograms written to ${settings.htmlFile}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { percentiles } from '../src/latency-stats';
+import { histogram, percentiles } from '../src/latency-stats';
 import { parseLoadArguments } from '../src/load-settings';
 import { pickScenario } from '../src/order-scenarios';
 
@@ -34,5 +34,17 @@ describe('npm run load arguments and statistics', () => {
     const samples = Array.from({ length: 100 }, (_, i) => i + 1);
     assert.deepEqual(percentiles(samples), { count: 100, p50: 50, p90: 90, p99: 99, max: 100 });
     assert.deepEqual(percentiles([]), { count: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+  });
+  test('the histogram counts each sample once, in the bucket up to the first bound at or above it', () => {
+    const buckets = histogram([0.2, 0.5, 0.6, 3, 5, 5.1, 950, 1_000, 90_000]);
+    const at = (upToMs: number | null) => buckets.find((bucket) => bucket.upToMs === upToMs)?.count;
+    assert.equal(buckets.reduce((sum, bucket) => sum + bucket.count, 0), 9);
+    assert.equal(at(0.5), 2);
+    assert.equal(at(1), 1);
+    assert.equal(at(5), 2);
+    assert.equal(at(10), 1);
+    assert.equal(at(1_000), 2);
+    assert.equal(at(null), 1, 'over a minute');
+    assert.deepEqual(histogram([]).map((bucket) => bucket.count), new Array(buckets.length).fill(0));
   });
 });
