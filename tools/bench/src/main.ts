@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { orderFor } from '@shop/load/dist/src/order-scenarios';
 import { resourcesBetween, sampleServices, watchMemory, type MemoryFootprint } from '@shop/load/dist/src/service-resources';
 import { SERVICE_NAMES } from '@shop/stack/dist/src/service-catalog';
-import pg from 'pg';
 import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
+import { withClient } from './database-client';
 import { latencyAtRate } from './latency-at-rate';
 import { readCounters } from './message-accounting';
 import { pgbenchTps } from './pgbench-reference';
@@ -177,10 +177,7 @@ async function main(): Promise<number> {
 async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const client = new pg.Client({ connectionString: orderDatabaseUrl });
-    await client.connect();
-    const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'");
-    await client.end();
+    const { rows } = await withClient(orderDatabaseUrl, (client) => client.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"));
     if (rows[0]?.n === 0) return;
     await sleep(1_000);
   }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from './database-client';
 
 export interface Counters {
   /** Messages consumed: one inbox row per message and consumer. */
@@ -7,15 +7,8 @@ export interface Counters {
   commits: number;
 }
 
-async function one(url: string, sql: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
-  } finally {
-    await client.end();
-  }
-}
+const one = (url: string, sql: string): Promise<number> =>
+  withClient(url, async (client) => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0));
 
 export async function readCounters(databaseUrls: string[]): Promise<Counters> {
   let handled = 0;

@@ -1,14 +1,4 @@
-import pg from 'pg';
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+import { withClient } from './database-client';
 
 /**
  * A server with autovacuum on (PostgreSQL's default) cleans the services' tables while they run;

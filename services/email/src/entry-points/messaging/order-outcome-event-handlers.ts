@@ -22,7 +22,7 @@ const sendResults = (tx: PoolClient) => {
  * (`failAlone`): the batch commits, and the others are not sent again.
  */
 export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
-  const sendBatch = async (tx: PoolClient, messages: readonly Envelope[]) => {
+  const emailTheBatch = async (tx: PoolClient, messages: readonly Envelope[]) => {
     const outcomes = await sendOrderOutcomeEmails(tx, mailer, messages.map(outcomeOf));
     const results = sendResults(tx);
     for (const [index, message] of messages.entries()) results.set(message.id, outcomes[index]!);
@@ -49,7 +49,7 @@ export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
     return Promise.resolve();
   };
   return [
-    on(order.OrderConfirmed, (context) => report(context, 'confirmation'), { prepare: sendBatch }),
-    on(order.OrderCancelled, (context) => report(context, 'cancellation'), { prepare: sendBatch }),
+    on(order.OrderConfirmed, (context) => report(context, 'confirmation'), { prepare: emailTheBatch }),
+    on(order.OrderCancelled, (context) => report(context, 'cancellation'), { prepare: emailTheBatch }),
   ];
 }
