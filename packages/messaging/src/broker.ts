@@ -37,6 +37,10 @@ interface Subscription {
   queue: string;
   handle: DeliveryHandler;
   consumerTag?: string;
+  /** Paused subscriptions are not consumed, after a reconnection either. */
+  paused: boolean;
+  /** Pausing and resuming one after the other, never overlapping. */
+  toggling: Promise<void>;
 }
 
 /**
@@ -72,8 +76,51 @@ export class Broker {
     this.topology.push(setup);
   }
 
-  subscribe(queue: string, handle: DeliveryHandler): void {
-    this.subscriptions.push({ queue, handle });
+  subscribe(queue: string, handle: DeliveryHandler, { paused = false }: { paused?: boolean } = {}): void {
+    this.subscriptions.push({ queue, handle, paused, toggling: Promise.resolve() });
+  }
+
+  /** Stops the deliveries of one queue (basic.cancel) until resume(); messages wait in the queue. */
+  pause(queue: string): Promise<void> {
+    return this.toggle(queue, true);
+  }
+
+  resume(queue: string): Promise<void> {
+    return this.toggle(queue, false);
+  }
+
+  private toggle(queue: string, paused: boolean): Promise<void> {
+    const subscription = this.subscriptions.find((s) => s.queue === queue);
+    if (!subscription) return Promise.reject(new Error(`no subscription to ${queue}`));
+    subscription.paused = paused;
+    subscription.toggling = subscription.toggling.then(async () => {
+      const channel = this.consumer;
+      if (!channel || subscription.paused !== paused) return; // not connected, or toggled back meanwhile
+      if (paused && subscription.consumerTag) {
+        const tag = subscription.consumerTag;
+        subscription.consumerTag = undefined;
+        await channel.cancel(tag);
+      } else if (!paused && !subscription.consumerTag && this.consuming) {
+        await this.consume(channel, subscription);
+      }
+    });
+    return subscription.toggling;
+  }
+
+  /**
+   * How many messages wait in a queue for a consumer (ready, not yet delivered), from a passive
+   * declare on a channel of its own: a missing queue closes that channel, not the others.
+   */
+  async readyMessages(queue: string): Promise<number> {
+    const model = this.model;
+    if (!model || !this.connected) throw new Error('not connected to RabbitMQ');
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined); // a missing queue: the rejection below says it
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Starts connecting in the background; the service runs (and reports not ready) meanwhile. */
@@ -174,18 +221,22 @@ export class Broker {
     const channel = this.consumer;
     if (!channel) return;
     for (const subscription of this.subscriptions) {
-      const reply = await channel.consume(subscription.queue, (message) => {
-        if (message === null) {
-          // The broker cancelled us (queue deleted). Acking null would throw inside amqplib; restart
-          // the connection instead, which redeclares the queue and subscribes again.
-          this.options.logger.error({ queue: subscription.queue }, 'consumer cancelled by the broker; reconnecting');
-          void this.model?.close().catch(() => undefined);
-          return;
-        }
-        subscription.handle(message, channel);
-      });
-      subscription.consumerTag = reply.consumerTag;
+      if (!subscription.paused) await this.consume(channel, subscription);
     }
+  }
+
+  private async consume(channel: Channel, subscription: Subscription): Promise<void> {
+    const reply = await channel.consume(subscription.queue, (message) => {
+      if (message === null) {
+        // The broker cancelled us (queue deleted). Acking null would throw inside amqplib; restart
+        // the connection instead, which redeclares the queue and subscribes again.
+        this.options.logger.error({ queue: subscription.queue }, 'consumer cancelled by the broker; reconnecting');
+        void this.model?.close().catch(() => undefined);
+        return;
+      }
+      subscription.handle(message, channel);
+    });
+    subscription.consumerTag = reply.consumerTag;
   }
 
   private markDisconnected(): void {

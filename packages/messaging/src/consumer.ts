@@ -1,53 +1,24 @@
 import { context as otelContext, type Context, type Span } from '@opentelemetry/api';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { MessageContract, PayloadOf } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
-import type { Broker, OutgoingMessage } from './broker';
-import { envelopeSchema, type Envelope, type MessageMeta } from './envelope';
+import type { Broker } from './broker';
+import type { Envelope } from './envelope';
 import { PermanentError } from './errors';
-import { Headers, QueueNames } from './headers';
+import { QueueNames } from './headers';
+import type { HandlerContext, MessageHandler, PrepareBatch } from './message-handler';
+import { parkDelivery, readAttempt } from './message-parking';
+import { describeError, validateDelivery, type ValidMessage } from './message-validation';
 import type { Outbox } from './outbox';
-import { recordFailure, startConsumerSpan, traceConsumedMessage } from './telemetry';
-
-export interface HandlerContext<T> {
-  message: Envelope<T>;
-  /** The transaction that also records the message in the inbox: effects commit with it or not at all. */
-  tx: PoolClient;
-  attempt: number;
-  logger: Logger;
-  /** Sends a message caused by this one, through the outbox, in the same transaction. */
-  send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta?: Partial<MessageMeta>): Promise<Envelope<PayloadOf<C>>>;
-  /**
-   * Fails this message without rolling back the rest of its batch: the transaction still commits,
-   * without this message's inbox row, and the message is retried (or dead-lettered, for a
-   * PermanentError) like one whose handler threw. For a handler with an effect outside the
-   * database (an email sent), where a rolled-back batch would repeat the effects of its other
-   * messages. The handler must have undone its own writes first, and should return right after.
-   */
-  failAlone(error: unknown): void;
-}
+import { recordFailure, startConsumerSpan } from './telemetry';
 
 /**
- * Called once per transaction (a batch, or a single message), before any of its messages is
- * handled, with those that are not duplicates: e.g. to lock all their rows in one statement.
+ * Says when a consumer must stop taking messages: e.g. the circuit breaker of a dependency its
+ * handlers call, open while the dependency fails (@shop/resilience's DependencyPolicy).
  */
-export type PrepareBatch = (tx: PoolClient, messages: readonly Envelope[]) => Promise<void>;
-
-export interface MessageHandler {
-  contract: MessageContract;
-  handle(context: HandlerContext<unknown>): Promise<void>;
-  /** Handlers sharing one prepare function get one call with all their messages of the batch. */
-  prepare?: PrepareBatch;
-}
-
-/** Pairs a contract with its handler, typed by the contract's schema. */
-export function on<C extends MessageContract>(
-  contract: C,
-  handle: (context: HandlerContext<PayloadOf<C>>) => Promise<void>,
-  options: { prepare?: PrepareBatch } = {},
-): MessageHandler {
-  return { contract, handle: handle as (context: HandlerContext<unknown>) => Promise<void>, prepare: options.prepare };
+export interface PauseSignal {
+  readonly paused: boolean;
+  onChange(listener: (paused: boolean) => void): void;
 }
 
 export interface ConsumerOptions {
@@ -68,6 +39,12 @@ export interface ConsumerOptions {
   batchSize?: number;
   /** Batches handled at once (default 1). Each holds one database connection. */
   concurrency?: number;
+  /**
+   * While it says paused, the consumer takes no deliveries (the messages wait in the queue, where
+   * they burn no retries), and a message that fails meanwhile is put back in the queue instead of
+   * being retried. Messages whose outside work is done are still recorded.
+   */
+  pauseWhen?: PauseSignal;
 }
 
 export interface ConsumerDependencies {
@@ -77,7 +54,12 @@ export interface ConsumerDependencies {
   logger: Logger;
 }
 
-type Outcome = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'retry'; error: unknown } | { kind: 'dead-letter'; reason: string };
+type Outcome =
+  | { kind: 'handled' }
+  | { kind: 'duplicate' }
+  | { kind: 'retry'; error: unknown }
+  | { kind: 'dead-letter'; reason: string }
+  | { kind: 'put-back' };
 
 /** What became of one message of a committed transaction. */
 type Handled = { kind: 'handled' } | { kind: 'duplicate' } | { kind: 'failed'; error: unknown };
@@ -88,11 +70,12 @@ interface Delivery {
   attempt: number;
 }
 
-/** A delivery that passed validation: its envelope, typed data and handler. */
-interface Accepted extends Delivery {
-  message: Envelope;
-  handler: MessageHandler;
-  routingKey: string;
+/** A delivery that passed validation, with its CONSUMER span (from arrival to settlement). */
+interface Accepted extends Delivery, ValidMessage {
+  span: Span;
+  context: Context;
+  /** The result of the handler's outside work, once done. */
+  outside?: unknown;
 }
 
 /**
@@ -100,12 +83,19 @@ interface Accepted extends Delivery {
  * same transaction as its effects and acked only after the commit, so a redelivery changes nothing.
  * Transient failures are retried through delay queues with jittered backoff; permanent ones and
  * the last failed attempt go to the queue's dead-letter queue with the reason in headers.
+ *
+ * A message goes: arrival and validation, then its handler's outside work if it has any (calls
+ * to remote systems, all messages' side by side), then a transaction shared with the messages
+ * ready at the same time, then settlement (ack, or a retry or dead-letter queue, or back into
+ * the queue while the consumer is paused).
  */
 export class InboxConsumer {
   private readonly handlers = new Map<string, MessageHandler>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly waiting: Delivery[] = [];
+  /** Messages ready for their transaction. */
+  private readonly ready: Accepted[] = [];
   private activeWorkers = 0;
+  private paused = false;
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly log: Logger;
@@ -119,14 +109,19 @@ export class InboxConsumer {
     this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.log = deps.logger.child({ queue: options.queue });
     deps.broker.addTopology((channel) => this.declare(channel));
-    deps.broker.subscribe(options.queue, (delivery, channel) => {
-      this.waiting.push({ delivery, channel, attempt: readAttempt(delivery) });
-      this.startWorkers();
+    this.paused = options.pauseWhen?.paused ?? false;
+    deps.broker.subscribe(options.queue, (delivery, channel) => this.receive({ delivery, channel, attempt: readAttempt(delivery) }), {
+      paused: this.paused,
     });
+    options.pauseWhen?.onChange((paused) => this.setPaused(paused));
   }
 
   get queue(): string {
     return this.options.queue;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Resolves when every message taken so far is settled (graceful shutdown). */
@@ -134,20 +129,62 @@ export class InboxConsumer {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private startWorkers(): void {
-    while (this.activeWorkers < this.concurrency && this.waiting.length > 0) {
+  private setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    const { broker } = this.deps;
+    if (paused) this.log.warn('pausing: taking no messages until the dependency recovers');
+    else this.log.info('resuming');
+    void (paused ? broker.pause(this.options.queue) : broker.resume(this.options.queue)).catch((error: unknown) =>
+      this.log.warn({ err: error }, paused ? 'could not stop consuming; messages that arrive are put back' : 'could not resume consuming'),
+    );
+  }
+
+  private receive(item: Delivery): void {
+    if (this.paused) {
+      this.putBack(item);
+      return;
+    }
+    const valid = validateDelivery(item.delivery, this.handlers);
+    if ('reason' in valid) {
+      this.track(this.settle(item, { kind: 'dead-letter', reason: valid.reason }));
+      return;
+    }
+    const traced = startConsumerSpan(valid.message, item.delivery.properties.headers, this.options.queue, valid.routingKey);
+    traced.span.setAttribute('messaging.consumer.attempt', item.attempt);
+    const accepted: Accepted = { ...item, ...valid, ...traced };
+    if (valid.handler.outside) this.track(this.runOutside(accepted, valid.handler.outside));
+    else this.enqueue(accepted);
+  }
+
+  private async runOutside(item: Accepted, work: (message: Envelope) => Promise<unknown>): Promise<void> {
+    try {
+      item.outside = await otelContext.with(item.context, () => work(item.message));
+    } catch (error) {
+      await this.settle(item, this.failed(item, error));
+      return;
+    }
+    this.enqueue(item);
+  }
+
+  private enqueue(item: Accepted): void {
+    this.ready.push(item);
+    while (this.activeWorkers < this.concurrency && this.ready.length > 0) {
       this.activeWorkers += 1;
-      const work = this.work();
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
+      this.track(this.work());
     }
   }
 
-  /** Takes what has arrived, up to a batch, until nothing is waiting. */
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Takes what is ready, up to a batch, until nothing is. */
   private async work(): Promise<void> {
     try {
       for (;;) {
-        const batch = this.waiting.splice(0, this.batchSize);
+        const batch = this.ready.splice(0, this.batchSize);
         if (batch.length === 0) return;
         await this.handleBatch(batch).catch((error: unknown) => {
           // Not expected: every path settles its messages. Unsettled ones come back on reconnect.
@@ -190,49 +227,49 @@ export class InboxConsumer {
   }
 
   /**
-   * Malformed messages are dead-lettered on their own; the rest are handled in one transaction.
-   * If that transaction fails, nothing of it happened, and each message is handled again alone,
-   * so one bad message cannot hold back the others and retries and dead letters stay per message.
+   * The messages are handled in one transaction. If that transaction fails, nothing of it
+   * happened, and each message is handled again alone, so one bad message cannot hold back the
+   * others and retries and dead letters stay per message.
    */
-  private async handleBatch(batch: Delivery[]): Promise<void> {
-    const accepted: Accepted[] = [];
-    for (const item of batch) {
-      const checked = this.accept(item);
-      if ('reason' in checked) await this.settle(item, { kind: 'dead-letter', reason: checked.reason });
-      else accepted.push(checked);
-    }
-    if (accepted.length > 1) {
-      const outcomes = await this.handleTogether(accepted).catch((error: unknown) => {
-        this.log.debug({ err: error, size: accepted.length }, 'batch failed; handling its messages one at a time');
+  private async handleBatch(batch: Accepted[]): Promise<void> {
+    if (batch.length > 1) {
+      const outcomes = await this.handleTogether(batch).catch((error: unknown) => {
+        this.log.debug({ err: error, size: batch.length }, 'batch failed; handling its messages one at a time');
         return undefined;
       });
       if (outcomes) {
-        for (const [index, item] of accepted.entries()) await this.settle(item, outcomes[index]!);
+        for (const [index, item] of batch.entries()) await this.settle(item, outcomes[index]!);
         return;
       }
     }
-    for (const item of accepted) await this.settle(item, await this.handleAlone(item));
+    for (const item of batch) await this.settle(item, await this.handleAlone(item));
   }
 
-  /** Acks, or parks in a retry or dead-letter queue and then acks. */
-  private async settle({ delivery, channel, attempt }: Delivery, outcome: Outcome): Promise<void> {
+  /**
+   * Acks, or parks in a retry or dead-letter queue and then acks, or (paused) puts back; ends the
+   * message's span.
+   */
+  private async settle(item: Delivery | Accepted, outcome: Outcome): Promise<void> {
+    const { delivery, channel, attempt } = item;
+    if (outcome.kind === 'retry' && this.paused) outcome = { kind: 'put-back' };
+    if ('span' in item) item.span.end();
+    if (outcome.kind === 'put-back') {
+      this.putBack(item);
+      return;
+    }
+    const { queue, retryDelaysMs } = this.options;
     try {
-      switch (outcome.kind) {
-        case 'handled':
-        case 'duplicate':
-          break;
-        case 'retry':
-          if (attempt <= this.options.retryDelaysMs.length) {
-            await this.republish(delivery, attempt, describe(outcome.error), 'retry');
-          } else {
-            this.log.error({ err: outcome.error, attempt, messageId: delivery.properties.messageId }, 'giving up after the last attempt');
-            await this.republish(delivery, attempt, `failed after ${attempt} attempts: ${describe(outcome.error)}`, 'dead-letter');
-          }
-          break;
-        case 'dead-letter':
-          this.log.warn({ reason: outcome.reason, messageId: delivery.properties.messageId }, 'message dead-lettered');
-          await this.republish(delivery, attempt, outcome.reason, 'dead-letter');
-          break;
+      if (outcome.kind === 'retry') {
+        if (attempt <= retryDelaysMs.length) {
+          await parkDelivery(this.deps.broker, delivery, { queue, attempt, reason: describeError(outcome.error), to: 'retry', retryDelaysMs });
+        } else {
+          this.log.error({ err: outcome.error, attempt, messageId: delivery.properties.messageId }, 'giving up after the last attempt');
+          const reason = `failed after ${attempt} attempts: ${describeError(outcome.error)}`;
+          await parkDelivery(this.deps.broker, delivery, { queue, attempt, reason, to: 'dead-letter', retryDelaysMs });
+        }
+      } else if (outcome.kind === 'dead-letter') {
+        this.log.warn({ reason: outcome.reason, messageId: delivery.properties.messageId }, 'message dead-lettered');
+        await parkDelivery(this.deps.broker, delivery, { queue, attempt, reason: outcome.reason, to: 'dead-letter', retryDelaysMs });
       }
       channel.ack(delivery);
     } catch (error) {
@@ -247,80 +284,55 @@ export class InboxConsumer {
     }
   }
 
-  /** Checks the body against the envelope and the contract of its type; a failure names the reason. */
-  private accept(item: Delivery): Accepted | { reason: string } {
-    const { delivery } = item;
-    let parsed: unknown;
+  /** Back to the queue, untried: nack, which from RabbitMQ 4.3 on does not count toward the delivery limit. */
+  private putBack({ delivery, channel }: Delivery): void {
     try {
-      parsed = JSON.parse(delivery.content.toString('utf8'));
-    } catch (error) {
-      return { reason: `unparseable body: ${describe(error)}` };
+      channel.nack(delivery, false, true);
+    } catch {
+      // channel already closed: the broker redelivers anyway
     }
-    const envelope = envelopeSchema.safeParse(parsed);
-    if (!envelope.success) return { reason: `malformed envelope: ${summarize(envelope.error.issues)}` };
-    const handler = this.handlers.get(envelope.data.type);
-    if (!handler) return { reason: `unknown message type ${JSON.stringify(envelope.data.type)}` };
-    if (envelope.data.version > handler.contract.version) {
-      return { reason: `unsupported version ${envelope.data.version} of ${handler.contract.type}` };
-    }
-    const data = handler.contract.schema.safeParse(envelope.data.data);
-    if (!data.success) return { reason: `schema violation in ${handler.contract.type}: ${summarize(data.error.issues)}` };
-    const routingKey = String(delivery.properties.headers?.[Headers.originalRoutingKey] ?? delivery.fields.routingKey);
-    return { ...item, message: { ...envelope.data, data: data.data }, handler, routingKey };
   }
 
   /** One message, one transaction: the inbox row and the handler's effects commit together. */
-  private handleAlone(item: Accepted): Promise<Outcome> {
-    const { message, delivery, attempt, routingKey } = item;
-    return traceConsumedMessage(message, delivery.properties.headers, this.options.queue, routingKey, async (span) => {
-      span.setAttribute('messaging.consumer.attempt', attempt);
-      try {
-        const [handled] = await this.inTransaction([item], [otelContext.active()]);
-        return this.outcome(item, handled!, span);
-      } catch (error) {
-        recordFailure(span, error);
-        return this.failed(item, error);
-      }
-    });
+  private async handleAlone(item: Accepted): Promise<Outcome> {
+    try {
+      const [handled] = await this.inTransaction([item]);
+      return this.outcome(item, handled!);
+    } catch (error) {
+      return this.failed(item, error);
+    }
   }
 
-  /** The outcome of a message whose transaction committed; a failed one is also recorded on its span. */
-  private outcome(item: Accepted, handled: Handled, span: Span): Outcome {
-    if (handled.kind === 'failed') {
-      recordFailure(span, handled.error);
-      return this.failed(item, handled.error);
-    }
+  /** The outcome of a message whose transaction committed. */
+  private outcome(item: Accepted, handled: Handled): Outcome {
+    if (handled.kind === 'failed') return this.failed(item, handled.error);
     if (handled.kind === 'duplicate') {
-      span.setAttribute('messaging.duplicate', true);
+      item.span.setAttribute('messaging.duplicate', true);
       this.log.debug({ messageId: item.message.id, type: item.message.type }, 'duplicate message ignored');
     }
     return handled;
   }
 
-  private failed({ message, attempt }: Accepted, error: unknown): Outcome {
+  /** A failed message: dead-lettered for a PermanentError, else retried; recorded on its span. */
+  private failed({ message, attempt, span }: Accepted, error: unknown): Outcome {
+    recordFailure(span, error);
     if (error instanceof PermanentError) return { kind: 'dead-letter', reason: error.message };
-    this.log.warn({ err: error, messageId: message.id, type: message.type, attempt }, 'handler failed; will retry');
+    if (!this.paused) this.log.warn({ err: error, messageId: message.id, type: message.type, attempt }, 'handler failed; will retry');
     return { kind: 'retry', error };
   }
 
   /**
-   * Many messages, one transaction, each handler in its own consumer span. Throws if the
-   * transaction fails (all of it rolled back); a message failed alone gets an outcome of its own.
+   * Many messages, one transaction. Throws if the transaction fails (all of it rolled back); a
+   * message failed alone gets an outcome of its own.
    */
   private async handleTogether(batch: Accepted[]): Promise<Outcome[]> {
-    const spans = batch.map((item) => {
-      const traced = startConsumerSpan(item.message, item.delivery.properties.headers, this.options.queue, item.routingKey);
-      traced.span.setAttributes({ 'messaging.consumer.attempt': item.attempt, 'messaging.batch.message_count': batch.length });
-      return traced;
-    });
+    for (const { span } of batch) span.setAttribute('messaging.batch.message_count', batch.length);
     try {
-      const handled = await this.inTransaction(batch, spans.map((traced) => traced.context));
-      return handled.map((result, index) => this.outcome(batch[index]!, result, spans[index]!.span));
+      const handled = await this.inTransaction(batch);
+      return handled.map((result, index) => this.outcome(batch[index]!, result));
     } catch (error) {
-      for (const { span } of spans) span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describe(error) });
+      for (const { span } of batch) span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describeError(error) });
       throw error;
-    } finally {
-      for (const { span } of spans) span.end();
     }
   }
 
@@ -330,7 +342,7 @@ export class InboxConsumer {
    * transaction, which wakes the outbox relay if a handler enqueued a message. The inbox rows of
    * messages failed alone are taken out again before the commit. Returns what became of each.
    */
-  private inTransaction(batch: Accepted[], contexts: Context[]): Promise<Handled[]> {
+  private inTransaction(batch: Accepted[]): Promise<Handled[]> {
     return this.deps.outbox.transaction(async (tx) => {
       const { rows } = await tx.query<{ message_id: string }>(
         'INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id',
@@ -358,7 +370,7 @@ export class InboxConsumer {
         const failAlone = (error: unknown) => {
           failure ??= { error };
         };
-        await otelContext.with(contexts[index]!, () => item.handler.handle(this.handlerContext(item.message, tx, item.attempt, failAlone)));
+        await otelContext.with(item.context, () => item.handler.handle(this.handlerContext(item, tx, failAlone)));
         handled.push(failure ? { kind: 'failed', error: failure.error } : { kind: 'handled' });
       }
       const failedIds = batch.filter((_, index) => handled[index]!.kind === 'failed').map((item) => item.message.id);
@@ -369,7 +381,8 @@ export class InboxConsumer {
     });
   }
 
-  private handlerContext(message: Envelope, tx: PoolClient, attempt: number, failAlone: (error: unknown) => void): HandlerContext<unknown> {
+  private handlerContext(item: Accepted, tx: PoolClient, failAlone: (error: unknown) => void): HandlerContext<unknown> {
+    const { message, attempt, outside } = item;
     const outbox = this.deps.outbox;
     const log = this.log;
     let logger: Logger | undefined;
@@ -377,6 +390,7 @@ export class InboxConsumer {
       message,
       tx,
       attempt,
+      outside,
       // Made on first use: most handlers log nothing at the usual levels, and a child logger per
       // message would be allocated for nothing.
       get logger() {
@@ -387,56 +401,4 @@ export class InboxConsumer {
       failAlone,
     };
   }
-
-  /** Re-publishes the delivery to a retry queue or to the dead-letter queue, waiting for the confirm. */
-  private async republish(delivery: ConsumeMessage, attempt: number, reason: string, to: 'retry' | 'dead-letter'): Promise<void> {
-    const { queue, retryDelaysMs } = this.options;
-    const headers: Record<string, unknown> = {
-      ...delivery.properties.headers,
-      [Headers.originalExchange]: delivery.properties.headers?.[Headers.originalExchange] ?? delivery.fields.exchange,
-      [Headers.originalRoutingKey]: delivery.properties.headers?.[Headers.originalRoutingKey] ?? delivery.fields.routingKey,
-      [Headers.consumer]: queue,
-      [Headers.error]: reason.slice(0, 2_000),
-      [Headers.failedAt]: new Date().toISOString(),
-    };
-    delete headers['x-death'];
-    const outgoing: OutgoingMessage = {
-      exchange: '',
-      routingKey: '',
-      body: delivery.content,
-      messageId: String(delivery.properties.messageId ?? ''),
-      type: String(delivery.properties.type ?? ''),
-      correlationId: delivery.properties.correlationId as string | undefined,
-      headers,
-      mandatory: true,
-    };
-    if (to === 'retry') {
-      const delayMs = retryDelaysMs[attempt - 1] ?? retryDelaysMs[retryDelaysMs.length - 1] ?? 1_000;
-      outgoing.routingKey = QueueNames.retry(queue, delayMs);
-      headers[Headers.attempt] = attempt + 1;
-      // Jitter between half and all of the step's delay spreads a burst of failures apart.
-      outgoing.expirationMs = delayMs * (0.5 + Math.random() / 2);
-    } else {
-      outgoing.routingKey = QueueNames.deadLetter(queue);
-      headers[Headers.attempt] = attempt;
-    }
-    const unroutable = await this.deps.broker.publish([outgoing]);
-    if (unroutable.size > 0) throw new Error(`queue ${outgoing.routingKey} does not exist`);
-  }
-}
-
-function readAttempt(delivery: ConsumeMessage): number {
-  const value = Number(delivery.properties.headers?.[Headers.attempt] ?? 1);
-  return Number.isInteger(value) && value >= 1 ? value : 1;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function summarize(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
 }

@@ -1,5 +1,6 @@
 export { Broker, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
-export { InboxConsumer, on, type ConsumerOptions, type HandlerContext, type MessageHandler, type PrepareBatch } from './consumer';
+export { InboxConsumer, type ConsumerOptions, type PauseSignal } from './consumer';
+export { on, type HandlerContext, type MessageHandler, type OutsideWork, type PrepareBatch } from './message-handler';
 export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';
 export { Headers, QueueNames } from './headers';

@@ -73,25 +73,6 @@ export function startConsumerSpan(
   return { span, context: trace.setSpan(parent, span) };
 }
 
-/** Runs `work` inside a CONSUMER span (see startConsumerSpan) that ends with it. */
-export async function traceConsumedMessage<T>(
-  envelope: Envelope,
-  headers: Record<string, unknown> | undefined,
-  queue: string,
-  routingKey: string,
-  work: (span: Span) => Promise<T>,
-): Promise<T> {
-  const { span, context: spanContext } = startConsumerSpan(envelope, headers, queue, routingKey);
-  try {
-    return await context.with(spanContext, () => work(span));
-  } catch (error) {
-    recordFailure(span, error);
-    throw error;
-  } finally {
-    span.end();
-  }
-}
-
 export function extractContext(headers: Record<string, unknown> | undefined): Context {
   const carrier: TraceCarrier = {};
   for (const key of ['traceparent', 'tracestate', 'baggage']) {

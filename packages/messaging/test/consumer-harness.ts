@@ -2,7 +2,7 @@ import type { MessageContract } from '@shop/contracts';
 import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type HandlerContext, type PrepareBatch } from '../src/index';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type HandlerContext, type OutsideWork, type PrepareBatch } from '../src/index';
 
 export interface ConsumerHarness {
   pool: Pool;
@@ -24,7 +24,7 @@ export interface ConsumerHarness {
 export async function startConsumerHarness(
   name: string,
   contract: MessageContract,
-  options: Omit<ConsumerOptions, 'handlers'> & { prepare?: PrepareBatch },
+  options: Omit<ConsumerOptions, 'handlers'> & { prepare?: PrepareBatch; outside?: OutsideWork },
 ): Promise<ConsumerHarness> {
   const infra: TestInfrastructure = await createTestInfrastructure(name);
   const url = infra.databaseUrl(name);
@@ -53,7 +53,7 @@ export async function startConsumerHarness(
             await context.tx.query('INSERT INTO effects (order_id) VALUES ($1)', [orderId]);
             await harness.behaviour(orderId, call, context);
           },
-          { prepare: options.prepare },
+          { prepare: options.prepare, outside: options.outside },
         ),
       ],
     },
