@@ -2,7 +2,7 @@ import * as inventory from './inventory';
 import * as order from './order';
 import * as payment from './payment';
 import * as warehouse from './warehouse';
-import type { MessageContract } from './message-contract';
+import { ConsumerQueues, type MessageContract } from './message-contract';
 
 export * from './message-contract';
 export * from './shared-schemas';
@@ -12,3 +12,22 @@ export { inventory, payment, warehouse, order };
 export const allContracts: readonly MessageContract[] = [inventory, payment, warehouse, order].flatMap((module) =>
   Object.values(module as Record<string, MessageContract>),
 );
+
+const commandQueues = new Map<string, string>(
+  (
+    [
+      [inventory, ConsumerQueues.inventoryCommands],
+      [payment, ConsumerQueues.paymentCommands],
+      [warehouse, ConsumerQueues.warehouseCommands],
+    ] as const
+  ).flatMap(([module, queue]) =>
+    Object.values(module as Record<string, MessageContract>)
+      .filter((contract) => contract.kind === 'command')
+      .map((contract) => [contract.type, queue] as const),
+  ),
+);
+
+/** The queue a command is consumed from: the commands queue of the participant it is for. */
+export function queueOfCommand(command: MessageContract): string | undefined {
+  return commandQueues.get(command.type);
+}

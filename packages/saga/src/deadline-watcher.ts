@@ -39,10 +39,18 @@ export class DeadlineWatcher<D> {
     await this.loop;
   }
 
-  /** Fires every deadline due now; returns how many fired. Exposed for tests. */
+  /**
+   * Fires every deadline due now, except those of sagas whose participant has messages waiting in
+   * its queue: their waits start again (a backlog is not a failure). Returns how many fired.
+   */
   async fireDue(): Promise<number> {
+    const due = await sagaRepository.due(this.options.pool, 100);
+    if (due.length === 0) return 0;
+    const busy = new Set(await this.engine.awaitingBusyParticipants(due));
+    if (busy.size > 0) await sagaRepository.postpone(this.options.pool, [...busy]);
     let fired = 0;
-    for (const id of await sagaRepository.due(this.options.pool, 100)) {
+    for (const { id } of due) {
+      if (busy.has(id)) continue;
       if (await this.options.outbox.transaction((tx) => this.engine.onDeadline(tx, id))) fired += 1;
     }
     return fired;

@@ -5,7 +5,7 @@ import type { Logger } from '@shop/logger';
 import { captureContext, extractContext, on, type Envelope, type MessageHandler, type Outbox } from '@shop/messaging';
 import { inSpan, startSpan } from '@shop/telemetry';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
-import { sagaRepository, type SagaInstance } from './saga-repository';
+import { sagaRepository, type SagaInstance, type SagaState } from './saga-repository';
 
 export interface SagaEngineOptions {
   outbox: Outbox;
@@ -14,6 +14,12 @@ export interface SagaEngineOptions {
   stepTimeoutMs: number;
   /** Compensations are retried until they succeed; the wait between tries grows up to this. */
   compensationRetryMaxMs: number;
+  /**
+   * Whether messages wait in the queue of the participant a command goes to: while they do, the
+   * participant is behind (a spike, a paused consumer, a restart), not failing, and the deadlines
+   * of the steps awaiting it start again instead of firing. Without it, deadlines always fire.
+   */
+  participantBacklog?: (command: MessageContract) => Promise<boolean>;
 }
 
 const tracer = trace.getTracer('@shop/saga');
@@ -114,6 +120,34 @@ export class SagaEngine<D> {
       await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
     }
     await sagaRepository.save(tx, saga);
+  }
+
+  /**
+   * Of the sagas whose deadline is due, those whose awaited command waits behind others in its
+   * participant's queue (asked once per command type). If the queue cannot be asked, it counts
+   * as behind: with the broker unreachable, no reply could have come either.
+   */
+  async awaitingBusyParticipants(due: ReadonlyArray<{ id: string; state: SagaState; stepIndex: number }>): Promise<string[]> {
+    const probe = this.options.participantBacklog;
+    if (!probe) return [];
+    const answers = new Map<MessageContract, Promise<boolean>>();
+    const busy: string[] = [];
+    for (const saga of due) {
+      const step = this.definition.steps[saga.stepIndex];
+      const command = saga.state === 'COMPENSATING' ? step?.compensation?.contract : step?.invoke.contract;
+      if (!command) continue;
+      if (!answers.has(command)) {
+        answers.set(
+          command,
+          probe(command).catch((error: unknown) => {
+            this.log.warn({ err: error, command: command.type }, 'could not read the participant queue; deadlines wait');
+            return true;
+          }),
+        );
+      }
+      if (await answers.get(command)) busy.push(saga.id);
+    }
+    return busy;
   }
 
   /** Called by the deadline watcher when a saga's awaited reply is late. Returns false when it no longer was. */

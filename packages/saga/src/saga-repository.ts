@@ -183,12 +183,24 @@ export const sagaRepository = {
     return rows;
   },
 
-  /** Sagas whose awaited reply is late, oldest first. */
-  async due(db: Queryable, limit: number): Promise<string[]> {
-    const { rows } = await db.query<{ id: string }>(
-      'SELECT id FROM saga_instances WHERE deadline_at <= now() ORDER BY deadline_at LIMIT $1',
+  /** Sagas whose awaited reply is late, oldest first, with what they await. */
+  async due(db: Queryable, limit: number): Promise<Array<{ id: string; state: SagaState; stepIndex: number }>> {
+    const { rows } = await db.query<{ id: string; state: SagaState; step_index: number }>(
+      'SELECT id, state, step_index FROM saga_instances WHERE deadline_at <= now() ORDER BY deadline_at LIMIT $1',
       [limit],
     );
-    return rows.map((row) => row.id);
+    return rows.map((row) => ({ id: row.id, state: row.state, stepIndex: row.step_index }));
+  },
+
+  /**
+   * Their deadlines start again from now, one statement for all: their participant is behind, not
+   * failing. Only those still due: a saga a reply moved on meanwhile has a deadline of its own.
+   */
+  async postpone(db: Queryable, ids: readonly string[]): Promise<void> {
+    await db.query(
+      `UPDATE saga_instances SET deadline_at = now() + wait_ms * interval '1 millisecond'
+        WHERE id IN (SELECT id FROM saga_instances WHERE id = ANY($1::uuid[]) AND deadline_at <= now() ORDER BY id FOR UPDATE)`,
+      [ids],
+    );
   },
 };

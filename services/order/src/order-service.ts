@@ -1,3 +1,4 @@
+import { queueOfCommand } from '@shop/contracts';
 import { GroupCommit } from '@shop/db';
 import { startService } from '@shop/runtime';
 import { DeadlineWatcher, SagaEngine } from '@shop/saga';
@@ -13,12 +14,18 @@ export function startOrderService(config: OrderConfig) {
     name: 'order',
     config,
     migrations: orderMigrations,
-    setup: ({ pool, outbox, logger }) => {
+    setup: ({ pool, outbox, logger, broker }) => {
       const saga = new SagaEngine(orderSaga, {
         outbox,
         logger,
         stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
         compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
+        // A step's deadline measures the participant's silence, not the length of its queue
+        // (decision 0013): messages waiting there mean it is behind, paused or restarting.
+        participantBacklog: async (command) => {
+          const queue = queueOfCommand(command);
+          return queue !== undefined && (await broker.readyMessages(queue)) > 0;
+        },
       });
       // Orders placed at the same moment share a transaction (decision 0010).
       const placements = new GroupCommit((work) => outbox.transaction(work), {
