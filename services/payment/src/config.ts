@@ -1,10 +1,21 @@
-import { baseServiceSchema, delayMs, milliseconds, ratio, type z } from '@shop/config';
+import { baseServiceSchema, delayMs, milliseconds, ratio, url, z } from '@shop/config';
 
 export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
-  /** How long a provider call may take before it counts as a (transient) timeout. */
+  /** The card provider's API (tools/payment-provider, or a real one's). */
+  PAYMENT_PROVIDER_URL: url(['http', 'https']),
+  /** How long one provider request may take before it counts as a (transient) timeout. */
   PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds(3_000),
-  /** Demo switch: the share of otherwise good charges the simulated provider declines. */
-  PAYMENT_DECLINE_RATE: ratio(0),
+  /** Requests per call, the first included: timeouts and 5xx are tried again, declines never. */
+  PAYMENT_PROVIDER_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  PAYMENT_PROVIDER_BACKOFF_MS: milliseconds(100),
+  /** Keep-alive connections to the provider: calls beyond them wait for one (their wait counts toward the timeout). */
+  PAYMENT_PROVIDER_CONNECTIONS: z.coerce.number().int().min(1).max(1_000).default(128),
+  /** The breaker opens when this share of calls fails within the window, at PAYMENT_PROVIDER_BREAKER_MIN_RPS calls a second or more. */
+  PAYMENT_PROVIDER_BREAKER_FAILURE_RATIO: ratio(0.5),
+  PAYMENT_PROVIDER_BREAKER_WINDOW_MS: milliseconds(10_000),
+  PAYMENT_PROVIDER_BREAKER_MIN_RPS: z.coerce.number().min(0).default(2),
+  /** How long the breaker stays open before a probe tests the provider again. */
+  PAYMENT_PROVIDER_BREAKER_HALF_OPEN_AFTER_MS: milliseconds(5_000),
   PAYMENT_FAILURE_RATE: ratio(0),
   PAYMENT_ADDED_LATENCY_MS: delayMs(0),
 });

@@ -1,39 +1,55 @@
-import { createPool } from '@shop/db';
+import { GroupCommit, withTransaction } from '@shop/db';
 import { startService } from '@shop/runtime';
 import type { PaymentConfig } from './config';
 import { paymentMigrations } from './data-access/migrations';
-import { createPaymentProviderAdapter } from './data-access/payment-provider-adapter';
-import { createSimulatedPaymentProvider } from './data-access/simulated-payment-provider';
+import { createProviderHttpClient } from './data-access/provider-http-client';
 import { paymentRoutes } from './entry-points/http/payment-routes';
 import { paymentCommandHandlers } from './entry-points/messaging/payment-command-handlers';
 
-/** Payment charges orders through a card provider (simulated here) and refunds them as compensation. */
+/** Payment charges orders through a card provider, a remote HTTP API, and refunds them as compensation. */
 export function startPaymentService(config: PaymentConfig) {
   return startService({
     name: 'payment',
     config,
     migrations: paymentMigrations,
-    setup: ({ pool }) => {
-      // The simulated provider stands for a remote system, so it gets connections of its own:
-      // sharing the service's pool, handlers holding every connection in their transactions would
-      // wait on the provider, and the provider on them, until each call timed out.
-      const providerPool = createPool(config.DATABASE_URL, { max: 5, applicationName: 'payment-provider-simulator' });
-      const provider = createPaymentProviderAdapter(createSimulatedPaymentProvider(providerPool, { declineRate: config.PAYMENT_DECLINE_RATE }), {
+    setup: ({ pool, logger }) => {
+      const provider = createProviderHttpClient({
+        url: config.PAYMENT_PROVIDER_URL,
+        logger,
         timeoutMs: config.PAYMENT_PROVIDER_TIMEOUT_MS,
+        attempts: config.PAYMENT_PROVIDER_ATTEMPTS,
+        backoffMs: config.PAYMENT_PROVIDER_BACKOFF_MS,
+        connections: config.PAYMENT_PROVIDER_CONNECTIONS,
+        breaker: {
+          failureRatio: config.PAYMENT_PROVIDER_BREAKER_FAILURE_RATIO,
+          windowMs: config.PAYMENT_PROVIDER_BREAKER_WINDOW_MS,
+          minimumRps: config.PAYMENT_PROVIDER_BREAKER_MIN_RPS,
+          halfOpenAfterMs: config.PAYMENT_PROVIDER_BREAKER_HALF_OPEN_AFTER_MS,
+        },
       });
+      // The intents of charges asked for at the same moment share a commit (decision 0010's group commit).
+      const intents = new GroupCommit((work) => withTransaction(pool, work), { maxSize: 50, concurrency: 2 });
       return {
         consumers: [
           {
             queue: 'payment.commands',
-            // Each charge waits for the provider, a remote call; payments of different orders
-            // never touch the same rows, so batches can wait side by side.
-            concurrency: 4,
-            handlers: paymentCommandHandlers(provider, { failureRate: config.PAYMENT_FAILURE_RATE, addedLatencyMs: config.PAYMENT_ADDED_LATENCY_MS }),
+            // The provider calls run outside the transactions, side by side; a transaction only
+            // records answers, so two are enough.
+            concurrency: 2,
+            // While the provider's circuit is open the commands wait in their queue.
+            pauseWhen: provider.policy,
+            handlers: paymentCommandHandlers({
+              provider,
+              transaction: (work) => intents.run(work),
+              // A second more than the longest call, for the time between the intent's commit and the request.
+              chargeCallWindowMs: provider.policy.maxCallDurationMs + 1_000,
+              faults: { failureRate: config.PAYMENT_FAILURE_RATE, addedLatencyMs: config.PAYMENT_ADDED_LATENCY_MS },
+            }),
           },
         ],
         routes: paymentRoutes(pool),
-        // Stopped after the consumers drained, so no charge is cut off mid-call.
-        background: [{ start: () => undefined, stop: () => providerPool.end() }],
+        // Stopped after the consumers drained, so no call is cut off.
+        background: [{ start: () => undefined, stop: () => provider.close() }],
       };
     },
   });

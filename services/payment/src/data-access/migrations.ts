@@ -39,4 +39,18 @@ export const paymentMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '0002-charge-intents',
+    sql: `
+      -- The provider is a remote system now (tools/payment-provider), with books of its own.
+      DROP TABLE provider_ledger;
+      -- PENDING: the charge is about to be asked for, or was, and its answer is not recorded yet.
+      -- charge_started_at: when the last call for it began; a call older than the provider
+      -- client's longest call has been given up on, so the provider's books tell the whole story.
+      ALTER TABLE payments DROP CONSTRAINT payments_status_check;
+      ALTER TABLE payments ADD CONSTRAINT payments_status_check
+        CHECK (status IN ('PENDING', 'CHARGED', 'DECLINED', 'REFUNDED', 'CANCELLED'));
+      ALTER TABLE payments ADD COLUMN charge_started_at timestamptz;
+    `,
+  },
 ];

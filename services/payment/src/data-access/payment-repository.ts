@@ -1,6 +1,6 @@
-import { deferInsert, flushDeferred, lockedRows, type Queryable } from '@shop/db';
+import type { Queryable } from '@shop/db';
 
-export type PaymentStatus = 'CHARGED' | 'DECLINED' | 'REFUNDED' | 'CANCELLED';
+export type PaymentStatus = 'PENDING' | 'CHARGED' | 'DECLINED' | 'REFUNDED' | 'CANCELLED';
 
 export interface Payment {
   orderId: string;
@@ -11,6 +11,8 @@ export interface Payment {
   chargeId: string | null;
   declineReason: string | null;
   refund: { refundedCents: number; refundId: string | null; refundedAt: string } | null;
+  /** When the last charge call began; null once no charge call can be outstanding. */
+  chargeStartedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -26,6 +28,7 @@ interface PaymentRow {
   refunded_cents: number;
   refund_id: string | null;
   refunded_at: Date | null;
+  charge_started_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -39,6 +42,7 @@ const toPayment = (row: PaymentRow): Payment => ({
   chargeId: row.charge_id,
   declineReason: row.decline_reason,
   refund: row.refunded_at ? { refundedCents: row.refunded_cents, refundId: row.refund_id, refundedAt: row.refunded_at.toISOString() } : null,
+  chargeStartedAt: row.charge_started_at?.toISOString() ?? null,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
 });
@@ -50,111 +54,83 @@ export interface ChargeAttempt {
   paymentMethod: string;
 }
 
-/** Every kind of row is inserted with the same columns, so a batch's inserts are one statement. */
-const INSERTED_COLUMNS = ['order_id', 'status', 'amount_cents', 'currency', 'payment_method', 'charge_id', 'decline_reason'] as const;
-
-/** Payments of the orders this transaction holds the lock of (null: none yet), as the batch's handlers left them; only lockOrder and lockMany add to it. */
-const locked = (db: Queryable) => lockedRows<Payment>(db, 'payments');
-
-async function readPayments(db: Queryable, orderIds: readonly string[]): Promise<Map<string, Payment>> {
-  const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = ANY($1::uuid[])', [orderIds]);
-  return new Map(rows.map((row) => [row.order_id, toPayment(row)]));
-}
-
-/** Stages the insert for the commit, and remembers the row for the rest of the batch. */
-async function insert(db: Queryable, payment: Omit<Payment, 'refund' | 'createdAt' | 'updatedAt'>): Promise<void> {
-  await deferInsert(db, 'payments', INSERTED_COLUMNS, [
-    payment.orderId,
-    payment.status,
-    payment.amountCents,
-    payment.currency,
-    payment.paymentMethod,
-    payment.chargeId,
-    payment.declineReason,
-  ]);
-  const now = new Date().toISOString();
-  locked(db)?.set(payment.orderId, { ...payment, refund: null, createdAt: now, updatedAt: now });
-}
+const one = async (db: Queryable, sql: string, values: unknown[]): Promise<Payment> => {
+  const { rows } = await db.query<PaymentRow>(sql, values);
+  if (!rows[0]) throw new Error(`payments: no row returned by ${sql.slice(0, 60)}…`);
+  return toPayment(rows[0]);
+};
 
 /**
- * Inserts are deferred to the commit, and a batch locks its orders and reads their payments in two
- * statements (lockMany), however many orders it holds.
+ * Every change is one statement that locks the row it writes (an upsert or an update), so the
+ * charge and the refund of one order take turns without a lock held across a provider call.
  */
 export const paymentRepository = {
-  /**
-   * Makes the charge and the refund of one order take turns until the transaction ends, and reads
-   * its payment. A row lock cannot do it: before the first command there is no row to lock.
-   */
-  async lockOrder(tx: Queryable, orderId: string): Promise<void> {
-    const cache = locked(tx);
-    if (cache?.has(orderId)) return;
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [orderId]);
-    if (cache) cache.set(orderId, (await readPayments(tx, [orderId])).get(orderId) ?? null);
-  },
-
-  /**
-   * lockOrder for every order of a batch, in order id order (so two batches cannot deadlock), and
-   * their payments read: two statements. `find` then answers from memory.
-   */
-  async lockMany(tx: Queryable, orderIds: readonly string[]): Promise<void> {
-    const cache = locked(tx);
-    if (!cache) return;
-    const wanted = [...new Set(orderIds)].filter((id) => !cache.has(id)).sort();
-    if (wanted.length === 0) return;
-    // A function scan returns the array in order, so the locks are taken in that order.
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) FROM unnest($1::text[]) AS id', [wanted]);
-    const payments = await readPayments(tx, wanted);
-    for (const id of wanted) cache.set(id, payments.get(id) ?? null);
-  },
-
-  /** The order's payment: from memory when this transaction holds the order's lock, else read. */
   async find(db: Queryable, orderId: string): Promise<Payment | undefined> {
-    const known = locked(db)?.get(orderId);
-    if (known !== undefined) return known ?? undefined;
-    return (await readPayments(db, [orderId])).get(orderId);
+    const { rows } = await db.query<PaymentRow>('SELECT * FROM payments WHERE order_id = $1', [orderId]);
+    return rows[0] && toPayment(rows[0]);
   },
 
-  async recordCharged(tx: Queryable, attempt: ChargeAttempt, chargeId: string): Promise<void> {
-    await insert(tx, {
-      orderId: attempt.orderId,
-      status: 'CHARGED',
-      amountCents: attempt.amountCents,
-      currency: attempt.currency,
-      paymentMethod: attempt.paymentMethod,
-      chargeId,
-      declineReason: null,
-    });
-  },
-
-  async recordDeclined(tx: Queryable, attempt: ChargeAttempt, declineReason: string): Promise<void> {
-    await insert(tx, {
-      orderId: attempt.orderId,
-      status: 'DECLINED',
-      amountCents: attempt.amountCents,
-      currency: attempt.currency,
-      paymentMethod: attempt.paymentMethod,
-      chargeId: null,
-      declineReason,
-    });
-  },
-
-  /** The marker a refund leaves for an order never charged, so a late charge is refused. */
-  async recordCancelled(tx: Queryable, orderId: string): Promise<void> {
-    await insert(tx, { orderId, status: 'CANCELLED', amountCents: null, currency: null, paymentMethod: null, chargeId: null, declineReason: null });
-  },
-
-  /** At once, after the batch's deferred inserts: the payment may have been recorded earlier in this batch. */
-  async markRefunded(tx: Queryable, orderId: string, refundedCents: number, refundId: string | null): Promise<void> {
-    await flushDeferred(tx);
-    await tx.query(
-      `UPDATE payments SET status = 'REFUNDED', refunded_cents = $2, refund_id = $3, refunded_at = now(), updated_at = now()
-        WHERE order_id = $1`,
-      [orderId, refundedCents, refundId],
+  /**
+   * Records the intent to charge before the provider is called: a new PENDING row, or the call's
+   * new start on a PENDING one (a retry). Any other row is the order's payment already decided,
+   * and comes back unchanged.
+   */
+  beginCharge(db: Queryable, attempt: ChargeAttempt): Promise<Payment> {
+    return one(
+      db,
+      `INSERT INTO payments (order_id, status, amount_cents, currency, payment_method, charge_started_at)
+       VALUES ($1, 'PENDING', $2, $3, $4, now())
+       ON CONFLICT (order_id) DO UPDATE
+         SET charge_started_at = CASE WHEN payments.status = 'PENDING' THEN now() ELSE payments.charge_started_at END
+       RETURNING *`,
+      [attempt.orderId, attempt.amountCents, attempt.currency, attempt.paymentMethod],
     );
-    const payment = locked(tx)?.get(orderId);
-    if (payment) {
-      payment.status = 'REFUNDED';
-      payment.refund = { refundedCents, refundId, refundedAt: new Date().toISOString() };
-    }
+  },
+
+  /** The provider's answer, written only while the charge is PENDING; returns the row as it now is. */
+  recordChargeResult(db: Queryable, orderId: string, result: { chargeId: string } | { declineReason: string }): Promise<Payment> {
+    const [status, chargeId, declineReason] = 'chargeId' in result ? ['CHARGED', result.chargeId, null] : ['DECLINED', null, result.declineReason];
+    return one(
+      db,
+      `WITH answered AS (
+         UPDATE payments SET status = $2, charge_id = $3, decline_reason = $4, charge_started_at = NULL, updated_at = now()
+          WHERE order_id = $1 AND status = 'PENDING' RETURNING *)
+       SELECT * FROM answered UNION ALL SELECT * FROM payments WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM answered)`,
+      [orderId, status, chargeId, declineReason],
+    );
+  },
+
+  /**
+   * A refund is asked for: a PENDING charge becomes CANCELLED (no new charge call starts for it),
+   * and an order with no payment gets a CANCELLED marker, so a charge that arrives late is refused.
+   * Says for how long a charge call may still be outstanding: one that began less than
+   * `callWindowMs` ago (by the database's clock, which set its start).
+   */
+  async beginRefund(db: Queryable, orderId: string, callWindowMs: number): Promise<{ payment: Payment; chargeOutstandingForMs: number }> {
+    const { rows } = await db.query<PaymentRow & { outstanding_ms: number }>(
+      `INSERT INTO payments (order_id, status) VALUES ($1, 'CANCELLED')
+       ON CONFLICT (order_id) DO UPDATE
+         SET status = CASE WHEN payments.status = 'PENDING' THEN 'CANCELLED' ELSE payments.status END, updated_at = now()
+       RETURNING *, greatest(0, coalesce(extract(epoch FROM charge_started_at - now()) * 1000 + $2, 0))::float8 AS outstanding_ms`,
+      [orderId, callWindowMs],
+    );
+    const row = rows[0]!;
+    return { payment: toPayment(row), chargeOutstandingForMs: Math.ceil(row.outstanding_ms) };
+  },
+
+  /** The charge is refunded; a charge found at the provider but never recorded here is recorded with it. */
+  recordRefunded(db: Queryable, orderId: string, refund: { chargeId: string; amountCents: number; refundId: string | null }): Promise<Payment> {
+    return one(
+      db,
+      `UPDATE payments SET status = 'REFUNDED', charge_id = $2, amount_cents = coalesce(amount_cents, $3), refunded_cents = $3,
+              refund_id = $4, refunded_at = coalesce(refunded_at, now()), charge_started_at = NULL, updated_at = now()
+        WHERE order_id = $1 RETURNING *`,
+      [orderId, refund.chargeId, refund.amountCents, refund.refundId],
+    );
+  },
+
+  /** The provider holds no charge for the cancelled order, and none can still arrive. */
+  async recordNothingCharged(db: Queryable, orderId: string): Promise<void> {
+    await db.query(`UPDATE payments SET charge_started_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'CANCELLED'`, [orderId]);
   },
 };

@@ -1,12 +1,13 @@
 /**
  * What the payment service needs from a card payment provider, in the shapes a real one answers
- * with: a decline is an answer, not an error; no answer in time is an error (ProviderTimeoutError).
+ * with: a decline is an answer, not an error; no answer in time is an error (transient).
  */
 export interface PaymentProvider {
   /** Charges once per idempotency key: asking again with the same key returns the first result. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** Refunds once per idempotency key. */
   refund(request: RefundRequest): Promise<RefundResult>;
-  /** The successful charge made under an idempotency key, if any (a charge whose local record was lost). */
+  /** The successful charge made under an idempotency key, if any: a charge whose answer was lost. */
   findCharge(idempotencyKey: string): Promise<ProviderCharge | undefined>;
 }
 
@@ -19,16 +20,15 @@ export interface ChargeRequest {
 
 export type DeclineCode = 'card_declined' | 'insufficient_funds' | 'invalid_payment_method';
 
-export type ChargeResult = { status: 'succeeded'; chargeId: string } | { status: 'declined'; code: DeclineCode; message: string };
+export type ChargeResult = { status: 'succeeded'; chargeId: string } | { status: 'declined'; code: string; message: string };
 
 export interface RefundRequest {
+  idempotencyKey: string;
   chargeId: string;
   amountCents: number;
 }
 
-export type RefundResult =
-  | { status: 'succeeded'; refundId: string }
-  | { status: 'failed'; code: 'charge_already_refunded' | 'no_such_charge' | 'amount_too_large'; message: string };
+export type RefundResult = { status: 'succeeded'; refundId: string } | { status: 'failed'; code: string; message: string };
 
 export interface ProviderCharge {
   chargeId: string;
@@ -38,13 +38,18 @@ export interface ProviderCharge {
   refundedCents: number;
 }
 
-/**
- * The provider did not answer in time. Deliberately not a PermanentError: the charge may or may
- * not have happened, and retrying with the same idempotency key is what finds out.
- */
-export class ProviderTimeoutError extends Error {
-  constructor(operation: string, timeoutMs: number) {
-    super(`payment provider did not answer ${operation} within ${timeoutMs} ms`);
-    this.name = 'ProviderTimeoutError';
+/** The provider refused the request itself (a 4xx other than a decline): asking again changes nothing. */
+export class ProviderRejectedRequestError extends Error {
+  constructor(operation: string, status: number, detail: string) {
+    super(`payment provider refused ${operation} (${status}): ${detail}`);
+    this.name = 'ProviderRejectedRequestError';
+  }
+}
+
+/** The provider failed to answer (5xx, 429, a broken connection): transient. */
+export class ProviderUnavailableError extends Error {
+  constructor(operation: string, detail: string) {
+    super(`payment provider failed ${operation}: ${detail}`);
+    this.name = 'ProviderUnavailableError';
   }
 }

@@ -1,0 +1,169 @@
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Logger } from '@shop/logger';
+import { DependencyPolicy, type BreakerSettings } from '@shop/resilience';
+import { inSpan, startSpan } from '@shop/telemetry';
+import { Pool } from 'undici';
+import {
+  ProviderRejectedRequestError,
+  ProviderUnavailableError,
+  type ChargeResult,
+  type PaymentProvider,
+  type ProviderCharge,
+  type RefundResult,
+} from '../domain/payment-provider';
+
+export interface ProviderClientOptions {
+  url: string;
+  logger: Logger;
+  timeoutMs: number;
+  attempts: number;
+  backoffMs: number;
+  connections: number;
+  breaker: BreakerSettings;
+}
+
+interface ProviderAnswer {
+  status: number;
+  body: unknown;
+}
+
+interface ChargeObject {
+  id: string;
+  status: 'succeeded' | 'failed';
+  amount: number;
+  currency: string;
+  payment_method: string;
+  amount_refunded: number;
+}
+
+interface ErrorObject {
+  error?: { type?: string; code?: string; message?: string };
+}
+
+const tracer = trace.getTracer('@shop/payment-service');
+
+// A broken or refused connection: the request may not have reached the provider; worth another try.
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+const isTransient = (error: unknown): boolean =>
+  error instanceof ProviderUnavailableError || NETWORK_ERRORS.has(String((error as { code?: unknown }).code ?? ''));
+
+/**
+ * The card provider over HTTP/JSON (tools/payment-provider speaks a Stripe-like API): keep-alive
+ * connections from an undici pool, every call through one DependencyPolicy (timeout per request,
+ * retries with backoff and jitter for timeouts, 5xx and broken connections, a circuit breaker),
+ * and each request a CLIENT span under the handler's span, retries included.
+ */
+export function createProviderHttpClient(options: ProviderClientOptions): PaymentProvider & { policy: DependencyPolicy; close(): Promise<void> } {
+  const base = new URL(options.url);
+  const pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000, pipelining: 1 });
+
+  const request = (method: 'GET' | 'POST', path: string, signal: AbortSignal, attempt: number, body?: unknown, idempotencyKey?: string) =>
+    inSpan(
+      startSpan(tracer, `${method} ${path.split('?')[0]}`, {
+        kind: SpanKind.CLIENT,
+        attributes: () => ({
+          'http.request.method': method,
+          'server.address': base.hostname,
+          'server.port': Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+          'url.full': new URL(path, base).toString(),
+          'peer.service': 'payment-provider',
+          ...(attempt > 1 ? { 'http.request.resend_count': attempt - 1 } : {}),
+        }),
+      }),
+      async (span): Promise<ProviderAnswer> => {
+        try {
+          const response = await pool.request({
+            method,
+            path,
+            signal,
+            headers: {
+              accept: 'application/json',
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+          const text = await response.body.text();
+          span.setAttribute('http.response.status_code', response.statusCode);
+          if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          return { status: response.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
+        } catch (error) {
+          span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+          throw error;
+        }
+      },
+    );
+
+  /** One call: its requests through the policy; 5xx and 429 are failures worth another try. */
+  const call = (operation: string, method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string) =>
+    policy.call(async ({ signal, attempt }) => {
+      const answer = await request(method, path, signal, attempt, body, idempotencyKey);
+      if (answer.status >= 500 || answer.status === 429) throw new ProviderUnavailableError(operation, `${answer.status} ${errorText(answer)}`);
+      return answer;
+    });
+
+  const policy: DependencyPolicy = new DependencyPolicy({
+    name: 'payment-provider',
+    logger: options.logger,
+    timeoutMs: options.timeoutMs,
+    attempts: options.attempts,
+    backoffMs: options.backoffMs,
+    maxBackoffMs: Math.max(options.backoffMs, 1_000),
+    breaker: options.breaker,
+    isTransient,
+    // A real read through the same API and connections: an outage fails it as it fails charges.
+    probe: async (signal) => {
+      const answer = await request('GET', '/v1/charges?limit=1', signal, 1);
+      if (answer.status >= 500 || answer.status === 429) throw new ProviderUnavailableError('probe', String(answer.status));
+    },
+  });
+
+  return {
+    policy,
+
+    async charge({ idempotencyKey, amountCents, currency, paymentMethod }): Promise<ChargeResult> {
+      const body = { amount: amountCents, currency: currency.toLowerCase(), payment_method: paymentMethod };
+      const answer = await call('charge', 'POST', '/v1/charges', body, idempotencyKey);
+      if (answer.status === 200) return { status: 'succeeded', chargeId: (answer.body as ChargeObject).id };
+      const error = (answer.body as ErrorObject).error;
+      if (answer.status === 402) return { status: 'declined', code: error?.code ?? 'card_declined', message: error?.message ?? 'declined' };
+      throw new ProviderRejectedRequestError('charge', answer.status, errorText(answer));
+    },
+
+    async refund({ idempotencyKey, chargeId, amountCents }): Promise<RefundResult> {
+      const answer = await call('refund', 'POST', '/v1/refunds', { charge: chargeId, amount: amountCents }, idempotencyKey);
+      if (answer.status === 200) return { status: 'succeeded', refundId: (answer.body as { id: string }).id };
+      const error = (answer.body as ErrorObject).error;
+      if (answer.status === 400 || answer.status === 404) {
+        return { status: 'failed', code: error?.code ?? String(answer.status), message: error?.message ?? '' };
+      }
+      throw new ProviderRejectedRequestError('refund', answer.status, errorText(answer));
+    },
+
+    async findCharge(idempotencyKey): Promise<ProviderCharge | undefined> {
+      const answer = await call('charge lookup', 'GET', `/v1/charges?idempotency_key=${encodeURIComponent(idempotencyKey)}`);
+      if (answer.status !== 200) throw new ProviderRejectedRequestError('charge lookup', answer.status, errorText(answer));
+      const charge = (answer.body as { data: ChargeObject[] }).data.find((c) => c.status === 'succeeded');
+      return (
+        charge && {
+          chargeId: charge.id,
+          amountCents: charge.amount,
+          currency: charge.currency.toUpperCase(),
+          paymentMethod: charge.payment_method,
+          refundedCents: charge.amount_refunded,
+        }
+      );
+    },
+
+    async close() {
+      policy.stop();
+      await pool.close();
+    },
+  };
+}
+
+function errorText(answer: ProviderAnswer): string {
+  const error = (answer.body as ErrorObject | undefined)?.error;
+  return error ? `${error.type ?? 'error'}${error.code ? ` ${error.code}` : ''}: ${error.message ?? ''}` : '';
+}
