@@ -293,10 +293,13 @@ export class InboxConsumer {
     }
   }
 
-  /** One message, one transaction: the inbox row and the handler's effects commit together. */
+  /**
+   * One message, one transaction: the inbox row and the handler's effects commit together. The
+   * whole transaction runs in the message's trace, its prepare step and deferred writes included.
+   */
   private async handleAlone(item: Accepted): Promise<Outcome> {
     try {
-      const [handled] = await this.inTransaction([item]);
+      const [handled] = await otelContext.with(item.context, () => this.inTransaction([item]));
       return this.outcome(item, handled!);
     } catch (error) {
       return this.failed(item, error);
