@@ -6,7 +6,7 @@ const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 
 export interface TestStack {
   stack: RunningStack;
-  /** The order service; the others follow on the next ports, then the mail catcher's SMTP and HTTP. */
+  /** The order service; the others follow on the next ports, then the mail catcher's SMTP and HTTP, then the card provider. */
   basePort: number;
   orderUrl: string;
   /** SIGTERM, and the run's databases are dropped with the infrastructure's cleanup. */
@@ -18,7 +18,7 @@ export interface TestStack {
  * databases that `infra.cleanup()` drops. Resolves once it printed that it is ready.
  */
 export async function startTestStack(infra: TestInfrastructure, env: Record<string, string> = {}): Promise<TestStack> {
-  const basePort = await freePortRange(SERVICES.length + 2);
+  const basePort = await freePortRange(SERVICES.length + 3);
   for (const service of SERVICES) infra.databaseUrl(service); // the stack's databases: shop_<runId>_<service>
   const stack = startStack({
     RABBITMQ_URL: infra.rabbitmqUrl,
@@ -26,6 +26,7 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
     STACK_BASE_PORT: String(basePort),
     MAIL_CATCHER_SMTP_PORT: String(basePort + SERVICES.length),
     MAIL_CATCHER_HTTP_PORT: String(basePort + SERVICES.length + 1),
+    PAYMENT_PROVIDER_PORT: String(basePort + SERVICES.length + 2),
     LOG_LEVEL: 'warn',
     ...env,
   });

@@ -114,6 +114,12 @@ describe('one order, one trace', () => {
     }
     const operations = new Set(statements.map((s) => s.attributes['db.operation.name']));
     for (const transactionControl of ['BEGIN', 'COMMIT', 'ROLLBACK']) assert.ok(!operations.has(transactionControl), `no span for ${transactionControl}`);
+    // The card provider's call: a CLIENT span under the payment service's handling of the charge.
+    const providerCall = spans.find((s) => s.service === 'payment' && s.kind === CLIENT && s.name === 'POST /v1/charges');
+    assert.ok(providerCall, 'the trace has the provider call');
+    assert.equal(spans.find((s) => s.spanId === providerCall.parentSpanId)?.name, 'payment.charge process');
+    assert.equal(providerCall.attributes['http.response.status_code'], 200);
+    assert.equal(providerCall.attributes['peer.service'], 'payment-provider');
     // No span of this order sits in another trace.
     const elsewhere = receiver.spans.filter((s) => s.traceId !== order.traceId && s.attributes['messaging.message.conversation_id'] === orderId);
     assert.deepEqual(elsewhere.map((s) => s.name), []);

@@ -2,6 +2,7 @@ import { loadConfig } from '@shop/config';
 import { emailConfigSchema, startEmailService } from '@shop/email-service';
 import { inventoryConfigSchema, startInventoryService } from '@shop/inventory-service';
 import { orderConfigSchema, startOrderService } from '@shop/order-service';
+import { startProviderProcess } from '@shop/payment-provider';
 import { paymentConfigSchema, startPaymentService } from '@shop/payment-service';
 import type { RunningService } from '@shop/runtime';
 import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
@@ -17,6 +18,8 @@ export const SAGA_STEP_TIMEOUT_MS = 3_000;
 export async function startShop(label: string) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
   const sink = await new SmtpSink().start();
+  // The card provider is a process of its own, as a real one is remote.
+  const provider = await startProviderProcess();
   const env = (service: string, extra: Record<string, string> = {}) => serviceTestEnv(infra, service, extra);
 
   const startWarehouse = () => startWarehouseService(loadConfig(warehouseConfigSchema, env('warehouse')));
@@ -27,7 +30,9 @@ export async function startShop(label: string) {
     );
   const services: Record<'inventory' | 'payment' | 'warehouse' | 'email' | 'order', RunningService> = {
     inventory: await startInventory(),
-    payment: await startPaymentService(loadConfig(paymentConfigSchema, env('payment', { PAYMENT_PROVIDER_TIMEOUT_MS: '1000' }))),
+    payment: await startPaymentService(
+      loadConfig(paymentConfigSchema, env('payment', { PAYMENT_PROVIDER_URL: provider.url, PAYMENT_PROVIDER_TIMEOUT_MS: '1000' })),
+    ),
     warehouse: await startWarehouse(),
     email: await startEmailService(loadConfig(emailConfigSchema, env('email', { SMTP_URL: sink.url }))),
     order: await startOrder(),
@@ -37,6 +42,7 @@ export async function startShop(label: string) {
   return {
     infra,
     sink,
+    provider,
     services,
     /** Stops a service as an outage would; `start` brings a new one up on the same database. */
     async stop(name: 'warehouse' | 'inventory' | 'order') {
@@ -76,6 +82,7 @@ export async function startShop(label: string) {
     async stopAll() {
       await Promise.allSettled(Object.values(services).map((service) => service.stop()));
       await sink.close();
+      await provider.stop();
       await infra.cleanup();
     },
   };

@@ -62,6 +62,9 @@ describe('surviving faults', () => {
     const orderId = await shop.placeOrder(buildOrder());
     await awaitingShipment(orderId);
     await shop.stop('order');
+    // The command is lost: with it waiting in its queue, the deadline would start again instead.
+    const client = await TestBrokerClient.connect(shop.infra.rabbitmqUrl);
+    await client.drainQueue('warehouse.commands').finally(() => client.close());
     await sleep(SAGA_STEP_TIMEOUT_MS + 500);
     await shop.start('order'); // the deadline lives in the database, not in a timer of the old process
     await eventually(async () => {

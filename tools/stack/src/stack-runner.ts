@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEmail, MailCatcher } from './mail-catcher';
 import { runPreflightChecks } from './preflight-check';
@@ -28,8 +29,22 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   }
   const smtpUrl = settings.smtpUrl ?? mailCatcher?.smtpUrl;
 
+  // The fake card provider, a process of its own as a real provider is remote; its PROVIDER_*
+  // switches come from this environment.
+  let provider: ProviderProcess | undefined;
+  if (!settings.paymentProviderUrl) {
+    try {
+      provider = await startProviderProcess({ PORT: String(settings.paymentProviderPort) });
+    } catch (error) {
+      await mailCatcher?.close();
+      stackOutput.error(`the fake card provider did not start on port ${settings.paymentProviderPort} (set PAYMENT_PROVIDER_PORT): ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  const outside = { smtpUrl, paymentProviderUrl: settings.paymentProviderUrl ?? provider?.url };
+
   const services = settings.services.map(
-    (service, index) => new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, smtpUrl) }),
+    (service, index) => new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, outside) }),
   );
 
   // Whatever ends the run (a signal, a dead service, readiness timing out) aborts this.
@@ -70,6 +85,8 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         settings,
         elapsedMs: performance.now(),
         mailCatcher: mailCatcher && { smtpUrl: mailCatcher.smtpUrl, messagesUrl: mailCatcher.messagesUrl },
+        paymentProviderUrl: outside.paymentProviderUrl,
+        fakeProvider: provider !== undefined,
         otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
         tracingDisabled: process.env.OTEL_SDK_DISABLED === 'true',
       }),
@@ -82,6 +99,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   if (!ending.signal.aborted) await new Promise((resolve) => ending.signal.addEventListener('abort', resolve, { once: true }));
   const stopped = await stopServices(services, settings.stopTimeoutMs);
   await mailCatcher?.close();
+  await provider?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (!stopped && exitCode === 0) exitCode = 1;
@@ -90,7 +108,11 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
 }
 
 /** Everything from the stack's own environment (OTEL_* included), plus what is per service. */
-function serviceEnv(service: ServiceSettings, settings: StackSettings, smtpUrl: string | undefined): NodeJS.ProcessEnv {
+function serviceEnv(
+  service: ServiceSettings,
+  settings: StackSettings,
+  { smtpUrl, paymentProviderUrl }: { smtpUrl: string | undefined; paymentProviderUrl: string | undefined },
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PORT: String(service.port),
@@ -98,6 +120,7 @@ function serviceEnv(service: ServiceSettings, settings: StackSettings, smtpUrl: 
     DATABASE_URL: service.databaseUrl,
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? service.name,
     ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
+    ...(service.name === 'payment' && paymentProviderUrl ? { PAYMENT_PROVIDER_URL: paymentProviderUrl } : {}),
   };
 }
 

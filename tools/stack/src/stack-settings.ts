@@ -18,6 +18,10 @@ const schema = z.object({
   /** When set, the email service sends there and no mail catcher starts. */
   SMTP_URL: url(['smtp', 'smtps']).optional(),
   MAIL_CATCHER_SMTP_PORT: port(1025),
+  /** When set, the payment service calls that card provider and no fake one starts. */
+  PAYMENT_PROVIDER_URL: url(['http', 'https']).optional(),
+  /** The fake card provider's port (tools/payment-provider), when the stack starts it. */
+  PAYMENT_PROVIDER_PORT: port(4010),
   MAIL_CATCHER_HTTP_PORT: port(8025),
   STACK_READY_TIMEOUT_MS: milliseconds(60_000),
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
@@ -37,6 +41,8 @@ export interface StackSettings {
   postgresUrl: string;
   smtpUrl: string | undefined;
   mailCatcher: { smtpPort: number; httpPort: number };
+  paymentProviderUrl: string | undefined;
+  paymentProviderPort: number;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
   services: ServiceSettings[];
@@ -50,6 +56,8 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
     postgresUrl: config.POSTGRES_URL,
     smtpUrl: config.SMTP_URL,
     mailCatcher: { smtpPort: config.MAIL_CATCHER_SMTP_PORT, httpPort: config.MAIL_CATCHER_HTTP_PORT },
+    paymentProviderUrl: config.PAYMENT_PROVIDER_URL,
+    paymentProviderPort: config.PAYMENT_PROVIDER_PORT,
     readyTimeoutMs: config.STACK_READY_TIMEOUT_MS,
     stopTimeoutMs: config.STACK_STOP_TIMEOUT_MS,
     services: SERVICE_NAMES.map((name, index) => ({

@@ -6,21 +6,27 @@ export interface SummaryInput {
   elapsedMs: number;
   /** The mail catcher's addresses, when the stack started one. */
   mailCatcher?: { smtpUrl: string; messagesUrl: string };
+  paymentProviderUrl: string | undefined;
+  /** True when the stack started the fake provider, whose switches can be changed at run time. */
+  fakeProvider: boolean;
   otlpEndpoint: string | undefined;
   tracingDisabled: boolean;
 }
 
 /** The one line that says the stack is usable, and where everything is. */
-export function summaryLine({ settings, elapsedMs, mailCatcher, otlpEndpoint, tracingDisabled }: SummaryInput): string {
+export function summaryLine({ settings, elapsedMs, mailCatcher, paymentProviderUrl, fakeProvider, otlpEndpoint, tracingDisabled }: SummaryInput): string {
   const services = settings.services.map((service) => `${service.name} http://127.0.0.1:${service.port}`).join(', ');
   const mail = mailCatcher
     ? `mail catcher ${mailCatcher.smtpUrl} (read ${mailCatcher.messagesUrl})`
     : `mail to ${redactUrl(settings.smtpUrl ?? '')}`;
+  const provider = fakeProvider
+    ? `fake card provider ${paymentProviderUrl} (switches: ${paymentProviderUrl}/_control)`
+    : `card provider ${redactUrl(paymentProviderUrl ?? '')}`;
   const rabbitHost = new URL(settings.rabbitmqUrl).hostname;
   const rabbit = `RabbitMQ management http://${rabbitHost}:15672 (when its plugin is enabled: rabbitmq-plugins enable rabbitmq_management)`;
   // @shop/telemetry exports to http://localhost:4318 unless told otherwise.
   const jaeger = tracingDisabled
     ? 'tracing off (OTEL_SDK_DISABLED)'
     : `traces to ${otlpEndpoint ?? 'http://localhost:4318'}, Jaeger UI http://127.0.0.1:16686 (\`docker compose up -d jaeger\`)`;
-  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${rabbit} | ${jaeger} | Ctrl-C stops`;
+  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit} | ${jaeger} | Ctrl-C stops`;
 }

@@ -29,6 +29,7 @@ describe('npm run stack', () => {
       STACK_DATABASE_PREFIX: databasePrefix,
       MAIL_CATCHER_SMTP_PORT: '0',
       MAIL_CATCHER_HTTP_PORT: '0',
+      PAYMENT_PROVIDER_PORT: '0',
       SMTP_URL: '',
       LOG_LEVEL: 'warn',
     });
