@@ -88,6 +88,14 @@ export const delayMs = (fallback: number) =>
 export const ratio = (fallback: number) =>
   z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(fallback);
 
+/** A share strictly between 0 and 1, such as a circuit breaker's failure ratio. */
+export const openRatio = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a number between 0 and 1, both excluded' })
+    .gt(0, 'expected a number between 0 and 1, both excluded')
+    .lt(1, 'expected a number between 0 and 1, both excluded')
+    .default(fallback);
+
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /** The settings every service shares; each service extends this with its own. */

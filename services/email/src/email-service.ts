@@ -6,32 +6,43 @@ import { emailRoutes } from './entry-points/http/email-routes';
 import { orderOutcomeEventHandlers } from './entry-points/messaging/order-outcome-event-handlers';
 
 /** Email tells the customer how their order ended, by SMTP, once per order. It sends no commands. */
-export async function startEmailService(config: EmailConfig) {
-  const mailer = withInjectedFaults(createSmtpMailer(config.SMTP_URL, config.EMAIL_FROM), {
-    failureRate: config.EMAIL_FAILURE_RATE,
-    addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS,
-  });
-  const service = await startService({
+export function startEmailService(config: EmailConfig) {
+  return startService({
     name: 'email',
     config,
     migrations: emailMigrations,
-    setup: ({ pool }) => ({
-      consumers: [
-        {
-          queue: 'email.on-order-outcome',
-          // A batch's emails go out side by side within its transaction; a second batch can claim
-          // and commit meanwhile. A failed send fails only its own message (decision 0006).
-          concurrency: 2,
-          handlers: orderOutcomeEventHandlers(mailer),
+    setup: ({ pool, logger }) => {
+      const smtp = createSmtpMailer({
+        url: config.SMTP_URL,
+        from: config.EMAIL_FROM,
+        logger,
+        timeoutMs: config.SMTP_TIMEOUT_MS,
+        attempts: config.SMTP_ATTEMPTS,
+        backoffMs: config.SMTP_BACKOFF_MS,
+        breaker: {
+          failureRatio: config.SMTP_BREAKER_FAILURE_RATIO,
+          windowMs: config.SMTP_BREAKER_WINDOW_MS,
+          minimumRps: config.SMTP_BREAKER_MIN_RPS,
+          halfOpenAfterMs: config.SMTP_BREAKER_HALF_OPEN_AFTER_MS,
         },
-      ],
-      routes: emailRoutes(pool),
-    }),
+      });
+      const mailer = withInjectedFaults(smtp, { failureRate: config.EMAIL_FAILURE_RATE, addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS });
+      return {
+        consumers: [
+          {
+            queue: 'email.on-order-outcome',
+            // A batch's emails go out side by side within its transaction; a second batch can claim
+            // and commit meanwhile. A failed send fails only its own message (decision 0006).
+            concurrency: 2,
+            // While the mail server's circuit is open the events wait in their queue.
+            pauseWhen: smtp.policy,
+            handlers: orderOutcomeEventHandlers(mailer),
+          },
+        ],
+        routes: emailRoutes(pool),
+        // Closed after the consumers drained, so an email being sent can finish.
+        background: [{ start: () => undefined, stop: () => Promise.resolve(smtp.close()) }],
+      };
+    },
   });
-  // The mailer closes after the service has drained, so an email being sent can finish.
-  const stop = async () => {
-    await service.stop();
-    mailer.close();
-  };
-  return { ...service, stop };
 }

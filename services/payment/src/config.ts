@@ -1,4 +1,4 @@
-import { baseServiceSchema, delayMs, milliseconds, ratio, url, z } from '@shop/config';
+import { baseServiceSchema, delayMs, milliseconds, openRatio, ratio, url, z } from '@shop/config';
 
 export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
   /** The card provider's API (tools/payment-provider, or a real one's). */
@@ -11,7 +11,7 @@ export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
   /** Keep-alive connections to the provider: calls beyond them wait for one (their wait counts toward the timeout). */
   PAYMENT_PROVIDER_CONNECTIONS: z.coerce.number().int().min(1).max(1_000).default(128),
   /** The breaker opens when this share of calls fails within the window, at PAYMENT_PROVIDER_BREAKER_MIN_RPS calls a second or more. */
-  PAYMENT_PROVIDER_BREAKER_FAILURE_RATIO: ratio(0.5),
+  PAYMENT_PROVIDER_BREAKER_FAILURE_RATIO: openRatio(0.5),
   PAYMENT_PROVIDER_BREAKER_WINDOW_MS: milliseconds(10_000),
   PAYMENT_PROVIDER_BREAKER_MIN_RPS: z.coerce.number().min(0).default(2),
   /** How long the breaker stays open before a probe tests the provider again. */

@@ -1,5 +1,9 @@
+import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
+import type { Logger } from '@shop/logger';
+import { DependencyPolicy, DependencyTimeoutError, type BreakerSettings } from '@shop/resilience';
 import { injectFaults, type FaultSettings } from '@shop/runtime';
+import { isTransientSmtpFailure, mayHaveBeenAccepted, SmtpOutcomeUnknownError } from './smtp-failures';
 
 export interface OutgoingEmail {
   to: string;
@@ -16,76 +20,100 @@ export interface Mailer {
 }
 
 /** Connections to the mail server, and so emails on their way at once. */
-const MAX_CONNECTIONS = 4;
+export const MAX_CONNECTIONS = 4;
 
-/**
- * Failures of the server or of the connection to it (nodemailer's codes), as opposed to a refusal
- * of one email (EENVELOPE: a recipient; EMESSAGE: the message): the next email would fail too.
- */
-const SERVER_FAILURES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'EPROXY', 'EAUTH', 'ETLS', 'EPROTOCOL']);
+export interface SmtpMailerOptions {
+  /** smtp:// or smtps://, credentials in it. */
+  url: string;
+  from: string;
+  logger: Logger;
+  timeoutMs: number;
+  attempts: number;
+  backoffMs: number;
+  breaker: BreakerSettings;
+}
 
-/** An email of a batch that was not tried, because the server had failed another one. */
-export class MailServerFailing extends Error {
-  constructor(cause: unknown) {
-    super(`not tried: the mail server failed another email of the batch (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
-    this.name = 'MailServerFailing';
-  }
+/** One attempt at an email: the message streams its connections began to read, and how it failed. */
+interface Attempt {
+  messages: Readable[];
+  error?: unknown;
 }
 
 /**
- * Sends a batch's emails side by side, as many at once as there are connections, and returns each
- * one's error (undefined when it was sent), in order. Once the server itself fails, the emails not
- * yet started are not tried: with a server that hangs, each would wait for its own timeout, and
- * the batch's transaction with them.
+ * Sends over SMTP through nodemailer's pool of connections: a connection per email (TCP,
+ * greeting, EHLO, QUIT) cost more than the email itself at a few hundred orders a second. Each
+ * email is one call of the `smtp` DependencyPolicy: a timeout per attempt that aborts it (the pool
+ * drops it from its queue, or closes the connection sending it), another attempt after a
+ * transient failure unless the server may already have the email, and a circuit breaker whose
+ * probe opens a connection of its own (EHLO, QUIT) and sends nothing.
  */
-export async function sendBatch(mailer: Mailer, emails: readonly OutgoingEmail[]): Promise<Array<unknown | undefined>> {
-  const errors: Array<unknown | undefined> = emails.map(() => undefined);
-  let serverFailure: unknown;
-  let next = 0;
-  const worker = async () => {
-    while (next < emails.length) {
-      const index = next;
-      next += 1;
-      if (serverFailure !== undefined) {
-        errors[index] = new MailServerFailing(serverFailure);
-        continue;
-      }
-      try {
-        await mailer.send(emails[index]!);
-      } catch (error) {
-        errors[index] = error;
-        if (SERVER_FAILURES.has(String((error as { code?: unknown }).code))) serverFailure ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(MAX_CONNECTIONS, emails.length) }, worker));
-  return errors;
-}
-
-/**
- * Sends over SMTP (smtp:// or smtps:// URL, credentials in it) through a small pool of connections:
- * a connection per email (TCP, greeting, EHLO, QUIT) cost more than the email itself at a few
- * hundred orders a second. A pooled connection the server dropped fails its send, which is
- * retried like any other failed send, and the pool opens a fresh one.
- */
-export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
+export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { policy: DependencyPolicy } {
+  const { timeoutMs } = options;
   const transport = createTransport({
-    url: smtpUrl,
+    url: options.url,
     pool: true,
     maxConnections: MAX_CONNECTIONS,
     // Renewed now and then, so a connection never lives long enough to go stale unnoticed.
     maxMessages: 500,
-    // Sends run inside the inbox transaction: a mail server that hangs must fail the attempt
-    // (retried later) well within the shutdown timeout, not hold a database connection for minutes.
-    connectionTimeout: 5_000,
-    greetingTimeout: 5_000,
-    socketTimeout: 15_000,
+    // A send is bounded by its attempt's signal; these bound the probe, and idle pooled connections.
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: Math.max(timeoutMs, 15_000),
   });
+
+  // The pool reads an email's message stream only once the server has taken the envelope (354 to
+  // DATA), so a stream nobody read means the server cannot have the email: the plugin hands each
+  // attempt the streams made for it (more than one if the pool moved it to another connection).
+  const attempts = new WeakMap<AbortSignal, Attempt>();
+  transport.use('stream', (mail, done) => {
+    const attempt = mail.data.signal && attempts.get(mail.data.signal);
+    if (attempt) {
+      mail.message.processFunc((message) => {
+        attempt.messages.push(message);
+        return message;
+      });
+    }
+    done();
+  });
+
+  const policy = new DependencyPolicy({
+    name: 'smtp',
+    logger: options.logger,
+    timeoutMs,
+    attempts: options.attempts,
+    backoffMs: options.backoffMs,
+    maxBackoffMs: Math.max(options.backoffMs, 1_000),
+    breaker: options.breaker,
+    isTransient: isTransientSmtpFailure,
+    probe: () => transport.verify(),
+  });
+
   return {
+    policy,
     async send({ to, subject, text, messageId }) {
-      await transport.sendMail({ from, to, subject, text, messageId });
+      let previous: Attempt | undefined;
+      await policy.call(async ({ signal }) => {
+        if (previous && mayHaveBeenAccepted(previous.error, previous.messages.some((message) => message.readableDidRead))) {
+          // Still pending (no error yet) means the policy gave up on it: it timed out.
+          throw new SmtpOutcomeUnknownError(previous.error ?? new DependencyTimeoutError('smtp', timeoutMs));
+        }
+        const attempt: Attempt = (previous = { messages: [] });
+        // A signal of this attempt's own: the key under which the plugin finds the attempt.
+        const attemptSignal = AbortSignal.any([signal]);
+        attempts.set(attemptSignal, attempt);
+        try {
+          await transport.sendMail({ from: options.from, to, subject, text, messageId, signal: attemptSignal });
+        } catch (error) {
+          // Aborted by the attempt's timeout: nodemailer's AbortError says less than that.
+          attempt.error = signal.aborted ? new DependencyTimeoutError('smtp', timeoutMs) : error;
+          throw attempt.error;
+        }
+      });
     },
-    close: () => transport.close(),
+    close() {
+      policy.stop();
+      transport.close();
+    },
   };
 }
 

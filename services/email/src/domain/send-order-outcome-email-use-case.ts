@@ -1,6 +1,7 @@
 import type { Queryable } from '@shop/db';
 import { emailRepository, type SentEmail } from '../data-access/email-repository';
-import { sendBatch, type Mailer, type OutgoingEmail } from '../data-access/smtp-mailer';
+import { sendBatch } from '../data-access/email-batch-sender';
+import type { Mailer, OutgoingEmail } from '../data-access/smtp-mailer';
 import { renderOrderOutcomeEmail, type OrderOutcome } from './order-outcome-email-template';
 
 export type { OrderOutcome } from './order-outcome-email-template';
