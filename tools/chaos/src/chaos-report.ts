@@ -8,15 +8,18 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** In the order the faults began: a kill is noted once its service is back, an episode when it ends. */
 export function faultTable(faults: FaultRecord[]): string {
-  return table(['at (s)', 'fault injected', 'result'], faults.map((f) => [f.atSeconds.toFixed(1), f.fault, f.result]));
+  const inOrder = [...faults].sort((a, b) => a.atSeconds - b.atSeconds);
+  return table(['at (s)', 'fault injected', 'result'], inOrder.map((f) => [f.atSeconds.toFixed(1), f.fault, f.result]));
 }
 
 export function invariantTable(results: InvariantResult[]): string {
   return table(['', 'invariant', 'detail'], results.map((r) => [r.ok ? 'ok' : 'FAIL', r.invariant, r.detail]));
 }
 
-export function outcomeTable(placed: PlacedOrder[], statusOf: Map<string, string>): string {
+export function outcomeTable(placed: PlacedOrder[], orders: Array<{ id: string; status: string; cancellation_reason: string | null }>): string {
+  const statusOf = new Map(orders.map((o) => [o.id, o.status]));
   const counts = new Map<string, Map<string, number>>();
   for (const order of placed) {
     const row = counts.get(order.scenario) ?? new Map<string, number>();
@@ -25,6 +28,15 @@ export function outcomeTable(placed: PlacedOrder[], statusOf: Map<string, string
     counts.set(order.scenario, row);
   }
   const retried = placed.filter((p) => p.attempts > 1).length;
+  // Orders meant to confirm that were cancelled: what the faults cost, by the saga's reason.
+  const meantToConfirm = new Set(placed.filter((p) => p.scenario === 'confirm').map((p) => p.orderId));
+  const reasons = new Map<string, number>();
+  for (const order of orders) {
+    if (order.status !== 'CANCELLED' || !meantToConfirm.has(order.id)) continue;
+    const reason = order.cancellation_reason ?? '(no reason)';
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  const cancelledLine = reasons.size === 0 ? '' : `\ncancelled although meant to confirm: ${[...reasons].map(([reason, n]) => `${n}x ${reason}`).join('; ')}`;
   return `${table(
     ['scenario', 'orders', 'CONFIRMED', 'CANCELLED', 'other'],
     [...counts].map(([scenario, row]) => {
@@ -32,5 +44,5 @@ export function outcomeTable(placed: PlacedOrder[], statusOf: Map<string, string
       const other = total - (row.get('CONFIRMED') ?? 0) - (row.get('CANCELLED') ?? 0);
       return [scenario, String(total), String(row.get('CONFIRMED') ?? 0), String(row.get('CANCELLED') ?? 0), String(other)];
     }),
-  )}\n${retried} of ${placed.length} POSTs needed more than one attempt (order service down); each kept its Idempotency-Key`;
+  )}\n${retried} of ${placed.length} POSTs needed more than one attempt (order service down); each kept its Idempotency-Key${cancelledLine}`;
 }

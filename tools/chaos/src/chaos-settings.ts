@@ -8,12 +8,17 @@ export interface ChaosSettings {
   killEverySeconds: number;
   restartBroker: boolean;
   restartDatabase: boolean;
+  /** The card provider's outage, 503 to every request; 0: none. */
+  providerOutageSeconds: number;
+  /** Each provider latency spike and the 5xx episode; 0: none. */
+  providerSpikeSeconds: number;
   /** How long to wait for every order to settle once the load is over. */
   quietTimeoutSeconds: number;
   keep: boolean;
 }
 
-const USAGE = `usage: npm run chaos -- [--orders 2000] [--rate 40] [--kill-every 4] [--no-broker-restart] [--no-database-restart] [--quiet-timeout 300] [--keep]`;
+const USAGE = `usage: npm run chaos -- [--orders 2000] [--rate 40] [--kill-every 4] [--no-broker-restart] [--no-database-restart]
+  [--provider-outage-seconds 30] [--provider-spike-seconds 6] [--no-provider-faults] [--quiet-timeout 300] [--keep]`;
 
 export function parseChaosArguments(args: string[]): ChaosSettings {
   const { values } = parseArgs({
@@ -24,6 +29,9 @@ export function parseChaosArguments(args: string[]): ChaosSettings {
       'kill-every': { type: 'string', default: '4' },
       'no-broker-restart': { type: 'boolean', default: false },
       'no-database-restart': { type: 'boolean', default: false },
+      'provider-outage-seconds': { type: 'string', default: '30' },
+      'provider-spike-seconds': { type: 'string', default: '6' },
+      'no-provider-faults': { type: 'boolean', default: false },
       'quiet-timeout': { type: 'string', default: '300' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -31,17 +39,21 @@ export function parseChaosArguments(args: string[]): ChaosSettings {
     strict: true,
   });
   if (values.help) throw new Error(USAGE);
-  const positive = (name: string, value: string) => {
+  const number = (name: string, value: string, { zero }: { zero: boolean }) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} expects a positive number, got ${value}\n${USAGE}`);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) throw new Error(`--${name} expects a ${zero ? 'non-negative' : 'positive'} number, got ${value}\n${USAGE}`);
     return n;
   };
+  const positive = (name: string, value: string) => number(name, value, { zero: false });
+  const providerFaults = !values['no-provider-faults'];
   return {
     orders: Math.round(positive('orders', values.orders)),
     rate: positive('rate', values.rate),
     killEverySeconds: positive('kill-every', values['kill-every']),
     restartBroker: !values['no-broker-restart'],
     restartDatabase: !values['no-database-restart'],
+    providerOutageSeconds: providerFaults ? number('provider-outage-seconds', values['provider-outage-seconds'], { zero: true }) : 0,
+    providerSpikeSeconds: providerFaults ? number('provider-spike-seconds', values['provider-spike-seconds'], { zero: true }) : 0,
     quietTimeoutSeconds: positive('quiet-timeout', values['quiet-timeout']),
     keep: values.keep,
   };

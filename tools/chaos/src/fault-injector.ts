@@ -2,8 +2,10 @@ import { execFile, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Behaviour, ProviderControl, ProviderStats } from '@shop/payment-provider';
 import type { ServiceName } from '@shop/stack/dist/src/service-catalog';
 import type { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
+import { restorePatch, type ProviderEpisode } from './provider-fault-schedule';
 
 const run = promisify(execFile);
 
@@ -21,6 +23,8 @@ export interface FaultPlan {
   loadSeconds: number;
   rabbitmqUrl: string;
   postgresUrl: string;
+  /** The card provider's switches and the episodes to play on them (none: no provider faults). */
+  provider: { control: ProviderControl; episodes: ProviderEpisode[] };
 }
 
 const isLocal = (url: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(url).hostname);
@@ -29,7 +33,8 @@ const isRoot = () => process.getuid?.() === 0;
 /**
  * Kills services with SIGKILL in turn (every service at least once when the load lasts long
  * enough), restarts RabbitMQ and PostgreSQL once each where this process has the rights (root on
- * the machine that runs them), and records what it did.
+ * the machine that runs them), plays the card provider's episodes (outage, latency, 5xx), and
+ * records what it did.
  */
 export class FaultInjector {
   readonly record: FaultRecord[] = [];
@@ -45,11 +50,17 @@ export class FaultInjector {
     const tasks = [this.killInTurn(order, signal)];
     if (this.plan.restartBroker) tasks.push(this.at(0.4, signal, () => this.restartBroker()));
     if (this.plan.restartDatabase) tasks.push(this.at(0.7, signal, () => this.restartDatabase()));
+    // Not cut short by the end of the load: an episode planned past it still ends before the run waits for quiet.
+    if (this.plan.provider.episodes.length > 0) tasks.push(this.providerEpisodes());
     await Promise.all(tasks);
   }
 
-  private note(fault: string, result: string): void {
-    this.record.push({ atSeconds: Math.round((performance.now() - this.started) / 100) / 10, fault, result });
+  private elapsedSeconds(): number {
+    return Math.round((performance.now() - this.started) / 100) / 10;
+  }
+
+  private note(fault: string, result: string, atSeconds = this.elapsedSeconds()): void {
+    this.record.push({ atSeconds, fault, result });
   }
 
   private async at(share: number, signal: AbortSignal, fault: () => Promise<void>): Promise<void> {
@@ -122,6 +133,66 @@ export class FaultInjector {
     } catch (error) {
       this.note('restart PostgreSQL', `failed: ${String(error)}`);
     }
+  }
+
+  private async providerEpisodes(): Promise<void> {
+    const { control, episodes } = this.plan.provider;
+    let before: Behaviour;
+    try {
+      before = await control.behaviour();
+    } catch (error) {
+      this.note('provider faults', `skipped: the provider's switches did not answer: ${String(error)}`);
+      return;
+    }
+    await Promise.all(episodes.map((episode) => this.providerEpisode(control, before, episode)));
+  }
+
+  /** Switches the episode on at its time, back as it was after its length, and says what the provider did meanwhile. */
+  private async providerEpisode(control: ProviderControl, before: Behaviour, episode: ProviderEpisode): Promise<void> {
+    await sleep(Math.max(0, episode.startSeconds * 1_000 - (performance.now() - this.started)));
+    const startedAt = this.elapsedSeconds();
+    const statsBefore = await control.stats().catch(() => undefined);
+    try {
+      await control.set(episode.patch);
+    } catch (error) {
+      this.note(episode.fault, `NOT switched on: ${String(error)}`, startedAt);
+      return;
+    }
+    await sleep(episode.seconds * 1_000);
+    const restored = await retried(() => control.set(restorePatch(before, episode.patch)));
+    const lasted = (this.elapsedSeconds() - startedAt).toFixed(1);
+    if (restored instanceof Error) {
+      this.note(episode.fault, `NOT switched off after ${lasted} s: ${String(restored)}`, startedAt);
+      return;
+    }
+    const statsAfter = await control.stats().catch(() => undefined);
+    const effect = statsBefore && statsAfter ? `; ${describeEpisode(episode, statsBefore, statsAfter)}` : '';
+    this.note(episode.fault, `lasted ${lasted} s${effect}`, startedAt);
+  }
+}
+
+/** Turning a fault off must not fail on a passing hiccup: a provider left in an outage would keep every order pending. */
+async function retried<T>(work: () => Promise<T>): Promise<T | Error> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt === 5) return error instanceof Error ? error : new Error(String(error));
+      await sleep(1_000);
+    }
+  }
+}
+
+function describeEpisode(episode: ProviderEpisode, before: ProviderStats, after: ProviderStats): string {
+  const total = (stats: ProviderStats) => Object.values(stats.requestsByRoute).reduce((sum, n) => sum + n, 0);
+  const requests = total(after) - total(before);
+  switch (episode.kind) {
+    case 'outage':
+      return `${after.refusedByOutage - before.refusedByOutage} requests refused`;
+    case 'errors':
+      return `${after.injectedErrors - before.injectedErrors} of ${requests} requests answered 500`;
+    case 'latency':
+      return `${requests} requests slowed`;
   }
 }
 
