@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { SERVICE_NAMES, type ServiceName } from '@shop/stack/dist/src/service-catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 import { createTestInfrastructure, freePortRange, SmtpSink, type TestInfrastructure } from '@shop/testing';
@@ -7,8 +8,26 @@ import { OtlpSink } from './otlp-sink';
 export const PARTICIPANTS: ServiceName[] = ['inventory', 'payment', 'warehouse', 'email'];
 
 /**
+ * The fake card provider calm and answering at once, whatever PROVIDER_* (or HOST) this process
+ * was started with: the bench sets its latency itself, through the control API.
+ */
+const CALM_PROVIDER_ENV = {
+  HOST: '127.0.0.1',
+  PROVIDER_LATENCY_MS: '0',
+  PROVIDER_LATENCY_P99_MS: '0',
+  PROVIDER_ERROR_RATE: '0',
+  PROVIDER_HANG_RATE: '0',
+  PROVIDER_DECLINE_RATE: '0',
+  PROVIDER_OUTAGE: 'false',
+  // Empty is "not set": the ledger stays in memory.
+  PROVIDER_LEDGER_FILE: '',
+};
+
+/**
  * The five services as processes on this machine, in a vhost and databases of the bench's own,
- * with an SMTP sink and, for the tracing comparison, an OTLP sink standing in for Jaeger.
+ * with an SMTP sink, the fake card provider as a process of the bench's own (it outlives service
+ * restarts, and its latency is switched at run time) and, for the tracing comparison, an OTLP
+ * sink standing in for Jaeger.
  */
 export class BenchEnvironment {
   supervisor!: ServiceSupervisor;
@@ -17,13 +36,21 @@ export class BenchEnvironment {
     readonly infra: TestInfrastructure,
     private readonly sink: SmtpSink,
     readonly receiver: OtlpSink,
+    readonly provider: ProviderProcess,
     private readonly basePort: number,
     private readonly logDirectory: string,
   ) {}
 
   static async create(repoRoot: string): Promise<BenchEnvironment> {
     const infra = await createTestInfrastructure('bench');
-    const environment = new BenchEnvironment(infra, await new SmtpSink().start(), await new OtlpSink().start(), await freePortRange(SERVICE_NAMES.length), path.join(repoRoot, '.bench', infra.runId));
+    const environment = new BenchEnvironment(
+      infra,
+      await new SmtpSink().start(),
+      await new OtlpSink().start(),
+      await startProviderProcess(CALM_PROVIDER_ENV),
+      await freePortRange(SERVICE_NAMES.length),
+      path.join(repoRoot, '.bench', infra.runId),
+    );
     return environment;
   }
 
@@ -46,6 +73,7 @@ export class BenchEnvironment {
           DATABASE_URL: this.databaseUrl(name),
           RABBITMQ_URL: this.infra.rabbitmqUrl,
           SMTP_URL: this.sink.url,
+          PAYMENT_PROVIDER_URL: this.provider.url,
           LOG_LEVEL: 'warn',
           OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
           OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.endpoint,
@@ -62,6 +90,7 @@ export class BenchEnvironment {
 
   async close(keep: boolean): Promise<void> {
     await this.supervisor?.stopAll();
+    await this.provider.stop();
     await this.sink.close();
     await this.receiver.stop();
     if (!keep) await this.infra.cleanup();

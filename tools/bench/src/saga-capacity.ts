@@ -26,3 +26,51 @@ export async function sagaStep(orderUrl: string, rate: number, seconds: number, 
  */
 export const sustainable = (report: LoadReport, maxP99Ms: number) =>
   report.post.dropped === 0 && report.sagas.pending === 0 && Object.keys(report.post.errors).length === 0 && report.sagas.dueToFinalMs.p99 <= maxP99Ms;
+
+export interface CapacityStep {
+  rate: number;
+  report: LoadReport;
+  sustainable: boolean;
+}
+
+export interface CapacitySearch {
+  /** The highest rate offered before the first step that was not sustainable; 0 when the first was not. */
+  bestRate: number;
+  /** Completed sagas/s of that step. */
+  bestThroughput: number;
+  bestStep?: LoadReport;
+  steps: CapacityStep[];
+}
+
+/** How often a saga was cancelled because its payment step timed out (the saga engine's reason, shortened by the load report). */
+export const chargePaymentTimeouts = (report: LoadReport): number =>
+  Object.entries(report.sagas.outcomes).reduce((sum, [outcome, n]) => (/charge-payment did not answer/.test(outcome) ? sum + n : sum), 0);
+
+/**
+ * The sustainable-rate search: steps at `rates` in increasing order until one is not sustainable
+ * (`sustainable` with 5 s); `beforeStep` runs before each (the backlog drained, the databases
+ * vacuumed) outside the step's time.
+ */
+export async function searchSustainableRate(
+  orderUrl: string,
+  rates: number[],
+  stepSeconds: number,
+  { beforeStep, say }: { beforeStep: () => Promise<void>; say: (line: string) => void },
+): Promise<CapacitySearch> {
+  const search: CapacitySearch = { bestRate: 0, bestThroughput: 0, steps: [] };
+  for (const rate of [...rates].sort((a, b) => a - b)) {
+    await beforeStep();
+    const report = await sagaStep(orderUrl, rate, stepSeconds);
+    const ok = sustainable(report, 5_000);
+    search.steps.push({ rate, report, sustainable: ok });
+    const timeouts = chargePaymentTimeouts(report);
+    say(
+      `    ${String(rate).padStart(4)}/s offered: ${report.sagas.completedPerSecond.toFixed(1)} completed/s, saga p99 ${(report.sagas.endToEndMs.p99 / 1000).toFixed(1)} s (from due ${(report.sagas.dueToFinalMs.p99 / 1000).toFixed(1)} s), POST p99 ${report.post.latencyMs.p99.toFixed(0)} ms${timeouts > 0 ? `, ${timeouts} cancelled: charge-payment did not answer` : ''} ${ok ? 'sustainable' : 'NOT sustainable'}`,
+    );
+    if (!ok) break;
+    search.bestRate = rate;
+    search.bestThroughput = report.sagas.completedPerSecond;
+    search.bestStep = report;
+  }
+  return search;
+}
