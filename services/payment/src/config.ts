@@ -1,6 +1,12 @@
 import { baseServiceSchema, delayMs, milliseconds, openRatio, ratio, url, z } from '@shop/config';
 
 export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
+  /**
+   * Messages in hand at once. A charge is in hand from its arrival until its answer is recorded,
+   * a provider call included, so this bounds the calls in flight: 100 at 250 ms each would cap the
+   * service near 400 charges/s.
+   */
+  RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(300),
   /** The card provider's API (tools/payment-provider, or a real one's). */
   PAYMENT_PROVIDER_URL: url(['http', 'https']),
   /** How long one provider request may take before it counts as a (transient) timeout. */
