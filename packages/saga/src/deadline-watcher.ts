@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from '@shop/db';
+import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
-import type { Outbox } from '@shop/messaging';
 import type { SagaEngine } from './saga-engine';
-import { sagaRepository } from './saga-repository';
+import type { SagaStore } from './saga-store';
 
-export interface DeadlineWatcherOptions {
-  pool: Pool;
-  outbox: Outbox;
+export interface DeadlineWatcherOptions<Tx = PoolClient> {
+  /** The engine's store, asked which deadlines are due. */
+  store: SagaStore<Tx>;
+  /** Runs one deadline's transition: a transaction whose sent commands leave once it commits (the outbox's). */
+  transaction: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
   logger: Logger;
   pollIntervalMs: number;
 }
@@ -17,14 +18,14 @@ export interface DeadlineWatcherOptions {
  * means deadlines survive a restart and any replica can fire them; the row lock taken by
  * `onDeadline` keeps two replicas from firing the same one.
  */
-export class DeadlineWatcher<D> {
+export class DeadlineWatcher<D, Tx = PoolClient> {
   private running = false;
   private loop?: Promise<void>;
   private readonly abort = new AbortController();
 
   constructor(
-    private readonly engine: SagaEngine<D>,
-    private readonly options: DeadlineWatcherOptions,
+    private readonly engine: SagaEngine<D, Tx>,
+    private readonly options: DeadlineWatcherOptions<Tx>,
   ) {}
 
   start(): void {
@@ -44,14 +45,14 @@ export class DeadlineWatcher<D> {
    * its queue: their waits start again (a backlog is not a failure). Returns how many fired.
    */
   async fireDue(): Promise<number> {
-    const due = await sagaRepository.due(this.options.pool, 100);
+    const due = await this.options.store.due(100);
     if (due.length === 0) return 0;
     const busy = new Set(await this.engine.awaitingBusyParticipants(due));
-    if (busy.size > 0) await sagaRepository.postpone(this.options.pool, [...busy]);
+    if (busy.size > 0) await this.options.store.postpone([...busy]);
     let fired = 0;
     for (const { id } of due) {
       if (busy.has(id)) continue;
-      if (await this.options.outbox.transaction((tx) => this.engine.onDeadline(tx, id))) fired += 1;
+      if (await this.options.transaction((tx) => this.engine.onDeadline(tx, id))) fired += 1;
     }
     return fired;
   }

@@ -1,5 +1,7 @@
 export { defineSaga, replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
 export { SagaEngine, type SagaEngineOptions } from './saga-engine';
 export { DeadlineWatcher, type DeadlineWatcherOptions } from './deadline-watcher';
-export { sagaRepository, type SagaInstance, type SagaState, type StepLogEntry } from './saga-repository';
+export { outboxCommandSender, type CommandSender } from './command-sender';
+export type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
+export { postgresSagaStore, sagaRepository } from './saga-repository';
 export { sagaMigrations } from './saga-migrations';

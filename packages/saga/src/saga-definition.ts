@@ -1,9 +1,12 @@
 import type { MessageContract, PayloadOf } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 
-/** What an end-of-saga hook may do: write in the saga's transaction and send through the outbox. */
-export interface SagaHookContext {
-  tx: PoolClient;
+/**
+ * What an end-of-saga hook may do: write in the saga's transaction and send through the outbox.
+ * `Tx` is that transaction: a PostgreSQL client in the services, an in-memory one in the engine's tests.
+ */
+export interface SagaHookContext<Tx = PoolClient> {
+  tx: Tx;
   sagaId: string;
   send<C extends MessageContract>(contract: C, data: PayloadOf<C>): Promise<unknown>;
 }
@@ -25,11 +28,11 @@ export interface SagaStep<D> {
   timeoutMs?: number;
 }
 
-export interface SagaDefinition<D> {
+export interface SagaDefinition<D, Tx = PoolClient> {
   name: string;
   steps: ReadonlyArray<SagaStep<D>>;
-  whenCompleted(context: SagaHookContext, data: D): Promise<void>;
-  whenCompensated(context: SagaHookContext, data: D, reason: string): Promise<void>;
+  whenCompleted(context: SagaHookContext<Tx>, data: D): Promise<void>;
+  whenCompensated(context: SagaHookContext<Tx>, data: D, reason: string): Promise<void>;
 }
 
 /**
@@ -43,23 +46,23 @@ export interface SagaDefinition<D> {
  *       .withCompensation(ReleaseStock, (order) => ({ orderId: order.orderId }), StockReleased)
  *     .step('charge-payment') ...
  */
-export function defineSaga<D>(name: string): SagaBuilder<D> {
-  return new SagaBuilder<D>(name, []);
+export function defineSaga<D, Tx = PoolClient>(name: string): SagaBuilder<D, Tx> {
+  return new SagaBuilder<D, Tx>(name, []);
 }
 
-export class SagaBuilder<D> {
+export class SagaBuilder<D, Tx = PoolClient> {
   constructor(
     protected readonly name: string,
     protected readonly steps: Array<Partial<SagaStep<D>> & { name: string }>,
   ) {}
 
-  step(name: string): StepBuilder<D> {
+  step(name: string): StepBuilder<D, Tx> {
     this.steps.push({ name, onFailure: [] });
-    return new StepBuilder<D>(this.name, this.steps);
+    return new StepBuilder<D, Tx>(this.name, this.steps);
   }
 }
 
-export class StepBuilder<D> extends SagaBuilder<D> {
+export class StepBuilder<D, Tx = PoolClient> extends SagaBuilder<D, Tx> {
   private get current(): Partial<SagaStep<D>> & { name: string } {
     return this.steps[this.steps.length - 1]!;
   }
@@ -90,19 +93,19 @@ export class StepBuilder<D> extends SagaBuilder<D> {
     return this;
   }
 
-  whenCompleted(hook: SagaDefinition<D>['whenCompleted']): EndBuilder<D> {
-    return new EndBuilder<D>(this.name, this.steps, hook);
+  whenCompleted(hook: SagaDefinition<D, Tx>['whenCompleted']): EndBuilder<D, Tx> {
+    return new EndBuilder<D, Tx>(this.name, this.steps, hook);
   }
 }
 
-export class EndBuilder<D> {
+export class EndBuilder<D, Tx = PoolClient> {
   constructor(
     private readonly name: string,
     private readonly steps: Array<Partial<SagaStep<D>> & { name: string }>,
-    private readonly completed: SagaDefinition<D>['whenCompleted'],
+    private readonly completed: SagaDefinition<D, Tx>['whenCompleted'],
   ) {}
 
-  whenCompensated(hook: SagaDefinition<D>['whenCompensated']): SagaDefinition<D> {
+  whenCompensated(hook: SagaDefinition<D, Tx>['whenCompensated']): SagaDefinition<D, Tx> {
     const steps = this.steps.map((step) => {
       if (!step.invoke || !step.onSuccess) throw new Error(`saga ${this.name}: step ${step.name} needs invoke() and onReply()`);
       return step as SagaStep<D>;
@@ -114,7 +117,7 @@ export class EndBuilder<D> {
 }
 
 /** Every reply type the saga listens to: what its reply queue must be bound to. */
-export function replyContracts<D>(definition: SagaDefinition<D>): MessageContract[] {
+export function replyContracts<D, Tx>(definition: SagaDefinition<D, Tx>): MessageContract[] {
   const contracts = new Map<string, MessageContract>();
   for (const step of definition.steps) {
     contracts.set(step.onSuccess.contract.type, step.onSuccess.contract);

@@ -2,13 +2,17 @@ import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/
 import type { MessageContract } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
-import { captureContext, extractContext, on, type Envelope, type MessageHandler, type Outbox } from '@shop/messaging';
+import { captureContext, extractContext, on, type Envelope, type MessageHandler } from '@shop/messaging';
 import { inSpan, startSpan } from '@shop/telemetry';
+import type { CommandSender } from './command-sender';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
-import { sagaRepository, type SagaInstance, type SagaState } from './saga-repository';
+import type { DueSaga, SagaInstance, SagaStore } from './saga-store';
 
-export interface SagaEngineOptions {
-  outbox: Outbox;
+export interface SagaEngineOptions<Tx = PoolClient> {
+  /** Where sagas and their deadlines live: `postgresSagaStore` in the services. */
+  store: SagaStore<Tx>;
+  /** How commands leave, in the transaction of the transition: `outboxCommandSender` in the services. */
+  sender: CommandSender<Tx>;
   logger: Logger;
   /** How long a step may wait for its reply before it counts as failed (per-step override in the definition). */
   stepTimeoutMs: number;
@@ -20,34 +24,42 @@ export interface SagaEngineOptions {
    * of the steps awaiting it start again instead of firing. Without it, deadlines always fire.
    */
   participantBacklog?: (command: MessageContract) => Promise<boolean>;
+  /** The time deadlines are set and checked against, in epoch milliseconds: Date.now unless a test moves it. */
+  now?: () => number;
 }
 
 const tracer = trace.getTracer('@shop/saga');
 
 /**
- * Runs a saga definition. State lives in `saga_instances` and every transition happens in the
- * transaction of the reply or deadline that caused it, together with the outbox rows of the next
- * command, so a crash at any point resumes exactly where it stopped.
+ * Runs a saga definition. State lives in its store (`saga_instances`) and every transition happens
+ * in the transaction of the reply or deadline that caused it, together with the next command it
+ * sends (an outbox row), so a crash at any point resumes exactly where it stopped.
  *
  * Forward: invoke step i, await its reply (matched by causation id to the command sent), then
  * step i+1. A failure reply compensates the steps before i; a missed deadline compensates step i
  * too, since it may have happened. Compensations run in reverse order, each awaited and resent
  * with growing delays until the participant confirms it.
  */
-export class SagaEngine<D> {
+export class SagaEngine<D, Tx = PoolClient> {
   private readonly log: Logger;
+  private readonly store: SagaStore<Tx>;
+  private readonly sender: CommandSender<Tx>;
+  private readonly now: () => number;
 
   constructor(
-    readonly definition: SagaDefinition<D>,
-    private readonly options: SagaEngineOptions,
+    readonly definition: SagaDefinition<D, Tx>,
+    private readonly options: SagaEngineOptions<Tx>,
   ) {
     this.log = options.logger.child({ saga: definition.name });
+    this.store = options.store;
+    this.sender = options.sender;
+    this.now = options.now ?? Date.now;
     // A saga's command carries the saga id as its correlation id, so the sagas are found by key.
-    options.outbox.onPublished((tx, published) => sagaRepository.restartWaits(tx, published));
+    this.sender.onLeft((tx, left) => this.store.restartWaits(tx, left));
   }
 
   /** Starts a saga in the caller's transaction, with the state change that caused it. */
-  async start(tx: PoolClient, sagaId: string, data: D): Promise<void> {
+  async start(tx: Tx, sagaId: string, data: D): Promise<void> {
     const saga: SagaInstance<D> = {
       id: sagaId,
       sagaType: this.definition.name,
@@ -60,22 +72,23 @@ export class SagaEngine<D> {
       attempt: 0,
       failureReason: null,
       traceContext: captureContext(),
-      createdAt: new Date(),
-      updatedAt: new Date(),
+      createdAt: new Date(this.now()),
+      updatedAt: new Date(this.now()),
     };
     await this.invoke(tx, saga, 0, null);
-    await sagaRepository.insert(tx, saga);
+    await this.store.insert(tx, saga);
   }
 
-  /** One handler per reply type the definition names, for the orchestrator's reply queue. */
-  replyHandlers(): MessageHandler[] {
+  /** One handler per reply type the definition names, for the orchestrator's reply queue (whose transactions are PostgreSQL's). */
+  replyHandlers(this: SagaEngine<D, PoolClient>): MessageHandler[] {
     // In a batch of replies every saga is locked up front, in one statement and in id order.
-    const prepare = (tx: PoolClient, messages: readonly Envelope[]) => sagaRepository.lockMany(tx, messages.map((m) => m.correlationId));
+    const prepare = (tx: PoolClient, messages: readonly Envelope[]) => this.store.lockMany(tx, messages.map((m) => m.correlationId));
     return replyContracts(this.definition).map((contract) => on(contract, ({ tx, message }) => this.onReply(tx, message, contract), { prepare }));
   }
 
-  async onReply(tx: PoolClient, message: Envelope, contract: MessageContract): Promise<void> {
-    const saga = await sagaRepository.lock<D>(tx, message.correlationId);
+  /** A participant's reply: it moves the saga it belongs to, when that saga awaits it. */
+  async onReply(tx: Tx, message: Envelope, contract: MessageContract): Promise<void> {
+    const saga = await this.store.lock<D>(tx, message.correlationId);
     if (!saga || saga.sagaType !== this.definition.name) {
       this.log.warn({ sagaId: message.correlationId, type: message.type }, 'reply for an unknown saga ignored');
       return;
@@ -89,37 +102,47 @@ export class SagaEngine<D> {
     const step = this.stepAt(saga);
     saga.traceContext = captureContext();
     // The consumer span of this reply says which order, step and outcome it was about.
+    trace.getActiveSpan()?.setAttributes({ ...this.attributes(saga, step), 'saga.reply.type': contract.type });
+    let moved = true;
+    if (saga.state === 'RUNNING') moved = await this.onStepReply(tx, saga, step, message, contract);
+    else if (saga.state === 'COMPENSATING') moved = await this.onCompensationReply(tx, saga, step, message, contract);
+    if (moved) await this.store.save(tx, saga);
+  }
+
+  /** The reply to a step's command: on success the next step (or the end), on failure undo the steps before it. */
+  private async onStepReply(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, message: Envelope, contract: MessageContract): Promise<boolean> {
     const span = trace.getActiveSpan();
-    span?.setAttributes({ ...this.attributes(saga, step), 'saga.reply.type': contract.type });
-    if (saga.state === 'RUNNING') {
-      if (contract.type === step.onSuccess.contract.type) {
-        span?.setAttribute('saga.step.outcome', 'succeeded');
-        saga.data = step.onSuccess.apply(saga.data, message.data);
-        await this.record(tx, saga, step, 'invoke', 'succeeded', null);
-        if (saga.stepIndex + 1 < this.definition.steps.length) await this.invoke(tx, saga, saga.stepIndex + 1, message.id);
-        else await this.complete(tx, saga, message.id);
-      } else {
-        const failure = step.onFailure.find((f) => f.contract.type === contract.type);
-        if (!failure) {
-          this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not belong to the current step; ignored');
-          return;
-        }
-        saga.failureReason = failure.reason(message.data, saga.data);
-        span?.setAttribute('saga.step.outcome', 'failed');
-        span?.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
-        await this.record(tx, saga, step, 'invoke', 'failed', saga.failureReason);
-        await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
-      }
-    } else if (saga.state === 'COMPENSATING') {
-      if (contract.type !== step.compensation?.done.type) {
-        this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not match the compensation awaited; ignored');
-        return;
-      }
-      span?.setAttribute('saga.step.outcome', 'compensated');
-      await this.record(tx, saga, step, 'compensate', 'succeeded', null);
-      await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
+    if (contract.type === step.onSuccess.contract.type) {
+      span?.setAttribute('saga.step.outcome', 'succeeded');
+      saga.data = step.onSuccess.apply(saga.data, message.data);
+      await this.record(tx, saga, step, 'invoke', 'succeeded', null);
+      if (saga.stepIndex + 1 < this.definition.steps.length) await this.invoke(tx, saga, saga.stepIndex + 1, message.id);
+      else await this.complete(tx, saga, message.id);
+      return true;
     }
-    await sagaRepository.save(tx, saga);
+    const failure = step.onFailure.find((f) => f.contract.type === contract.type);
+    if (!failure) {
+      this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not belong to the current step; ignored');
+      return false;
+    }
+    saga.failureReason = failure.reason(message.data, saga.data);
+    span?.setAttribute('saga.step.outcome', 'failed');
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
+    await this.record(tx, saga, step, 'invoke', 'failed', saga.failureReason);
+    await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
+    return true;
+  }
+
+  /** The participant confirms the compensation awaited: undo the step before, or finish when none is left. */
+  private async onCompensationReply(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, message: Envelope, contract: MessageContract): Promise<boolean> {
+    if (contract.type !== step.compensation?.done.type) {
+      this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not match the compensation awaited; ignored');
+      return false;
+    }
+    trace.getActiveSpan()?.setAttribute('saga.step.outcome', 'compensated');
+    await this.record(tx, saga, step, 'compensate', 'succeeded', null);
+    await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
+    return true;
   }
 
   /**
@@ -127,7 +150,7 @@ export class SagaEngine<D> {
    * participant's queue (asked once per command type). If the queue cannot be asked, it counts
    * as behind: with the broker unreachable, no reply could have come either.
    */
-  async awaitingBusyParticipants(due: ReadonlyArray<{ id: string; state: SagaState; stepIndex: number }>): Promise<string[]> {
+  async awaitingBusyParticipants(due: readonly DueSaga[]): Promise<string[]> {
     const probe = this.options.participantBacklog;
     if (!probe) return [];
     const answers = new Map<MessageContract, Promise<boolean>>();
@@ -151,14 +174,14 @@ export class SagaEngine<D> {
   }
 
   /** Called by the deadline watcher when a saga's awaited reply is late. Returns false when it no longer was. */
-  async onDeadline(tx: PoolClient, sagaId: string): Promise<boolean> {
-    const saga = await sagaRepository.lock<D>(tx, sagaId);
-    if (!saga?.deadlineAt || saga.deadlineAt.getTime() > Date.now()) return false;
-    if (saga.awaitingMessageId && (await sagaRepository.stillInOutbox(tx, saga.awaitingMessageId))) {
+  async onDeadline(tx: Tx, sagaId: string): Promise<boolean> {
+    const saga = await this.store.lock<D>(tx, sagaId);
+    if (!saga?.deadlineAt || saga.deadlineAt.getTime() > this.now()) return false;
+    if (saga.awaitingMessageId && !(await this.sender.hasLeft(tx, saga.awaitingMessageId))) {
       // The command never left (the broker is unreachable): nobody can be late yet. Its wait
       // starts again when the relay publishes it.
-      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
-      await sagaRepository.save(tx, saga);
+      saga.deadlineAt = new Date(this.now() + saga.waitMs);
+      await this.store.save(tx, saga);
       return false;
     }
     const step = this.stepAt(saga);
@@ -177,7 +200,7 @@ export class SagaEngine<D> {
           this.log.warn({ sagaId: saga.id, step: step.name, attempt: saga.attempt + 1 }, 'compensation unanswered; sending it again');
           await this.sendCompensation(tx, saga, step, null);
         }
-        await sagaRepository.save(tx, saga);
+        await this.store.save(tx, saga);
         return true;
       }),
     );
@@ -189,24 +212,23 @@ export class SagaEngine<D> {
     return step;
   }
 
-  private async invoke(tx: PoolClient, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
+  private async invoke(tx: Tx, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
     saga.stepIndex = index;
     saga.attempt = 0;
     const step = this.stepAt(saga);
     await this.inSpan(`saga step ${step.name}`, saga, step, async () => {
-      const envelope = await this.options.outbox.enqueue(tx, step.invoke.contract, step.invoke.build(saga.data) as never, {
+      saga.awaitingMessageId = await this.sender.send(tx, step.invoke.contract, step.invoke.build(saga.data) as never, {
         correlationId: saga.id,
         causationId,
       });
-      saga.awaitingMessageId = envelope.id;
       saga.waitMs = step.timeoutMs ?? this.options.stepTimeoutMs;
-      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
+      saga.deadlineAt = new Date(this.now() + saga.waitMs);
       await this.record(tx, saga, step, 'invoke', 'started', null);
     });
   }
 
   /** Undoes the steps from `index` down to the first, one at a time; finishes when none is left. */
-  private async compensateFrom(tx: PoolClient, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
+  private async compensateFrom(tx: Tx, saga: SagaInstance<D>, index: number, causationId: string | null): Promise<void> {
     for (let k = index; k >= 0; k -= 1) {
       const step = this.definition.steps[k];
       if (!step?.compensation) continue;
@@ -223,22 +245,21 @@ export class SagaEngine<D> {
     this.log.info({ sagaId: saga.id, reason: saga.failureReason }, 'saga compensated');
   }
 
-  private async sendCompensation(tx: PoolClient, saga: SagaInstance<D>, step: SagaStep<D>, causationId: string | null): Promise<void> {
+  private async sendCompensation(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, causationId: string | null): Promise<void> {
     const compensation = step.compensation!;
     await this.inSpan(`saga compensate ${step.name}`, saga, step, async () => {
-      const envelope = await this.options.outbox.enqueue(tx, compensation.contract, compensation.build(saga.data) as never, {
+      saga.awaitingMessageId = await this.sender.send(tx, compensation.contract, compensation.build(saga.data) as never, {
         correlationId: saga.id,
         causationId,
       });
-      saga.awaitingMessageId = envelope.id;
       const base = step.timeoutMs ?? this.options.stepTimeoutMs;
       saga.waitMs = Math.min(base * 2 ** saga.attempt, this.options.compensationRetryMaxMs);
-      saga.deadlineAt = new Date(Date.now() + saga.waitMs);
+      saga.deadlineAt = new Date(this.now() + saga.waitMs);
       await this.record(tx, saga, step, 'compensate', saga.attempt === 0 ? 'started' : 'resent', saga.attempt === 0 ? null : `attempt ${saga.attempt + 1}`);
     });
   }
 
-  private async complete(tx: PoolClient, saga: SagaInstance<D>, causationId: string): Promise<void> {
+  private async complete(tx: Tx, saga: SagaInstance<D>, causationId: string): Promise<void> {
     saga.state = 'COMPLETED';
     saga.awaitingMessageId = null;
     saga.deadlineAt = null;
@@ -246,16 +267,16 @@ export class SagaEngine<D> {
     this.log.info({ sagaId: saga.id }, 'saga completed');
   }
 
-  private hookContext(tx: PoolClient, saga: SagaInstance<D>, causationId: string | null): SagaHookContext {
+  private hookContext(tx: Tx, saga: SagaInstance<D>, causationId: string | null): SagaHookContext<Tx> {
     return {
       tx,
       sagaId: saga.id,
-      send: (contract, data) => this.options.outbox.enqueue(tx, contract, data, { correlationId: saga.id, causationId }),
+      send: (contract, data) => this.sender.send(tx, contract, data, { correlationId: saga.id, causationId }),
     };
   }
 
-  private async record(tx: PoolClient, saga: SagaInstance<D>, step: SagaStep<D>, action: 'invoke' | 'compensate', outcome: string, detail: string | null) {
-    await sagaRepository.log(tx, saga.id, { step: step.name, action, outcome, detail });
+  private async record(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, action: 'invoke' | 'compensate', outcome: string, detail: string | null) {
+    await this.store.log(tx, saga.id, { step: step.name, action, outcome, detail });
   }
 
   private attributes(saga: SagaInstance<D>, step: SagaStep<D>): Attributes {

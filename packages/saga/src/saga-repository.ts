@@ -1,32 +1,6 @@
-import { deferInsert, deferUpdate, lockedRows, type Queryable } from '@shop/db';
+import { deferInsert, deferUpdate, lockedRows, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
-
-export type SagaState = 'RUNNING' | 'COMPENSATING' | 'COMPLETED' | 'COMPENSATED';
-
-export interface SagaInstance<D = unknown> {
-  id: string;
-  sagaType: string;
-  state: SagaState;
-  stepIndex: number;
-  data: D;
-  awaitingMessageId: string | null;
-  deadlineAt: Date | null;
-  /** The wait that set deadlineAt; it starts again when the awaited command is published. */
-  waitMs: number;
-  attempt: number;
-  failureReason: string | null;
-  traceContext: TraceCarrier;
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface StepLogEntry {
-  step: string;
-  action: 'invoke' | 'compensate';
-  outcome: string;
-  detail: string | null;
-  at: Date;
-}
+import type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
 
 interface InstanceRow {
   id: string;
@@ -162,10 +136,6 @@ export const sagaRepository = {
     );
   },
 
-  async stillInOutbox(db: Queryable, messageId: string): Promise<boolean> {
-    return ((await db.query('SELECT 1 FROM outbox WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
-  },
-
   async log(db: Queryable, sagaId: string, entry: Omit<StepLogEntry, 'at'>): Promise<void> {
     await deferInsert(db, 'saga_step_log', ['saga_id', 'step', 'action', 'outcome', 'detail'], [
       sagaId,
@@ -184,7 +154,7 @@ export const sagaRepository = {
   },
 
   /** Sagas whose awaited reply is late, oldest first, with what they await. */
-  async due(db: Queryable, limit: number): Promise<Array<{ id: string; state: SagaState; stepIndex: number }>> {
+  async due(db: Queryable, limit: number): Promise<DueSaga[]> {
     const { rows } = await db.query<{ id: string; state: SagaState; step_index: number }>(
       'SELECT id, state, step_index FROM saga_instances WHERE deadline_at <= now() ORDER BY deadline_at LIMIT $1',
       [limit],
@@ -204,3 +174,20 @@ export const sagaRepository = {
     );
   },
 };
+
+/**
+ * The engine's store in PostgreSQL: the repository, its transitions in the transaction they are
+ * handed, and the deadline watcher's queries on the pool.
+ */
+export function postgresSagaStore(pool: Pool): SagaStore<PoolClient> {
+  return {
+    insert: (tx, saga) => sagaRepository.insert(tx, saga),
+    lock: (tx, id) => sagaRepository.lock(tx, id),
+    lockMany: (tx, ids) => sagaRepository.lockMany(tx, ids),
+    save: (tx, saga) => sagaRepository.save(tx, saga),
+    log: (tx, sagaId, entry) => sagaRepository.log(tx, sagaId, entry),
+    restartWaits: (tx, left) => sagaRepository.restartWaits(tx, left),
+    due: (limit) => sagaRepository.due(pool, limit),
+    postpone: (ids) => sagaRepository.postpone(pool, ids),
+  };
+}

@@ -1,7 +1,7 @@
 import { queueOfCommand } from '@shop/contracts';
 import { GroupCommit } from '@shop/db';
 import { startService } from '@shop/runtime';
-import { DeadlineWatcher, SagaEngine } from '@shop/saga';
+import { DeadlineWatcher, outboxCommandSender, postgresSagaStore, SagaEngine } from '@shop/saga';
 import type { OrderConfig } from './config';
 import { orderMigrations } from './data-access/migrations';
 import { orderSaga } from './domain/order-saga';
@@ -15,8 +15,10 @@ export function startOrderService(config: OrderConfig) {
     config,
     migrations: orderMigrations,
     setup: ({ pool, outbox, logger, broker }) => {
+      const store = postgresSagaStore(pool);
       const saga = new SagaEngine(orderSaga, {
-        outbox,
+        store,
+        sender: outboxCommandSender(outbox),
         logger,
         stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
         compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
@@ -37,7 +39,9 @@ export function startOrderService(config: OrderConfig) {
         // a saga has one reply outstanding, so they do not wait on each other.
         consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga), concurrency: 2 }],
         routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
-        background: [new DeadlineWatcher(saga, { pool, outbox, logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS })],
+        background: [
+          new DeadlineWatcher(saga, { store, transaction: (work) => outbox.transaction(work), logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS }),
+        ],
       };
     },
   });
