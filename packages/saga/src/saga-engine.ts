@@ -45,6 +45,8 @@ export class SagaEngine<D, Tx = PoolClient> {
   private readonly store: SagaStore<Tx>;
   private readonly sender: CommandSender<Tx>;
   private readonly now: () => number;
+  /** When each command type's participant was last seen with messages waiting in its queue. */
+  private readonly lastSeenBehind = new Map<string, number>();
 
   constructor(
     readonly definition: SagaDefinition<D, Tx>,
@@ -146,9 +148,12 @@ export class SagaEngine<D, Tx = PoolClient> {
   }
 
   /**
-   * Of the sagas whose deadline is due, those whose awaited command waits behind others in its
-   * participant's queue (asked once per command type). If the queue cannot be asked, it counts
-   * as behind: with the broker unreachable, no reply could have come either.
+   * Of the sagas whose deadline is due, those whose participant is behind: messages wait in its
+   * queue now (asked once per command type), or did less than the step's wait ago, so a saga whose
+   * command was taken off a long queue a moment ago still gets a whole wait for its reply. If the
+   * queue cannot be asked, it counts as behind: with the broker unreachable, no reply could have
+   * come either. The last time each was seen behind is kept in memory: a restarted watcher only
+   * knows what it sees.
    */
   async awaitingBusyParticipants(due: readonly DueSaga[]): Promise<string[]> {
     const probe = this.options.participantBacklog;
@@ -158,17 +163,24 @@ export class SagaEngine<D, Tx = PoolClient> {
     for (const saga of due) {
       const step = this.definition.steps[saga.stepIndex];
       const command = saga.state === 'COMPENSATING' ? step?.compensation?.contract : step?.invoke.contract;
-      if (!command) continue;
+      if (!step || !command) continue;
       if (!answers.has(command)) {
+        const asked = probe(command).catch((error: unknown) => {
+          this.log.warn({ err: error, command: command.type }, 'could not read the participant queue; deadlines wait');
+          return true;
+        });
         answers.set(
           command,
-          probe(command).catch((error: unknown) => {
-            this.log.warn({ err: error, command: command.type }, 'could not read the participant queue; deadlines wait');
-            return true;
+          asked.then((behind) => {
+            if (behind) this.lastSeenBehind.set(command.type, this.now());
+            return behind;
           }),
         );
       }
-      if (await answers.get(command)) busy.push(saga.id);
+      const behindNow = await answers.get(command);
+      const seen = this.lastSeenBehind.get(command.type);
+      const wait = step.timeoutMs ?? this.options.stepTimeoutMs;
+      if (behindNow || (seen !== undefined && this.now() - seen < wait)) busy.push(saga.id);
     }
     return busy;
   }

@@ -170,6 +170,27 @@ describe('saga engine: deadlines', () => {
     await awaitingCharge().andGivenQueuesUnreadable().whenDeadlinePasses().expectNothingSent().expectState('RUNNING').expectDeadlineIn(10_000);
   });
 
+  test("when the participant's queue emptied moments ago, then the deadline waits a whole wait from when it was last seen behind", async () => {
+    let now = 1_000_000;
+    let behind = true;
+    const engine = new SagaEngine(checkoutSaga, {
+      store: new InMemorySagaStore(() => now),
+      sender: new InMemoryCommandSender(),
+      logger: createLogger({ service: 'saga-test', level: 'silent' }),
+      stepTimeoutMs: 10_000,
+      compensationRetryMaxMs: 35_000,
+      now: () => now,
+      participantBacklog: async () => behind,
+    });
+    const due = [{ id: 'a', state: 'RUNNING', stepIndex: 1 }] as const;
+    assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a']);
+    behind = false; // the participant just took the last message, possibly this saga's command
+    now += 9_999;
+    assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a'], 'still within a wait of the backlog');
+    now += 1;
+    assert.deepEqual(await engine.awaitingBusyParticipants(due), [], 'a whole wait with the queue empty: silence');
+  });
+
   test('when many due sagas await the same command, then its queue is asked once, and each saga is matched by what it awaits', async () => {
     const asked: string[] = [];
     const engine = new SagaEngine(checkoutSaga, {

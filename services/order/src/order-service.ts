@@ -1,5 +1,6 @@
 import { queueOfCommand } from '@shop/contracts';
 import { GroupCommit } from '@shop/db';
+import { QueueNames } from '@shop/messaging';
 import { startService } from '@shop/runtime';
 import { DeadlineWatcher, outboxCommandSender, postgresSagaStore, SagaEngine } from '@shop/saga';
 import type { OrderConfig } from './config';
@@ -23,10 +24,15 @@ export function startOrderService(config: OrderConfig) {
         stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
         compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
         // A step's deadline measures the participant's silence, not the length of its queue
-        // (decision 0013): messages waiting there mean it is behind, paused or restarting.
+        // (decision 0013): messages waiting there, or in its retry queues (named by this
+        // service's RETRY_DELAYS_MS, which the participants share unless configured apart), mean
+        // it is behind, paused or restarting.
         participantBacklog: async (command) => {
           const queue = queueOfCommand(command);
-          return queue !== undefined && (await broker.readyMessages(queue)) > 0;
+          if (queue === undefined) return false;
+          const retries = config.RETRY_DELAYS_MS.map((delayMs) => broker.readyMessages(QueueNames.retry(queue, delayMs)).catch(() => 0));
+          const waiting = await Promise.all([broker.readyMessages(queue), ...retries]);
+          return waiting.some((count) => count > 0);
         },
       });
       // Orders placed at the same moment share a transaction (decision 0010).

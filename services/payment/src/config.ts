@@ -9,8 +9,12 @@ export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
   RABBITMQ_PREFETCH: z.coerce.number().int().min(1).max(65535).default(300),
   /** The card provider's API (tools/payment-provider, or a real one's). */
   PAYMENT_PROVIDER_URL: url(['http', 'https']),
-  /** How long one provider request may take before it counts as a (transient) timeout. */
-  PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds(3_000),
+  /**
+   * How long one provider request may take before it counts as a (transient) timeout. With the
+   * attempts and backoff, the longest call (3 x 2 s + 2 x 1 s = 8 s) stays under the saga's step
+   * deadline (10 s): a charge still being tried is not taken for a silent participant.
+   */
+  PAYMENT_PROVIDER_TIMEOUT_MS: milliseconds(2_000),
   /** Requests per call, the first included: timeouts and 5xx are tried again, declines never. */
   PAYMENT_PROVIDER_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   PAYMENT_PROVIDER_BACKOFF_MS: milliseconds(100),

@@ -14,8 +14,8 @@ export interface ProviderEpisode {
 }
 
 /**
- * A spike's log-normal latency: with p99 at the payment service's 3 s timeout, about one request
- * in a hundred times out and is tried again with the same idempotency key.
+ * A spike's log-normal latency: with p99 at 3 s, above the payment service's 2 s timeout, a few
+ * requests in a hundred time out and are tried again with the same idempotency key.
  */
 export const SPIKE_LATENCY_MS = { median: 500, p99: 3_000 };
 /** Answers lost after the booking: the client must retry with the same key and get the first charge back. */
