@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { RunInTransaction } from '@shop/db';
 import type { SagaEngine } from '@shop/saga';
-import { AppError } from '@shop/http';
 import { orderRepository } from '../data-access/order-repository';
 import type { Order, PlaceOrderRequest } from './order';
 import type { OrderSagaData } from './order-saga';
@@ -12,6 +11,14 @@ export interface PlaceOrderDependencies {
   transaction: RunInTransaction;
   saga: SagaEngine<OrderSagaData>;
   currency: string;
+}
+
+/** The Idempotency-Key was used before with another request body: the client's mistake, not a new order. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor() {
+    super('Idempotency-Key: this key was already used with a different request body');
+    this.name = 'IdempotencyKeyReusedError';
+  }
 }
 
 export interface PlacedOrder {
@@ -46,7 +53,7 @@ export async function placeOrder(deps: PlaceOrderDependencies, request: PlaceOrd
       const earlier = await orderRepository.findByIdempotencyKey(tx, idempotencyKey!);
       if (!earlier) throw new Error('idempotency key conflict without an earlier order');
       if (earlier.requestHash !== requestHash) {
-        throw new AppError(409, 'idempotency_key_reused', 'Idempotency-Key: this key was already used with a different request body');
+        throw new IdempotencyKeyReusedError();
       }
       return { order: earlier.order, replayed: true };
     }

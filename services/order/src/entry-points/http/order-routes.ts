@@ -7,7 +7,7 @@ import { orderRepository } from '../../data-access/order-repository';
 import { placeOrderRequest } from '../../domain/order';
 import type { OrderSagaData } from '../../domain/order-saga';
 import { orderSummary, orderView } from '../../domain/order-view';
-import { placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
+import { IdempotencyKeyReusedError, placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
 
 const listQuery = z.object({
   status: z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']).optional(),
@@ -29,7 +29,11 @@ export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies) {
     app.post('/orders', async (req, res) => {
       const request = parseRequest(placeOrderRequest, req.body ?? {}, 'body');
       const key = parseRequest(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
-      const { order, replayed } = await placeOrder(placing, request, key);
+      const { order, replayed } = await placeOrder(placing, request, key).catch((error: unknown) => {
+        // The domain says what went wrong; HTTP says it as a 409.
+        if (error instanceof IdempotencyKeyReusedError) throw new AppError(409, 'idempotency_key_reused', error.message);
+        throw error;
+      });
       trace.getActiveSpan()?.setAttribute('order.id', order.id);
       res
         .status(202)
