@@ -1,4 +1,4 @@
-import type { PoolClient, Queryable } from './pool';
+import type { PoolClient, Queryable } from './client-types';
 
 /**
  * Writes a transaction saves for its end, so that many messages handled in one transaction cost

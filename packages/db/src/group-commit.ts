@@ -1,5 +1,5 @@
 import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
-import type { PoolClient } from './pool';
+import type { PoolClient } from './client-types';
 
 /** Runs `work` in a transaction of its own: withTransaction, or a wrapper such as Outbox.transaction. */
 export type RunInTransaction = <T>(work: (tx: PoolClient) => Promise<T>) => Promise<T>;

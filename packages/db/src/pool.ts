@@ -1,13 +1,11 @@
 import { context } from '@opentelemetry/api';
 import pg from 'pg';
+import type { Pool, PoolClient } from './client-types';
 import { closeScope, flushScope, openScope } from './deferred-writes';
 import { DEFAULT_PREPARED_STATEMENT_LIMITS, prepareRepeatedStatements, type PreparedStatementLimits } from './prepared-statements';
 import { traceQueries, untracedQuery } from './query-spans';
 
-export type Pool = pg.Pool;
-export type PoolClient = pg.PoolClient;
-/** Anything that runs a query: the pool itself or a client inside a transaction. */
-export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+export type { Pool, PoolClient, Queryable } from './client-types';
 
 // Postgres NUMERIC arrives as a string by default; the shop keeps money in integer cents, and
 // BIGINT counts are safe as numbers at this scale.

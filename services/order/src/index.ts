@@ -1,3 +1,4 @@
 export { startOrderService } from './order-service';
 export { orderConfigSchema, type OrderConfig } from './config';
-export { orderSaga, type OrderSagaData } from './domain/order-saga';
+export { orderSaga } from './domain/order-saga';
+export type { OrderSagaData } from './domain/order';

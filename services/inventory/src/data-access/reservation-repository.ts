@@ -1,5 +1,10 @@
 import { deferInsert, flushDeferred, lockedRows, type Queryable } from '@shop/db';
-import type { ReserveOutcome } from '../domain/reserve-stock-use-case';
+import type { PricedLine } from '@shop/contracts';
+
+/** What reserving an order's stock came to; stored with the order id, so a repeat gets the same answer. */
+export type ReserveOutcome =
+  | { reserved: true; lines: PricedLine[] }
+  | { reserved: false; reason: 'unknown-sku' | 'insufficient-stock' | 'order-cancelled'; detail: string };
 
 export type ReservationStatus = 'RESERVED' | 'REJECTED' | 'RELEASED';
 

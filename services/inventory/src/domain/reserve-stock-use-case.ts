@@ -1,11 +1,7 @@
-import type { OrderItem, PricedLine } from '@shop/contracts';
+import type { OrderItem } from '@shop/contracts';
 import type { Queryable } from '@shop/db';
-import { reservationRepository } from '../data-access/reservation-repository';
+import { reservationRepository, type ReserveOutcome } from '../data-access/reservation-repository';
 import { stockRepository } from '../data-access/stock-repository';
-
-export type ReserveOutcome =
-  | { reserved: true; lines: PricedLine[] }
-  | { reserved: false; reason: 'unknown-sku' | 'insufficient-stock' | 'order-cancelled'; detail: string };
 
 /**
  * Reserves every line of an order or none. The outcome is stored with the order id, so asking

@@ -1,7 +1,7 @@
 import { order as orderEvents } from '@shop/contracts';
 import type { SagaHookContext } from '@shop/saga';
 import { orderRepository } from '../data-access/order-repository';
-import type { OrderSagaData } from './order-saga';
+import type { OrderSagaData } from './order';
 
 /** Every step succeeded: the order is confirmed with its priced lines, and the world is told. */
 export async function confirmOrder({ tx, send }: SagaHookContext, order: OrderSagaData): Promise<void> {

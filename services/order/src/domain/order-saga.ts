@@ -1,17 +1,7 @@
-import { inventory, payment, warehouse, type PricedLine } from '@shop/contracts';
+import { inventory, payment, warehouse } from '@shop/contracts';
 import { defineSaga } from '@shop/saga';
 import { cancelOrder, confirmOrder } from './finish-order-use-case';
-import { totalOf, type PlaceOrderRequest } from './order';
-
-/** The order as placed, and what the steps learn on the way. */
-export interface OrderSagaData extends PlaceOrderRequest {
-  orderId: string;
-  currency: string;
-  lines?: PricedLine[];
-  totalCents?: number;
-  paymentId?: string;
-  shipmentId?: string;
-}
+import { totalOf, type OrderSagaData } from './order';
 
 /**
  * Placing an order, as the business runs it: reserve the stock (which prices the lines), charge

@@ -1,6 +1,6 @@
 import type { SagaInstance, StepLogEntry } from '@shop/saga';
 import type { Order } from './order';
-import type { OrderSagaData } from './order-saga';
+import type { OrderSagaData } from './order';
 
 export interface StepView {
   step: string;

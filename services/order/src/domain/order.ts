@@ -39,3 +39,13 @@ export interface Order extends PlaceOrderRequest {
 }
 
 export const totalOf = (lines: PricedLine[]): number => lines.reduce((sum, line) => sum + line.unitPriceCents * line.quantity, 0);
+
+/** The order as placed, and what the steps learn on the way. */
+export interface OrderSagaData extends PlaceOrderRequest {
+  orderId: string;
+  currency: string;
+  lines?: PricedLine[];
+  totalCents?: number;
+  paymentId?: string;
+  shipmentId?: string;
+}

@@ -4,7 +4,7 @@ import type { RunInTransaction } from '@shop/db';
 import type { SagaEngine } from '@shop/saga';
 import { orderRepository } from '../data-access/order-repository';
 import type { Order, PlaceOrderRequest } from './order';
-import type { OrderSagaData } from './order-saga';
+import type { OrderSagaData } from './order';
 
 export interface PlaceOrderDependencies {
   /** The transaction an order is placed in: one whose outbox rows leave once it commits. */

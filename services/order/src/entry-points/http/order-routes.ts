@@ -5,7 +5,7 @@ import { sagaRepository } from '@shop/saga';
 import { z } from 'zod';
 import { orderRepository } from '../../data-access/order-repository';
 import { placeOrderRequest } from '../../domain/order';
-import type { OrderSagaData } from '../../domain/order-saga';
+import type { OrderSagaData } from '../../domain/order';
 import { orderSummary, orderView } from '../../domain/order-view';
 import { IdempotencyKeyReusedError, placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
 
