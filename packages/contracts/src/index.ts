@@ -8,11 +8,6 @@ export * from './message-contract';
 export * from './shared-schemas';
 export { inventory, payment, warehouse, order };
 
-/** Every contract, for tools that must understand any message (the dead-letter CLI, tests). */
-export const allContracts: readonly MessageContract[] = [inventory, payment, warehouse, order].flatMap((module) =>
-  Object.values(module as Record<string, MessageContract>),
-);
-
 const commandQueues = new Map<string, string>(
   (
     [

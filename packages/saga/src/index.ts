@@ -1,4 +1,4 @@
-export { defineSaga, replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
+export { defineSaga, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
 export { SagaEngine, type SagaEngineOptions } from './saga-engine';
 export { DeadlineWatcher, type DeadlineWatcherOptions } from './deadline-watcher';
 export { outboxCommandSender, type CommandSender } from './command-sender';

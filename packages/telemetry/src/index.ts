@@ -1,2 +1,2 @@
-export { startTelemetry, shutdownTelemetry } from './start-telemetry';
+export { shutdownTelemetry } from './start-telemetry';
 export { inSpan, startSpan, type SpanStart } from './spans';

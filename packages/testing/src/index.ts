@@ -1,7 +1,7 @@
 export { createTestInfrastructure, type TestInfrastructure } from './test-infrastructure';
-export { SmtpSink, parseEmail, type ReceivedEmail } from './smtp-sink';
+export { SmtpSink, type ReceivedEmail } from './smtp-sink';
 export { eventually } from './eventually';
-export { TestBrokerClient, buildEnvelope } from './test-client';
+export { TestBrokerClient } from './test-client';
 export { serviceTestEnv } from './service-env';
 export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';

@@ -1,7 +1,6 @@
 /** @shop/payment-provider: a fake card payment provider, in this process or as a separate one. */
-export { behaviourPatchSchema, behaviourSchema, CALM_BEHAVIOUR, sampleLatencyMs } from './behaviour';
+export { CALM_BEHAVIOUR } from './behaviour';
 export type { Behaviour, BehaviourPatch, Latency } from './behaviour';
-export { createProviderApp, type ProviderApp } from './provider-app';
 export { ProviderControl } from './provider-control';
 export type { Charge, ChargeList, DeclineCode, ProviderErrorBody, ProviderErrorType, Refund } from './provider-objects';
 export { startProviderProcess, type ProviderProcess } from './provider-process';
