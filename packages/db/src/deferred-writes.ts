@@ -74,6 +74,10 @@ export function closeScope(client: PoolClient): void {
   scopes.delete(client);
 }
 
+/** The scope of the transaction `db` is running, if it is one run by `withTransaction`. */
+export function scopeOf(db: Queryable): TransactionScope | undefined {
+  return scopes.get(db);
+}
 
 /**
  * Runs the writes deferred so far at once, for a statement that must see them: an UPDATE of a row

@@ -2,5 +2,5 @@ export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptio
 export type { PreparedStatementLimits } from './prepared-statements';
 export { ensureDatabase, dropDatabase } from './database-admin';
 export { migrate, type Migration } from './migrate';
-export { deferInsert, deferUpdate, flushDeferred, lockedRows, transactionMemory, type TransactionScope } from './deferred-writes';
+export { deferInsert, deferUpdate, flushDeferred, lockedRows, scopeOf, transactionMemory, type TransactionScope } from './deferred-writes';
 export { GroupCommit, type GroupCommitOptions, type RunInTransaction } from './group-commit';
