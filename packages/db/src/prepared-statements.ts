@@ -15,7 +15,7 @@ type QueryFunction = (...args: unknown[]) => unknown;
  * Runs the statements a connection repeats as named (server-side) prepared statements, as pgjdbc
  * (prepareThreshold) and asyncpg (its statement cache) do and node-postgres does not: it parses
  * and plans every parameterised statement anew unless the caller names it. Parsing and planning
- * were about a fifth of PostgreSQL's CPU per order (docs/performance.md, item 14).
+ * were about a fifth of PostgreSQL's CPU per order (decision 0012).
  *
  * Only `query(text, values[, callback])` is prepared, on the text's `threshold`-th use on this
  * connection, under a name of this connection's own, so two texts never share one. After `max`
