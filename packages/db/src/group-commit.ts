@@ -1,7 +1,7 @@
 import { context, ROOT_CONTEXT, type Context } from '@opentelemetry/api';
 import type { PoolClient } from './client-types';
 
-/** Runs `work` in a transaction of its own: withTransaction, or a wrapper such as Outbox.transaction. */
+/** Runs `work` in a transaction of its own: withTransaction, or a wrapper such as @shop/messaging's UnitOfWork. */
 export type RunInTransaction = <T>(work: (tx: PoolClient) => Promise<T>) => Promise<T>;
 
 export interface GroupCommitOptions {

@@ -1,22 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { redactUrl } from '@shop/config';
 import type { Logger } from '@shop/logger';
-
-/** A message ready for the wire: the outbox relay, retries and dead-lettering all publish these. */
-export interface OutgoingMessage {
-  exchange: string;
-  routingKey: string;
-  body: Buffer;
-  messageId: string;
-  type: string;
-  correlationId?: string;
-  headers: Record<string, unknown>;
-  /** Per-message TTL in ms, used by the retry queues for jitter. */
-  expirationMs?: number;
-  /** Ask the broker to return the message when no queue is bound for it. */
-  mandatory?: boolean;
-}
+import { publishWithConfirms, type OutgoingMessage } from './publish-with-confirms';
+import { QueueSubscriptions, type DeliveryHandler } from './queue-subscriptions';
 
 export interface BrokerOptions {
   url: string;
@@ -30,38 +17,30 @@ export interface BrokerOptions {
 
 /** Declares exchanges, queues and bindings. Runs again on every (re)connection. */
 export type TopologySetup = (channel: Channel) => Promise<void>;
-/** Takes a delivery; it is the handler's to ack or reject on `channel`. */
-export type DeliveryHandler = (message: ConsumeMessage, channel: Channel) => void;
-
-interface Subscription {
-  queue: string;
-  handle: DeliveryHandler;
-  consumerTag?: string;
-  /** Paused subscriptions are not consumed, after a reconnection either. */
-  paused: boolean;
-  /** Pausing and resuming one after the other, never overlapping. */
-  toggling: Promise<void>;
-}
 
 /**
  * One AMQP connection with a confirm channel for publishing and a channel for consuming. It
  * reconnects by itself with exponential backoff and jitter, then declares the topology and
- * resumes every subscription: a broker restart needs no service restart.
+ * resumes every subscription: a broker restart needs no service restart. The subscriptions
+ * (queue-subscriptions.ts) and publishing (publish-with-confirms.ts) live in modules of their own.
  */
 export class Broker {
   private model?: ChannelModel;
   private publisher?: ConfirmChannel;
-  private consumer?: Channel;
   private readonly topology: TopologySetup[] = [];
-  private readonly subscriptions: Subscription[] = [];
+  private readonly subscriptions: QueueSubscriptions;
   private readonly connectedWaiters = new Set<() => void>();
   private readonly connectedListeners = new Set<() => void>();
   private connected = false;
   private stopping = false;
-  private consuming = true;
   private loop?: Promise<void>;
 
-  constructor(private readonly options: BrokerOptions) {}
+  constructor(private readonly options: BrokerOptions) {
+    this.subscriptions = new QueueSubscriptions({
+      logger: options.logger,
+      onCancelledByBroker: () => void this.model?.close().catch(() => undefined),
+    });
+  }
 
   get isConnected(): boolean {
     return this.connected;
@@ -77,34 +56,16 @@ export class Broker {
   }
 
   subscribe(queue: string, handle: DeliveryHandler, { paused = false }: { paused?: boolean } = {}): void {
-    this.subscriptions.push({ queue, handle, paused, toggling: Promise.resolve() });
+    this.subscriptions.add(queue, handle, paused);
   }
 
   /** Stops the deliveries of one queue (basic.cancel) until resume(); messages wait in the queue. */
   pause(queue: string): Promise<void> {
-    return this.toggle(queue, true);
+    return this.subscriptions.pause(queue);
   }
 
   resume(queue: string): Promise<void> {
-    return this.toggle(queue, false);
-  }
-
-  private toggle(queue: string, paused: boolean): Promise<void> {
-    const subscription = this.subscriptions.find((s) => s.queue === queue);
-    if (!subscription) return Promise.reject(new Error(`no subscription to ${queue}`));
-    subscription.paused = paused;
-    subscription.toggling = subscription.toggling.then(async () => {
-      const channel = this.consumer;
-      if (!channel || subscription.paused !== paused) return; // not connected, or toggled back meanwhile
-      if (paused && subscription.consumerTag) {
-        const tag = subscription.consumerTag;
-        subscription.consumerTag = undefined;
-        await channel.cancel(tag);
-      } else if (!paused && !subscription.consumerTag && this.consuming) {
-        await this.consume(channel, subscription);
-      }
-    });
-    return subscription.toggling;
+    return this.subscriptions.resume(queue);
   }
 
   /**
@@ -199,8 +160,7 @@ export class Broker {
       await consumer.prefetch(this.options.prefetch);
       this.model = model;
       this.publisher = publisher;
-      this.consumer = consumer;
-      if (this.consuming) await this.startConsumers();
+      await this.subscriptions.attach(consumer);
     } catch (error) {
       await model.close().catch(() => undefined);
       throw error;
@@ -217,34 +177,11 @@ export class Broker {
     return closed;
   }
 
-  private async startConsumers(): Promise<void> {
-    const channel = this.consumer;
-    if (!channel) return;
-    for (const subscription of this.subscriptions) {
-      if (!subscription.paused) await this.consume(channel, subscription);
-    }
-  }
-
-  private async consume(channel: Channel, subscription: Subscription): Promise<void> {
-    const reply = await channel.consume(subscription.queue, (message) => {
-      if (message === null) {
-        // The broker cancelled us (queue deleted). Acking null would throw inside amqplib; restart
-        // the connection instead, which redeclares the queue and subscribes again.
-        this.options.logger.error({ queue: subscription.queue }, 'consumer cancelled by the broker; reconnecting');
-        void this.model?.close().catch(() => undefined);
-        return;
-      }
-      subscription.handle(message, channel);
-    });
-    subscription.consumerTag = reply.consumerTag;
-  }
-
   private markDisconnected(): void {
     this.connected = false;
     this.model = undefined;
     this.publisher = undefined;
-    this.consumer = undefined;
-    for (const subscription of this.subscriptions) subscription.consumerTag = undefined;
+    this.subscriptions.detach();
   }
 
   /**
@@ -255,56 +192,12 @@ export class Broker {
   async publish(messages: readonly OutgoingMessage[]): Promise<Set<string>> {
     const channel = this.publisher;
     if (!channel || !this.connected) throw new Error('not connected to RabbitMQ');
-    const returned = new Set<string>();
-    // basic.return arrives before the confirm of the same message, so by the time every confirm is
-    // in, `returned` is complete.
-    const onReturn = (message: ConsumeMessage) => {
-      if (typeof message.properties.messageId === 'string') returned.add(message.properties.messageId);
-    };
-    channel.on('return', onReturn);
-    const confirms: Promise<void>[] = [];
-    for (const message of messages) {
-      confirms.push(
-        new Promise<void>((resolve, reject) => {
-          const ok = channel.publish(
-            message.exchange,
-            message.routingKey,
-            message.body,
-            {
-              persistent: true,
-              mandatory: message.mandatory ?? false,
-              contentType: 'application/json',
-              messageId: message.messageId,
-              type: message.type,
-              correlationId: message.correlationId,
-              timestamp: Math.floor(Date.now() / 1000),
-              appId: this.options.connectionName,
-              headers: message.headers,
-              expiration: message.expirationMs === undefined ? undefined : String(Math.max(0, Math.round(message.expirationMs))),
-            },
-            (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('message nacked by the broker')) : resolve()),
-          );
-          if (!ok) this.options.logger.debug('publish buffer full; waiting for confirms to drain it');
-        }),
-      );
-    }
-    try {
-      await Promise.all(confirms);
-    } finally {
-      channel.off('return', onReturn);
-    }
-    return returned;
+    return publishWithConfirms(channel, messages, { appId: this.options.connectionName, logger: this.options.logger });
   }
 
   /** Stops taking new deliveries (graceful shutdown); in-flight ones still finish and ack. */
   async stopConsuming(): Promise<void> {
-    this.consuming = false;
-    const channel = this.consumer;
-    if (!channel) return;
-    for (const subscription of this.subscriptions) {
-      if (subscription.consumerTag) await channel.cancel(subscription.consumerTag).catch(() => undefined);
-      subscription.consumerTag = undefined;
-    }
+    await this.subscriptions.stop();
   }
 
   async close(): Promise<void> {

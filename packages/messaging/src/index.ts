@@ -1,10 +1,13 @@
-export { Broker, type BrokerOptions, type OutgoingMessage, type TopologySetup } from './broker';
-export { InboxConsumer, type ConsumerOptions, type PauseSignal } from './consumer';
+export { Broker, type BrokerOptions, type TopologySetup } from './broker';
+export type { OutgoingMessage } from './publish-with-confirms';
+export { InboxConsumer, type ConsumerDependencies, type ConsumerOptions, type PauseSignal } from './consumer';
 export { on, type HandlerContext, type MessageHandler, type OutsideWork, type PrepareBatch } from './message-handler';
 export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';
+export { injectFaults, injectFaultsInto, type FaultSettings } from './fault-injection';
 export { Headers, QueueNames } from './headers';
 export { messagingMigrations } from './migrations';
 export { Outbox, type OutboxOptions, type PublishedListener, type PublishedMessage } from './outbox';
 export { captureContext, extractContext, type TraceCarrier } from './telemetry';
 export { declareExchanges } from './topology';
+export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work';

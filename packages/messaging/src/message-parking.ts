@@ -1,6 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
-import type { Broker, OutgoingMessage } from './broker';
+import type { Broker } from './broker';
 import { Headers, QueueNames } from './headers';
+import type { OutgoingMessage } from './publish-with-confirms';
 
 /**
  * Re-publishes a delivery to one of its queue's retry queues (with the next attempt number and a

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
-import { deferInsert, withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { deferInsert, scopeOf, withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { Logger } from '@shop/logger';
-import type { Broker, OutgoingMessage } from './broker';
+import type { Broker } from './broker';
 import { createEnvelope, type Envelope, type MessageMeta } from './envelope';
+import type { OutgoingMessage } from './publish-with-confirms';
 import { traceProducedMessage } from './telemetry';
 
 export interface OutboxOptions {
@@ -23,6 +24,9 @@ export interface PublishedMessage {
 }
 
 export type PublishedListener = (tx: PoolClient, published: PublishedMessage[]) => Promise<void>;
+
+/** Marks, in a transaction's memory, that it enqueued a message. */
+const ENQUEUED = 'outbox:enqueued';
 
 const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type', 'correlation_id', 'mandatory', 'body', 'headers'];
 
@@ -53,14 +57,13 @@ interface OutboxRow {
  * Transactional outbox. `enqueue` writes a message in the caller's transaction, so it exists if
  * and only if the state change that caused it committed; the relay publishes it with publisher
  * confirms and deletes the row only after the broker confirmed it (at-least-once; consumers
- * deduplicate through their inbox).
+ * deduplicate through their inbox). Transactions are run by a UnitOfWork, whose commit wakes the
+ * relay when they enqueued.
  */
 export class Outbox {
   private wakeUp?: () => void;
   private readonly publishedListeners: Array<PublishedListener> = [];
   private pendingWake = false;
-  /** Clients whose current transaction enqueued a message: only their commits wake the relay. */
-  private readonly writers = new WeakSet<Queryable>();
   private running = false;
   private relay?: Promise<void>;
   private readonly batchSize: number;
@@ -76,12 +79,12 @@ export class Outbox {
   /**
    * Writes a message to the outbox inside `tx` (at its commit, when `tx` is run by withTransaction).
    * The producer span is made here, in the caller's context. The relay is woken when a transaction
-   * run by `transaction` commits; whoever commits `tx` any other way calls `wake` afterwards.
+   * run by a UnitOfWork commits; whoever commits `tx` any other way calls `wake` afterwards.
    */
   async enqueue<C extends MessageContract>(tx: Queryable, contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
     const envelope = createEnvelope(contract, data, meta);
     const headers = traceProducedMessage(envelope, contract.exchange, contract.routingKey);
-    this.writers.add(tx);
+    scopeOf(tx)?.memo.set(ENQUEUED, true);
     // Deferred: many messages handled in one transaction leave in one multi-row insert.
     await deferInsert(tx, 'outbox', OUTBOX_COLUMNS, [
       envelope.id,
@@ -108,19 +111,11 @@ export class Outbox {
   }
 
   /**
-   * A transaction whose outbox rows the relay publishes as soon as it commits. One that enqueued
-   * nothing does not wake the relay: an empty relay run is three statements for nothing, and most
-   * of an email's or a deadline check's transactions publish nothing.
+   * Whether the transaction `tx` is running enqueued a message, for its runner to wake the relay
+   * after the commit. Known only in a transaction run by withTransaction; false elsewhere.
    */
-  async transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient | undefined;
-    const result = await withTransaction(this.options.pool, (tx) => {
-      client = tx;
-      this.writers.delete(tx); // left over from an earlier transaction on this client that rolled back
-      return work(tx);
-    });
-    if (client && this.writers.delete(client)) this.wake();
-    return result;
+  enqueuedIn(tx: Queryable): boolean {
+    return scopeOf(tx)?.memo.has(ENQUEUED) ?? false;
   }
 
   /** Tells the relay there may be new rows (after a commit). */

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { payment } from '@shop/contracts';
 import type { Pool } from '@shop/db';
 import { eventually, type TestBrokerClient } from '@shop/testing';
-import { Headers, PermanentError, type Outbox } from '../src/index';
+import { Headers, PermanentError, type Outbox, type UnitOfWork } from '../src/index';
 import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 
 /**
@@ -17,6 +17,7 @@ describe('batched inbox consumer', () => {
   let harness: ConsumerHarness;
   let pool: Pool;
   let outbox: Outbox;
+  let unitOfWork: UnitOfWork;
   let client: TestBrokerClient;
   let calls: Map<string, number>;
   const prepared: string[][] = [];
@@ -33,7 +34,7 @@ describe('batched inbox consumer', () => {
         prepared.push(messages.map((m) => m.id));
       },
     });
-    ({ pool, outbox, client, calls } = harness);
+    ({ pool, outbox, unitOfWork, client, calls } = harness);
   });
 
   after(() => harness?.close());
@@ -43,7 +44,7 @@ describe('batched inbox consumer', () => {
   /** Commits `count` refunds in one transaction, so the relay publishes them together and they arrive in a burst. */
   const sendBurst = async (count: number) => {
     const orderIds = Array.from({ length: count }, () => randomUUID());
-    const envelopes = await outbox.transaction((tx) =>
+    const envelopes = await unitOfWork.run((tx) =>
       Promise.all(orderIds.map((orderId) => outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
     );
     return { orderIds, envelopes };

@@ -2,12 +2,26 @@ import type { MessageContract } from '@shop/contracts';
 import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, on, Outbox, type ConsumerOptions, type HandlerContext, type OutsideWork, type PrepareBatch } from '../src/index';
+import {
+  Broker,
+  declareExchanges,
+  InboxConsumer,
+  messagingMigrations,
+  on,
+  Outbox,
+  UnitOfWork,
+  type ConsumerOptions,
+  type HandlerContext,
+  type OutsideWork,
+  type PrepareBatch,
+} from '../src/index';
 
 export interface ConsumerHarness {
   pool: Pool;
   broker: Broker;
   outbox: Outbox;
+  /** Runs the consumer's transactions, and the tests' own that send. */
+  unitOfWork: UnitOfWork;
   client: TestBrokerClient;
   /** How often the handler was called per order id. */
   calls: Map<string, number>;
@@ -38,9 +52,10 @@ export async function startConsumerHarness(
   const broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: `${name}-test`, prefetch: 100, reconnectInitialDelayMs: 50 });
   broker.addTopology(declareExchanges);
   const outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
-  const harness = { pool, broker, outbox, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<ConsumerHarness, 'client' | 'close'>;
+  const unitOfWork = new UnitOfWork({ pool, outbox });
+  const harness = { pool, broker, outbox, unitOfWork, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<ConsumerHarness, 'client' | 'close'>;
   new InboxConsumer(
-    { broker, outbox, logger },
+    { broker, unitOfWork, outbox, logger },
     {
       ...options,
       handlers: [

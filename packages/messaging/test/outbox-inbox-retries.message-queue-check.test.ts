@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { inventory } from '@shop/contracts';
 import type { Pool } from '@shop/db';
 import { eventually, type TestBrokerClient } from '@shop/testing';
-import { Headers, PermanentError, type Broker, type Outbox } from '../src/index';
+import { Headers, PermanentError, type Broker, type Outbox, type UnitOfWork } from '../src/index';
 import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 
 /**
@@ -17,6 +17,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   let pool: Pool;
   let broker: Broker;
   let outbox: Outbox;
+  let unitOfWork: UnitOfWork;
   let client: TestBrokerClient;
   let calls: Map<string, number>;
   const setBehaviour = (behaviour: ConsumerHarness['behaviour']) => {
@@ -25,7 +26,7 @@ describe('outbox, inbox, retries and dead letters', () => {
 
   before(async () => {
     harness = await startConsumerHarness('messaging', inventory.ReleaseStock, { queue, retryDelaysMs: [50, 100] });
-    ({ pool, broker, outbox, client, calls } = harness);
+    ({ pool, broker, outbox, unitOfWork, client, calls } = harness);
   });
 
   after(() => harness?.close());
@@ -33,7 +34,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   const effects = async (orderId: string) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).rows[0]?.n;
   const inboxHas = async (messageId: string) => ((await pool.query('SELECT 1 FROM inbox WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
-  const send = (orderId: string) => outbox.transaction((tx) => outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId }));
+  const send = (orderId: string) => unitOfWork.run((tx) => outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId }));
 
   test('when a message is committed to the outbox, then it is published with confirms and handled exactly once', async () => {
     setBehaviour(() => undefined);
@@ -53,7 +54,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   test('when the transaction that wrote the message rolls back, then nothing is published', async () => {
     const orderId = randomUUID();
     await assert.rejects(
-      outbox.transaction(async (tx) => {
+      unitOfWork.run(async (tx) => {
         await outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId });
         throw new Error('business rule broken');
       }),
@@ -111,7 +112,7 @@ describe('outbox, inbox, retries and dead letters', () => {
   test('when a command has no queue bound yet, then it waits in the outbox and is delivered once a consumer binds', async () => {
     setBehaviour(() => undefined);
     const orderId = randomUUID();
-    await outbox.transaction((tx) => outbox.enqueue(tx, inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-1', quantity: 1 }] }, { correlationId: orderId }));
+    await unitOfWork.run((tx) => outbox.enqueue(tx, inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-1', quantity: 1 }] }, { correlationId: orderId }));
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(await outbox.pendingCount(), 1, 'unroutable, so kept');
     const late = await client.listen('shop.commands', 'inventory.reserve-stock');

@@ -6,17 +6,18 @@ import { order } from '@shop/contracts';
 import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, eventually, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, messagingMigrations, Outbox } from '../src/index';
+import { Broker, declareExchanges, messagingMigrations, Outbox, UnitOfWork } from '../src/index';
 
 /**
  * When the relay runs, against the real broker and database. Its poll interval is a minute here,
- * so anything published within the test was published because a commit woke the relay.
+ * so anything published within the test was published because a unit of work's commit woke it.
  */
 describe('outbox relay wake-up', () => {
   let infra: TestInfrastructure;
   let pool: Pool;
   let broker: Broker;
   let outbox: Outbox;
+  let unitOfWork: UnitOfWork;
   let checkouts = 0;
 
   before(async () => {
@@ -35,6 +36,7 @@ describe('outbox relay wake-up', () => {
     broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: 'outbox-wake-test', prefetch: 10, reconnectInitialDelayMs: 50 });
     broker.addTopology(declareExchanges);
     outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 60_000 });
+    unitOfWork = new UnitOfWork({ pool, outbox });
     broker.start();
     await broker.waitUntilConnected(10_000);
     outbox.start();
@@ -50,29 +52,29 @@ describe('outbox relay wake-up', () => {
 
   const cancelled = () => ({ orderId: randomUUID(), customerId: 'customer-1', email: 'a@example.com', reason: 'test' });
 
-  test('when a transaction enqueues a message, then its commit wakes the relay and the message leaves at once', async () => {
-    await outbox.transaction((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
+  test('when a unit of work enqueues a message, then its commit wakes the relay and the message leaves at once', async () => {
+    await unitOfWork.run((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
     await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), { timeoutMs: 5_000, what: 'the relay to publish' });
   });
 
-  test('when a transaction enqueues nothing, then its commit leaves the relay asleep', async () => {
+  test('when a unit of work enqueues nothing, then its commit leaves the relay asleep', async () => {
     await sleep(200); // the previous test's relay run has ended
     const before = checkouts;
-    await outbox.transaction((tx) => tx.query('SELECT 1'));
+    await unitOfWork.run((tx) => tx.query('SELECT 1'));
     await sleep(300);
     assert.equal(checkouts - before, 1, 'only the transaction itself used a connection');
   });
 
-  test('when a transaction that enqueued rolls back, then nothing was written, and the next commit that enqueues still wakes the relay', async () => {
+  test('when a unit of work that enqueued rolls back, then nothing was written, and the next commit that enqueues still wakes the relay', async () => {
     await assert.rejects(
-      outbox.transaction(async (tx) => {
+      unitOfWork.run(async (tx) => {
         await outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() });
         throw new Error('roll back');
       }),
       /roll back/,
     );
     assert.equal(await outbox.pendingCount(), 0, 'the rolled-back message was never written');
-    await outbox.transaction((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
+    await unitOfWork.run((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
     await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), { timeoutMs: 5_000, what: 'the relay to publish' });
   });
 });

@@ -1,3 +1,5 @@
 export { startService, type ServiceDefinition, type ServiceParts, type Infrastructure, type RunningService, type BackgroundTask } from './start-service';
 export { runMain } from './run-main';
-export { injectFaults, InjectedFault, type FaultSettings } from './fault-injection';
+// The demo switches live with the consumer that applies them; a service's own fault points (the
+// email service's sends) use them from here.
+export { injectFaults, type FaultSettings } from '@shop/messaging';

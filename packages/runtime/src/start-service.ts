@@ -3,7 +3,7 @@ import { createPool, ensureDatabase, migrate, type Migration, type Pool } from '
 import { createApp, listen, type Express } from '@shop/http';
 import { createLogger, type Logger } from '@shop/logger';
 import { shutdownTelemetry } from '@shop/telemetry';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, type ConsumerOptions } from '@shop/messaging';
+import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, UnitOfWork, type ConsumerOptions, type FaultSettings } from '@shop/messaging';
 
 /**
  * A database that is restarting or full of connections at start-up is waited for (60 s, with
@@ -38,6 +38,8 @@ export interface Infrastructure<C extends BaseServiceConfig = BaseServiceConfig>
   pool: Pool;
   broker: Broker;
   outbox: Outbox;
+  /** Runs work in a transaction whose enqueued messages leave as soon as it commits. */
+  unitOfWork: UnitOfWork;
 }
 
 /** Something that runs beside the consumers, like the saga's deadline watcher. */
@@ -57,6 +59,11 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
   config: C;
   migrations: readonly Migration[];
   logger?: Logger;
+  /**
+   * The service's demo switches (`<SERVICE>_FAILURE_RATE`, `<SERVICE>_ADDED_LATENCY_MS`), applied
+   * by each of its consumers to every message it takes, unless the consumer sets its own.
+   */
+  faults?: FaultSettings;
   setup(infrastructure: Infrastructure<C>): ServiceParts | Promise<ServiceParts>;
 }
 
@@ -91,14 +98,16 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, connectionName: name, prefetch: config.RABBITMQ_PREFETCH });
   broker.addTopology(declareExchanges);
   const outbox = new Outbox({ pool, broker, logger });
-  const infrastructure: Infrastructure<C> = { config, logger, pool, broker, outbox };
+  const unitOfWork = new UnitOfWork({ pool, outbox });
+  const infrastructure: Infrastructure<C> = { config, logger, pool, broker, outbox, unitOfWork };
   const parts = await definition.setup(infrastructure);
 
   const consumers = (parts.consumers ?? []).map(
-    (options) => new InboxConsumer({ broker, outbox, logger }, {
+    (options) => new InboxConsumer({ broker, unitOfWork, outbox, logger }, {
         ...options,
         retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS,
         batchSize: options.batchSize ?? config.MESSAGE_BATCH_SIZE,
+        faults: options.faults ?? definition.faults,
       }),
   );
   const app = createApp({

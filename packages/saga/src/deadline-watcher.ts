@@ -7,7 +7,7 @@ import type { SagaStore } from './saga-store';
 export interface DeadlineWatcherOptions<Tx = PoolClient> {
   /** The engine's store, asked which deadlines are due. */
   store: SagaStore<Tx>;
-  /** Runs one deadline's transition: a transaction whose sent commands leave once it commits (the outbox's). */
+  /** Runs one deadline's transition: a transaction whose sent commands leave once it commits (a UnitOfWork's run, in the services). */
   transaction: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
   logger: Logger;
   pollIntervalMs: number;

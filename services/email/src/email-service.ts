@@ -26,6 +26,8 @@ export function startEmailService(config: EmailConfig) {
           halfOpenAfterMs: config.SMTP_BREAKER_HALF_OPEN_AFTER_MS,
         },
       });
+      // The email's demo switches are about the mail server: they fail and slow sends, not messages,
+      // so the mailer applies them rather than the consumer (no `faults` for this service).
       const mailer = withInjectedFaults(smtp, { failureRate: config.EMAIL_FAILURE_RATE, addedLatencyMs: config.EMAIL_ADDED_LATENCY_MS });
       return {
         consumers: [

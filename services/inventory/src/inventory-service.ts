@@ -10,13 +10,9 @@ export function startInventoryService(config: InventoryConfig) {
     name: 'inventory',
     config,
     migrations: inventoryMigrations,
+    faults: { failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS },
     setup: ({ pool }) => ({
-      consumers: [
-        {
-          queue: 'inventory.commands',
-          handlers: inventoryCommandHandlers({ failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS }),
-        },
-      ],
+      consumers: [{ queue: 'inventory.commands', handlers: inventoryCommandHandlers() }],
       routes: stockRoutes(pool),
     }),
   });

@@ -15,7 +15,7 @@ export function startOrderService(config: OrderConfig) {
     name: 'order',
     config,
     migrations: orderMigrations,
-    setup: ({ pool, outbox, logger, broker }) => {
+    setup: ({ pool, outbox, unitOfWork, logger, broker }) => {
       const store = postgresSagaStore(pool);
       const saga = new SagaEngine(orderSaga, {
         store,
@@ -36,7 +36,7 @@ export function startOrderService(config: OrderConfig) {
         },
       });
       // Orders placed at the same moment share a transaction (decision 0010).
-      const placements = new GroupCommit((work) => outbox.transaction(work), {
+      const placements = new GroupCommit((work) => unitOfWork.run(work), {
         maxSize: config.PLACE_ORDER_GROUP_SIZE,
         concurrency: config.PLACE_ORDER_TRANSACTIONS,
       });
@@ -46,7 +46,7 @@ export function startOrderService(config: OrderConfig) {
         consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga), concurrency: 2 }],
         routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
         background: [
-          new DeadlineWatcher(saga, { store, transaction: (work) => outbox.transaction(work), logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS }),
+          new DeadlineWatcher(saga, { store, transaction: (work) => unitOfWork.run(work), logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS }),
         ],
       };
     },

@@ -12,6 +12,7 @@ export function startPaymentService(config: PaymentConfig) {
     name: 'payment',
     config,
     migrations: paymentMigrations,
+    faults: { failureRate: config.PAYMENT_FAILURE_RATE, addedLatencyMs: config.PAYMENT_ADDED_LATENCY_MS },
     setup: ({ pool, logger }) => {
       const provider = createProviderHttpClient({
         url: config.PAYMENT_PROVIDER_URL,
@@ -43,7 +44,6 @@ export function startPaymentService(config: PaymentConfig) {
               transaction: (work) => intents.run(work),
               // A second more than the longest call, for the time between the intent's commit and the request.
               chargeCallWindowMs: provider.policy.maxCallDurationMs + 1_000,
-              faults: { failureRate: config.PAYMENT_FAILURE_RATE, addedLatencyMs: config.PAYMENT_ADDED_LATENCY_MS },
             }),
           },
         ],

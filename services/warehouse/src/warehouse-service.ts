@@ -10,16 +10,9 @@ export function startWarehouseService(config: WarehouseConfig) {
     name: 'warehouse',
     config,
     migrations: warehouseMigrations,
+    faults: { failureRate: config.WAREHOUSE_FAILURE_RATE, addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS },
     setup: ({ pool }) => ({
-      consumers: [
-        {
-          queue: 'warehouse.commands',
-          handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES, {
-            failureRate: config.WAREHOUSE_FAILURE_RATE,
-            addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS,
-          }),
-        },
-      ],
+      consumers: [{ queue: 'warehouse.commands', handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES) }],
       routes: shipmentRoutes(pool),
     }),
   });

@@ -1,7 +1,6 @@
 import { inventory, type OrderItem } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import { on, type Envelope, type MessageHandler } from '@shop/messaging';
-import { injectFaults, type FaultSettings } from '@shop/runtime';
 import { lockCommandBatch } from '../../domain/lock-command-batch';
 import { releaseStock } from '../../domain/release-stock-use-case';
 import { reserveStock } from '../../domain/reserve-stock-use-case';
@@ -14,17 +13,15 @@ const lockStock = (tx: PoolClient, messages: readonly Envelope[]) =>
   );
 
 /** What happens when inventory.reserve-stock or inventory.release-stock arrives. */
-export function inventoryCommandHandlers(faults: FaultSettings): MessageHandler[] {
+export function inventoryCommandHandlers(): MessageHandler[] {
   return [
     on(inventory.ReserveStock, async ({ message, tx, send }) => {
-      await injectFaults(faults, 'inventory');
       const { orderId, items } = message.data;
       const outcome = await reserveStock(tx, orderId, items);
       if (outcome.reserved) await send(inventory.StockReserved, { orderId, lines: outcome.lines });
       else await send(inventory.StockReservationRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
     }, { prepare: lockStock }),
     on(inventory.ReleaseStock, async ({ message, tx, send }) => {
-      await injectFaults(faults, 'inventory');
       const { orderId } = message.data;
       const released = await releaseStock(tx, orderId);
       await send(inventory.StockReleased, { orderId, released });

@@ -1,6 +1,5 @@
 import { payment, type PayloadOf } from '@shop/contracts';
 import { on, PermanentError, type Envelope, type MessageHandler } from '@shop/messaging';
-import { injectFaults, type FaultSettings } from '@shop/runtime';
 import { askProviderToCharge, recordCharge, type ProviderCallDependencies } from '../../domain/charge-payment-use-case';
 import { ProviderRejectedRequestError } from '../../domain/payment-provider';
 import { askProviderToRefund, recordRefund, RefundRefusedError } from '../../domain/refund-payment-use-case';
@@ -8,7 +7,6 @@ import { askProviderToRefund, recordRefund, RefundRefusedError } from '../../dom
 export interface PaymentHandlerDependencies extends ProviderCallDependencies {
   /** How long a charge call can last at most: until then, a refund cannot tell from the provider's books whether it charged. */
   chargeCallWindowMs: number;
-  faults: FaultSettings;
 }
 
 /** Refusals that asking again will not change go to the dead-letter queue with their reason. */
@@ -23,15 +21,8 @@ const permanentWhenRefused = (error: unknown): never => {
  * and the reply sent in the message's transaction.
  */
 export function paymentCommandHandlers(dependencies: PaymentHandlerDependencies): MessageHandler[] {
-  const { faults } = dependencies;
-  const askToCharge = async ({ data }: Envelope<PayloadOf<typeof payment.ChargePayment>>) => {
-    await injectFaults(faults, 'payment');
-    return askProviderToCharge(dependencies, data).catch(permanentWhenRefused);
-  };
-  const askToRefund = async ({ data }: Envelope<PayloadOf<typeof payment.RefundPayment>>) => {
-    await injectFaults(faults, 'payment');
-    return askProviderToRefund(dependencies, data.orderId).catch(permanentWhenRefused);
-  };
+  const askToCharge = ({ data }: Envelope<PayloadOf<typeof payment.ChargePayment>>) => askProviderToCharge(dependencies, data).catch(permanentWhenRefused);
+  const askToRefund = ({ data }: Envelope<PayloadOf<typeof payment.RefundPayment>>) => askProviderToRefund(dependencies, data.orderId).catch(permanentWhenRefused);
   return [
     on(
       payment.ChargePayment,

@@ -1,0 +1,44 @@
+export interface BatchSchedulerOptions<T> {
+  /** Most items handed over at once. */
+  batchSize: number;
+  /** Batches handled at once. */
+  concurrency: number;
+  handle(batch: T[]): Promise<void>;
+  /** Told of each worker started, so its owner can wait for it (graceful shutdown). */
+  track(worker: Promise<void>): void;
+  /** A batch whose handling rejected: not expected, handle should settle every item itself. */
+  onError(error: unknown, batch: T[]): void;
+}
+
+/**
+ * Hands what is ready to at most `concurrency` workers, each taking up to `batchSize` items at a
+ * time until nothing is ready. What arrives while a batch is being handled forms the next one, so
+ * batches grow with the load and stay at one item when it is light.
+ */
+export class BatchScheduler<T> {
+  private readonly ready: T[] = [];
+  private activeWorkers = 0;
+
+  constructor(private readonly options: BatchSchedulerOptions<T>) {}
+
+  add(item: T): void {
+    this.ready.push(item);
+    while (this.activeWorkers < this.options.concurrency && this.ready.length > 0) {
+      this.activeWorkers += 1;
+      this.options.track(this.work());
+    }
+  }
+
+  /** Takes what is ready, up to a batch, until nothing is. */
+  private async work(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = this.ready.splice(0, this.options.batchSize);
+        if (batch.length === 0) return;
+        await this.options.handle(batch).catch((error: unknown) => this.options.onError(error, batch));
+      }
+    } finally {
+      this.activeWorkers -= 1;
+    }
+  }
+}
