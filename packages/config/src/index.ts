@@ -98,13 +98,16 @@ export const openRatio = (fallback: number) =>
 
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
-/** The settings every service shares; each service extends this with its own. */
-export function baseServiceSchema(service: string, defaultPort: number) {
+/**
+ * The settings every service shares; each service extends this with its own. Its default port
+ * and database are the service catalog's (@shop/catalog's `serviceNamed`).
+ */
+export function baseServiceSchema(service: { port: number; database: string }) {
   return z.object({
-    PORT: port(defaultPort),
+    PORT: port(service.port),
     LOG_LEVEL: logLevel(),
     RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
-    DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/shop_${service}`),
+    DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/${service.database}`),
     SHUTDOWN_TIMEOUT_MS: milliseconds(10_000),
     // Messages in hand: what arrives while a batch is being handled forms the next batch, so the
     // prefetch is what lets batches grow under load (see MESSAGE_BATCH_SIZE).

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { baseServiceSchema, ConfigError, loadConfig } from '../src/index';
 
-const schema = baseServiceSchema('order', 3000);
+const schema = baseServiceSchema({ port: 3000, database: 'shop_order' });
 
 describe('loadConfig', () => {
   test('when nothing is set, then every setting takes its default', () => {
@@ -37,7 +37,7 @@ describe('loadConfig', () => {
   });
 
   test('when a service starts with a bad setting, then it prints one line naming it and exits non-zero', () => {
-    const script = `require(${JSON.stringify(require.resolve('../src/index'))}).loadConfigOrExit('order', require(${JSON.stringify(require.resolve('../src/index'))}).baseServiceSchema('order', 3000)); console.log('started')`;
+    const script = `require(${JSON.stringify(require.resolve('../src/index'))}).loadConfigOrExit('order', require(${JSON.stringify(require.resolve('../src/index'))}).baseServiceSchema({ port: 3000, database: 'shop_order' })); console.log('started')`;
     const result = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, RABBITMQ_URL: 'http://broker' }, encoding: 'utf8' });
     assert.equal(result.status, 78);
     assert.equal(result.stdout, '');

@@ -44,12 +44,3 @@ function define(kind: MessageKind) {
 export const command = define('command');
 export const reply = define('reply');
 export const event = define('event');
-
-/** Every consumer queue, named after what it does; each has `.retry.<delay>ms` and `.dead-letter` companions. */
-export const ConsumerQueues = {
-  inventoryCommands: 'inventory.commands',
-  paymentCommands: 'payment.commands',
-  warehouseCommands: 'warehouse.commands',
-  orderSagaReplies: 'order.saga-replies',
-  emailOnOrderOutcome: 'email.on-order-outcome',
-} as const;

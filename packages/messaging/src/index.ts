@@ -2,7 +2,7 @@ export { Broker, type BrokerOptions, type TopologySetup } from './broker';
 export type { OutgoingMessage } from './publish-with-confirms';
 export { InboxConsumer, type ConsumerDependencies, type ConsumerOptions, type PauseSignal } from './consumer';
 export { on, type HandlerContext, type MessageHandler, type OutsideWork, type PrepareBatch } from './message-handler';
-export { createEnvelope, envelopeSchema, type Envelope, type MessageMeta } from './envelope';
+export { createEnvelope, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';
 export { injectFaults, injectFaultsInto, type FaultSettings } from './fault-injection';
 export { Headers, QueueNames } from './headers';

@@ -1,8 +1,8 @@
+import { SERVICE_NAMES } from '@shop/catalog';
 import { eventually } from './eventually';
 import { freePortRange, startStack, tail, type RunningStack } from './stack-process';
 import type { TestInfrastructure } from './test-infrastructure';
 
-const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 
 export interface TestStack {
   stack: RunningStack;
@@ -18,15 +18,15 @@ export interface TestStack {
  * databases that `infra.cleanup()` drops. Resolves once it printed that it is ready.
  */
 export async function startTestStack(infra: TestInfrastructure, env: Record<string, string> = {}): Promise<TestStack> {
-  const basePort = await freePortRange(SERVICES.length + 3);
-  for (const service of SERVICES) infra.databaseUrl(service); // the stack's databases: shop_<runId>_<service>
+  const basePort = await freePortRange(SERVICE_NAMES.length + 3);
+  for (const service of SERVICE_NAMES) infra.databaseUrl(service); // the stack's databases: shop_<runId>_<service>
   const stack = startStack({
     RABBITMQ_URL: infra.rabbitmqUrl,
     STACK_DATABASE_PREFIX: `shop_${infra.runId}_`,
     STACK_BASE_PORT: String(basePort),
-    MAIL_CATCHER_SMTP_PORT: String(basePort + SERVICES.length),
-    MAIL_CATCHER_HTTP_PORT: String(basePort + SERVICES.length + 1),
-    PAYMENT_PROVIDER_PORT: String(basePort + SERVICES.length + 2),
+    MAIL_CATCHER_SMTP_PORT: String(basePort + SERVICE_NAMES.length),
+    MAIL_CATCHER_HTTP_PORT: String(basePort + SERVICE_NAMES.length + 1),
+    PAYMENT_PROVIDER_PORT: String(basePort + SERVICE_NAMES.length + 2),
     LOG_LEVEL: 'warn',
     ...env,
   });

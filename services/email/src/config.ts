@@ -1,6 +1,7 @@
+import { serviceNamed } from '@shop/catalog';
 import { baseServiceSchema, delayMs, milliseconds, openRatio, ratio, url, z } from '@shop/config';
 
-export const emailConfigSchema = baseServiceSchema('email', 3004).extend({
+export const emailConfigSchema = baseServiceSchema(serviceNamed('email')).extend({
   SMTP_URL: url(['smtp', 'smtps']).default('smtp://127.0.0.1:1025'),
   // Checked only for an address part: nodemailer parses the display-name form itself.
   EMAIL_FROM: z.string().regex(/@/, 'expected a sender such as "Shop <orders@shop.example>"').default('Shop <orders@shop.example>'),

@@ -1,3 +1,4 @@
+import { queueOf } from '@shop/catalog';
 import { startService } from '@shop/runtime';
 import type { EmailConfig } from './config';
 import { emailMigrations } from './data-access/migrations';
@@ -32,7 +33,7 @@ export function startEmailService(config: EmailConfig) {
       return {
         consumers: [
           {
-            queue: 'email.on-order-outcome',
+            queue: queueOf('email'),
             // A batch's emails go out side by side within its transaction; a second batch can claim
             // and commit meanwhile. A failed send fails only its own message (decision 0006).
             concurrency: 2,

@@ -1,6 +1,7 @@
+import { serviceNamed } from '@shop/catalog';
 import { baseServiceSchema, delayMs, ratio, type z } from '@shop/config';
 
-export const inventoryConfigSchema = baseServiceSchema('inventory', 3001).extend({
+export const inventoryConfigSchema = baseServiceSchema(serviceNamed('inventory')).extend({
   INVENTORY_FAILURE_RATE: ratio(0),
   INVENTORY_ADDED_LATENCY_MS: delayMs(0),
 });

@@ -1,3 +1,4 @@
+import { queueOf } from '@shop/catalog';
 import { startService } from '@shop/runtime';
 import type { InventoryConfig } from './config';
 import { inventoryMigrations } from './data-access/migrations';
@@ -12,7 +13,7 @@ export function startInventoryService(config: InventoryConfig) {
     migrations: inventoryMigrations,
     faults: { failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS },
     setup: ({ pool }) => ({
-      consumers: [{ queue: 'inventory.commands', handlers: inventoryCommandHandlers() }],
+      consumers: [{ queue: queueOf('inventory'), handlers: inventoryCommandHandlers() }],
       routes: stockRoutes(pool),
     }),
   });

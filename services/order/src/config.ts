@@ -1,6 +1,7 @@
+import { serviceNamed } from '@shop/catalog';
 import { baseServiceSchema, milliseconds, z } from '@shop/config';
 
-export const orderConfigSchema = baseServiceSchema('order', 3000).extend({
+export const orderConfigSchema = baseServiceSchema(serviceNamed('order')).extend({
   /** How long a saga step waits for its participant's reply before it counts as failed. */
   SAGA_STEP_TIMEOUT_MS: milliseconds(10_000),
   SAGA_DEADLINE_POLL_MS: milliseconds(250),

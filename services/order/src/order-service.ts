@@ -1,4 +1,4 @@
-import { queueOfCommand } from '@shop/contracts';
+import { queueOf, queueOfCommand } from '@shop/catalog';
 import { GroupCommit } from '@shop/db';
 import { QueueNames } from '@shop/messaging';
 import { startService } from '@shop/runtime';
@@ -43,7 +43,7 @@ export function startOrderService(config: OrderConfig) {
       return {
         // Two batches at once: each locks all its sagas up front in one statement, in id order, and
         // a saga has one reply outstanding, so they do not wait on each other.
-        consumers: [{ queue: 'order.saga-replies', handlers: sagaReplyHandlers(saga), concurrency: 2 }],
+        consumers: [{ queue: queueOf('order'), handlers: sagaReplyHandlers(saga), concurrency: 2 }],
         routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
         background: [
           new DeadlineWatcher(saga, { store, transaction: (work) => unitOfWork.run(work), logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS }),

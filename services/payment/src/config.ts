@@ -1,6 +1,7 @@
+import { serviceNamed } from '@shop/catalog';
 import { baseServiceSchema, delayMs, milliseconds, openRatio, ratio, url, z } from '@shop/config';
 
-export const paymentConfigSchema = baseServiceSchema('payment', 3002).extend({
+export const paymentConfigSchema = baseServiceSchema(serviceNamed('payment')).extend({
   /**
    * Messages in hand at once. A charge is in hand from its arrival until its answer is recorded,
    * a provider call included, so this bounds the calls in flight: 100 at 250 ms each would cap the

@@ -1,3 +1,4 @@
+import { queueOf } from '@shop/catalog';
 import { GroupCommit, withTransaction } from '@shop/db';
 import { startService } from '@shop/runtime';
 import type { PaymentConfig } from './config';
@@ -33,7 +34,7 @@ export function startPaymentService(config: PaymentConfig) {
       return {
         consumers: [
           {
-            queue: 'payment.commands',
+            queue: queueOf('payment'),
             // The provider calls run outside the transactions, side by side; a transaction only
             // records answers, so two are enough.
             concurrency: 2,

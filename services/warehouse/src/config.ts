@@ -1,6 +1,7 @@
+import { serviceNamed } from '@shop/catalog';
 import { baseServiceSchema, delayMs, ratio, z } from '@shop/config';
 
-export const warehouseConfigSchema = baseServiceSchema('warehouse', 3003).extend({
+export const warehouseConfigSchema = baseServiceSchema(serviceNamed('warehouse')).extend({
   /** Destinations no carrier of ours serves, e.g. `AQ,KP`; a shipment there is rejected. */
   WAREHOUSE_UNSERVED_COUNTRIES: z
     .string()

@@ -1,3 +1,4 @@
+import { queueOf } from '@shop/catalog';
 import { startService } from '@shop/runtime';
 import type { WarehouseConfig } from './config';
 import { warehouseMigrations } from './data-access/migrations';
@@ -12,7 +13,7 @@ export function startWarehouseService(config: WarehouseConfig) {
     migrations: warehouseMigrations,
     faults: { failureRate: config.WAREHOUSE_FAILURE_RATE, addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS },
     setup: ({ pool }) => ({
-      consumers: [{ queue: 'warehouse.commands', handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES) }],
+      consumers: [{ queue: queueOf('warehouse'), handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES) }],
       routes: shipmentRoutes(pool),
     }),
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SERVICE_NAMES } from '@shop/catalog';
 import { createTestInfrastructure, eventually, OtlpReceiver, startTestStack, type ReceivedSpan, type TestInfrastructure, type TestStack } from '@shop/testing';
 import { buildOrder } from '@shop/testing';
 
-const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 const SERVER = 2;
 const CLIENT = 3;
 const PRODUCER = 4;
@@ -69,7 +69,7 @@ describe('one order, one trace', () => {
     for (const span of spans) {
       if (span.parentSpanId) assert.ok(byId.has(span.parentSpanId), `parent of ${span.service}:${span.name} is in the trace`);
     }
-    assert.deepEqual([...new Set(spans.map((s) => s.service))].sort(), [...SERVICES].sort());
+    assert.deepEqual([...new Set(spans.map((s) => s.service))].sort(), [...SERVICE_NAMES].sort());
 
     const consumers = spans.filter((s) => s.kind === CONSUMER);
     assert.ok(consumers.length >= 7);
@@ -107,7 +107,7 @@ describe('one order, one trace', () => {
     assert.equal(root.attributes['http.route'], '/orders');
     assert.equal(root.attributes['http.response.status_code'], 202);
     const statements = spans.filter((s) => s.kind === CLIENT && s.attributes['db.system.name'] === 'postgresql');
-    assert.deepEqual([...new Set(statements.map((s) => s.service))].sort(), [...SERVICES].sort(), 'every service has statement spans');
+    assert.deepEqual([...new Set(statements.map((s) => s.service))].sort(), [...SERVICE_NAMES].sort(), 'every service has statement spans');
     for (const statement of statements) {
       assert.ok(String(statement.attributes['db.query.text']).length > 0, `${statement.name} has its text`);
       assert.ok(statement.attributes['db.namespace'], `${statement.name} names its database`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { queueOf } from '@shop/catalog';
 import { Exchanges, payment as paymentContracts } from '@shop/contracts';
 import { eventually, TestBrokerClient } from '@shop/testing';
 import { buildOrder } from '@shop/testing';
@@ -176,7 +177,7 @@ describe('the order saga, end to end', () => {
     });
     const client = await TestBrokerClient.connect(shop.infra.rabbitmqUrl);
     try {
-      await eventually(async () => ((await client.drainQueue('warehouse.commands')).length > 0 ? true : undefined), { what: 'the command to purge' });
+      await eventually(async () => ((await client.drainQueue(queueOf('warehouse'))).length > 0 ? true : undefined), { what: 'the command to purge' });
     } finally {
       await client.close();
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { queueOf } from '@shop/catalog';
 import { Exchanges, inventory } from '@shop/contracts';
 import { eventually, TestBrokerClient } from '@shop/testing';
 import { buildOrder } from '@shop/testing';
@@ -64,7 +65,7 @@ describe('surviving faults', () => {
     await shop.stop('order');
     // The command is lost: with it waiting in its queue, the deadline would start again instead.
     const client = await TestBrokerClient.connect(shop.infra.rabbitmqUrl);
-    await client.drainQueue('warehouse.commands').finally(() => client.close());
+    await client.drainQueue(queueOf('warehouse')).finally(() => client.close());
     await sleep(SAGA_STEP_TIMEOUT_MS + 500);
     await shop.start('order'); // the deadline lives in the database, not in a timer of the old process
     await eventually(async () => {

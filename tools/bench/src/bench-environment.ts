@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
-import { SERVICE_NAMES, type ServiceName } from '@shop/stack/dist/src/service-catalog';
+import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 import { createTestInfrastructure, freePortRange, SmtpSink, type TestInfrastructure } from '@shop/testing';
 import { OtlpSink } from './otlp-sink';
 
-export const PARTICIPANTS: ServiceName[] = ['inventory', 'payment', 'warehouse', 'email'];
+export { PARTICIPANTS };
 
 /**
  * The fake card provider calm and answering at once, whatever PROVIDER_* (or HOST) this process

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderFor } from '@shop/load/dist/src/order-scenarios';
 import { resourcesBetween, sampleServices, watchMemory, type MemoryFootprint } from '@shop/load/dist/src/service-resources';
-import { SERVICE_NAMES } from '@shop/stack/dist/src/service-catalog';
+import { SERVICE_NAMES } from '@shop/catalog';
 import type { Check } from './bench-check';
 import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
 import { withClient } from './database-client';

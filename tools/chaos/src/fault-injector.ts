@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Behaviour, ProviderControl, ProviderStats } from '@shop/payment-provider';
-import type { ServiceName } from '@shop/stack/dist/src/service-catalog';
+import type { ServiceName } from '@shop/catalog';
 import type { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 import { restorePatch, type ProviderEpisode } from './provider-fault-schedule';
 

@@ -1,10 +1,9 @@
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConsumerQueues } from '@shop/contracts';
 import { DeadLetterStore } from '@shop/dlq/dist/src/dead-letter-store';
 import { CALM_BEHAVIOUR, startProviderProcess, type Charge, type ProviderProcess } from '@shop/payment-provider';
-import { SERVICE_NAMES } from '@shop/stack/dist/src/service-catalog';
+import { CONSUMER_QUEUES, SERVICE_NAMES } from '@shop/catalog';
 import { createTestInfrastructure, freePortRange, SmtpSink } from '@shop/testing';
 import { parseChaosArguments } from './chaos-settings';
 import { faultTable, invariantTable, outcomeTable } from './chaos-report';
@@ -200,7 +199,7 @@ async function deadLetterCheck(rabbitmqUrl: string): Promise<InvariantResult> {
   try {
     const reasons = new Map<string, number>();
     const unexplained: string[] = [];
-    for (const queue of Object.values(ConsumerQueues)) {
+    for (const queue of CONSUMER_QUEUES) {
       for (const letter of await store.peek(queue)) {
         if (!letter.error) unexplained.push(`${queue}: ${letter.type} ${letter.messageId}`);
         const reason = `${queue}: ${letter.type} ${letter.error.slice(0, 120) || '(no reason recorded)'}`;

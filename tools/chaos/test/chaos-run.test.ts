@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { test } from 'node:test';
+import { SERVICE_NAMES } from '@shop/catalog';
 
 const CHAOS_MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
 
@@ -28,7 +29,7 @@ test('when services are killed, RabbitMQ restarts and the card provider fails un
   const [code] = (await once(child, 'close')) as [number | null];
   assert.equal(code, 0, output);
   assert.match(output, /chaos: every invariant holds/);
-  for (const service of ['order', 'inventory', 'payment', 'warehouse', 'email']) assert.match(output, new RegExp(`SIGKILL ${service} +restarted, ready again`), `${service} was killed and came back`);
+  for (const service of SERVICE_NAMES) assert.match(output, new RegExp(`SIGKILL ${service} +restarted, ready again`), `${service} was killed and came back`);
   // How many requests it refused depends on what else was down meanwhile (a broker restart, the payment service).
   assert.match(output, /provider outage \(503\), 5 s +lasted 5\.\d s/, 'the outage was switched on and off');
   assert.match(output, /ok +no order charged twice at the provider/);

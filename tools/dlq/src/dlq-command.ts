@@ -1,4 +1,4 @@
-import { ConsumerQueues } from '@shop/contracts';
+import { CONSUMER_QUEUES } from '@shop/catalog';
 import type { DeadLetter, DeadLetterStore } from './dead-letter-store';
 
 const USAGE = `usage: npm run dlq -- <command>
@@ -6,7 +6,7 @@ const USAGE = `usage: npm run dlq -- <command>
   show [<message id>] [--queue <q>]   the dead letters with their reason, attempts and original routing
   replay [<message id>] [--queue <q>] send them back to the consumer that failed them
   purge --queue <q> | --all     delete them
-consumer queues: ${Object.values(ConsumerQueues).join(', ')}`;
+consumer queues: ${CONSUMER_QUEUES.join(', ')}`;
 
 export class UsageError extends Error {}
 
@@ -20,8 +20,8 @@ export interface ParsedCommand {
 export function parseArguments(args: string[]): ParsedCommand {
   const [command = 'help', ...rest] = args;
   if (!['list', 'show', 'replay', 'purge', 'help', '--help', '-h'].includes(command)) throw new UsageError(`unknown command ${command}\n${USAGE}`);
-  const known: string[] = Object.values(ConsumerQueues);
-  let queues: string[] = known;
+  const known: readonly string[] = CONSUMER_QUEUES;
+  let queues: string[] = [...known];
   let messageId: string | undefined;
   let all = false;
   for (let i = 0; i < rest.length; i += 1) {

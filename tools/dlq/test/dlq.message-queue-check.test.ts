@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
-import { ConsumerQueues, createEnvelopeFor, Exchanges, inventory } from './fixtures';
+import { queueOf } from '@shop/catalog';
+import { createEnvelopeFor, Exchanges, inventory } from './fixtures';
 import { inventoryConfigSchema, startInventoryService } from '@shop/inventory-service';
 import { Headers } from '@shop/messaging';
 import { createTestInfrastructure, eventually, serviceTestEnv, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
 import { DeadLetterStore } from '../src/dead-letter-store';
 import { parseArguments, runCommand } from '../src/dlq-command';
 
-const queue = ConsumerQueues.inventoryCommands;
+const queue = queueOf('inventory');
 
 describe('npm run dlq', () => {
   let infra: TestInfrastructure;

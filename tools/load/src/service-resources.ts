@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { SERVICE_NAMES } from '@shop/catalog';
 
 export interface ServiceResources {
   service: string;
@@ -23,7 +24,6 @@ export interface MemoryFootprint {
   samples: number;
 }
 
-const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Sample {
@@ -48,7 +48,7 @@ export function sampleServices(): Sample[] {
   for (const pid of pids) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      const service = SERVICES.find((name) => cmdline.includes(`services/${name}/dist/src/main.js`) || (cmdline.includes('dist/src/main.js') && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`OTEL_SERVICE_NAME=${name}`)));
+      const service = SERVICE_NAMES.find((name) => cmdline.includes(`services/${name}/dist/src/main.js`) || (cmdline.includes('dist/src/main.js') && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`OTEL_SERVICE_NAME=${name}`)));
       if (!service) continue;
       samples.push({ pid: Number(pid), service, ticks: cpuTicks(pid), at: performance.now() });
     } catch {

@@ -1,14 +1,14 @@
-/** The five services in start-up and port order: service i listens on STACK_BASE_PORT + i. */
-export const SERVICE_NAMES = ['order', 'inventory', 'payment', 'warehouse', 'email'] as const;
+import type { ServiceName } from '@shop/catalog';
 
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+// The services, in start-up and port order, are @shop/catalog's: service i listens on STACK_BASE_PORT + i.
+export { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 
 /**
  * The node arguments every service runs with (also in the Dockerfile's CMD and the services'
  * `start` scripts). The telemetry bootstrap is required before the service's own code, so it loads
  * before express, pg and amqplib. The heap limits keep V8 from growing a service's memory lazily
  * under load: with its defaults on this 24 GiB machine each service peaked at 170-340 MB, with
- * these at about 100 MB with tracing off, at the same saga throughput (docs/performance.md). A service's live
+ * these at 94-160 MB with tracing off, at the same saga throughput (docs/performance.md#memory). A service's live
  * data is a few tens of MB: messages in hand are bounded by the prefetch, requests by the pool.
  * No --enable-source-maps: it kept every loaded module's source map in memory (20 MB a service);
  * add it through NODE_OPTIONS when a TypeScript stack trace is worth it.

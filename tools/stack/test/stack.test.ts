@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SERVICE_NAMES } from '@shop/catalog';
 import { dropDatabase } from '@shop/db';
 import { createTestInfrastructure, eventually, type TestInfrastructure } from '@shop/testing';
 import { closedPort, freePortRange, startStack, tail, within, type RunningStack } from '@shop/testing';
 
-const SERVICES = ['order', 'inventory', 'payment', 'warehouse', 'email'];
 const POSTGRES_URL = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 // Generous next to the 15 s target: CI runs other suites on the same two cores meanwhile.
 const READY_WITHIN_MS = 60_000;
@@ -47,7 +47,7 @@ describe('npm run stack', () => {
       }
       const url = new URL(POSTGRES_URL);
       await Promise.all(
-        SERVICES.map((service) => {
+        SERVICE_NAMES.map((service) => {
           url.pathname = `/${databasePrefix}${service}`;
           return dropDatabase(url.toString());
         }),
@@ -56,7 +56,7 @@ describe('npm run stack', () => {
     });
 
     it('then every service becomes ready, one summary line names them all, and SIGTERM stops everything with exit code 0', { timeout: READY_WITHIN_MS + STOP_WITHIN_MS + 20_000 }, async (t) => {
-      const basePort = await freePortRange(SERVICES.length);
+      const basePort = await freePortRange(SERVICE_NAMES.length);
       const running = launch({ STACK_BASE_PORT: String(basePort) });
       const explain = () => `stack output:\n${tail(running.output())}`;
 
@@ -71,7 +71,7 @@ describe('npm run stack', () => {
       ]).catch((error: unknown) => assert.fail(`${String(error)}\n${explain()}`));
       t.diagnostic(summary.replace(/^.*?ready in/, 'ready in'));
 
-      for (const [index, service] of SERVICES.entries()) {
+      for (const [index, service] of SERVICE_NAMES.entries()) {
         const url = `http://127.0.0.1:${basePort + index}`;
         assert.ok(summary.includes(`${service} ${url}`), `the summary names ${service} at ${url}: ${summary}`);
         const response = await fetch(`${url}/readyz`);
@@ -91,7 +91,7 @@ describe('npm run stack', () => {
     });
 
     it('then a stack not ready within STACK_READY_TIMEOUT_MS names the services that are not ready, stops them and exits non-zero', { timeout: STOP_WITHIN_MS + 20_000 }, async () => {
-      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICES.length)), STACK_READY_TIMEOUT_MS: '200' });
+      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), STACK_READY_TIMEOUT_MS: '200' });
       const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack giving up').catch((error: unknown) => assert.fail(`${String(error)}\n${tail(running.output())}`));
       assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
       assert.match(running.stderr(), /not ready after 0\.2 s: .*order \(/);
@@ -99,7 +99,7 @@ describe('npm run stack', () => {
 
     it('then a service that exits by itself is reported with its exit code and the stack exits non-zero', { timeout: STOP_WITHIN_MS + 20_000 }, async () => {
       // An invalid setting every service validates at start-up: each exits with 78 (EX_CONFIG).
-      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICES.length)), RETRY_DELAYS_MS: 'soon' });
+      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), RETRY_DELAYS_MS: 'soon' });
       const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack stopping').catch((error: unknown) => assert.fail(`${String(error)}\n${tail(running.output())}`));
       assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
       assert.match(running.stderr(), /the (order|inventory|payment|warehouse|email) service exited with code 78 unexpectedly; stopping the stack/);

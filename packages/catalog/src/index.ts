@@ -1,0 +1,12 @@
+export {
+  CONSUMER_QUEUES,
+  PARTICIPANTS,
+  queueOf,
+  queueOfCommand,
+  SERVICE_NAMES,
+  serviceCatalog,
+  serviceNamed,
+  type ConsumedQueue,
+  type ServiceEntry,
+  type ServiceName,
+} from './service-catalog';
