@@ -4,6 +4,7 @@ import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import { captureContext, extractContext, on, type Envelope, type MessageHandler } from '@shop/messaging';
 import { inSpan, startSpan } from '@shop/telemetry';
+import { BusyParticipants, type AwaitingSaga } from './busy-participants';
 import type { CommandSender } from './command-sender';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
 import type { DueSaga, SagaInstance, SagaStore } from './saga-store';
@@ -45,8 +46,7 @@ export class SagaEngine<D, Tx = PoolClient> {
   private readonly store: SagaStore<Tx>;
   private readonly sender: CommandSender<Tx>;
   private readonly now: () => number;
-  /** When each command type's participant was last seen with messages waiting in its queue. */
-  private readonly lastSeenBehind = new Map<string, number>();
+  private readonly busyParticipants?: BusyParticipants;
 
   constructor(
     readonly definition: SagaDefinition<D, Tx>,
@@ -56,6 +56,7 @@ export class SagaEngine<D, Tx = PoolClient> {
     this.store = options.store;
     this.sender = options.sender;
     this.now = options.now ?? Date.now;
+    if (options.participantBacklog) this.busyParticipants = new BusyParticipants(options.participantBacklog, this.now, this.log);
     // A saga's command carries the saga id as its correlation id, so the sagas are found by key.
     this.sender.onLeft((tx, left) => this.store.restartWaits(tx, left));
   }
@@ -147,42 +148,16 @@ export class SagaEngine<D, Tx = PoolClient> {
     return true;
   }
 
-  /**
-   * Of the sagas whose deadline is due, those whose participant is behind: messages wait in its
-   * queue now (asked once per command type), or did less than the step's wait ago, so a saga whose
-   * command was taken off a long queue a moment ago still gets a whole wait for its reply. If the
-   * queue cannot be asked, it counts as behind: with the broker unreachable, no reply could have
-   * come either. The last time each was seen behind is kept in memory: a restarted watcher only
-   * knows what it sees.
-   */
+  /** Of the sagas whose deadline is due, those whose participant is behind (BusyParticipants). */
   async awaitingBusyParticipants(due: readonly DueSaga[]): Promise<string[]> {
-    const probe = this.options.participantBacklog;
-    if (!probe) return [];
-    const answers = new Map<MessageContract, Promise<boolean>>();
-    const busy: string[] = [];
+    if (!this.busyParticipants) return [];
+    const awaiting: AwaitingSaga[] = [];
     for (const saga of due) {
       const step = this.definition.steps[saga.stepIndex];
       const command = saga.state === 'COMPENSATING' ? step?.compensation?.contract : step?.invoke.contract;
-      if (!step || !command) continue;
-      if (!answers.has(command)) {
-        const asked = probe(command).catch((error: unknown) => {
-          this.log.warn({ err: error, command: command.type }, 'could not read the participant queue; deadlines wait');
-          return true;
-        });
-        answers.set(
-          command,
-          asked.then((behind) => {
-            if (behind) this.lastSeenBehind.set(command.type, this.now());
-            return behind;
-          }),
-        );
-      }
-      const behindNow = await answers.get(command);
-      const seen = this.lastSeenBehind.get(command.type);
-      const wait = step.timeoutMs ?? this.options.stepTimeoutMs;
-      if (behindNow || (seen !== undefined && this.now() - seen < wait)) busy.push(saga.id);
+      if (step && command) awaiting.push({ id: saga.id, command, waitMs: step.timeoutMs ?? this.options.stepTimeoutMs });
     }
-    return busy;
+    return this.busyParticipants.awaitedBy(awaiting);
   }
 
   /** Called by the deadline watcher when a saga's awaited reply is late. Returns false when it no longer was. */
