@@ -1,5 +1,5 @@
 import type { OrderItem, ShippingAddress } from '@shop/contracts';
-import { deferInsert, flushDeferred, lockedRows, type Queryable } from '@shop/db';
+import { lockedTable, type Queryable } from '@shop/db';
 
 export type ShipmentStatus = 'CREATED' | 'REJECTED' | 'CANCELLED';
 export type RejectionReason = 'unserved-country' | 'order-cancelled';
@@ -30,74 +30,65 @@ interface ShipmentRow {
   updated_at: Date;
 }
 
-const toShipment = (row: ShipmentRow): Shipment => ({
-  orderId: row.order_id,
-  shipmentId: row.shipment_id,
-  status: row.status,
-  country: row.country,
-  address: row.address,
-  items: row.items,
-  reason: row.reason,
-  detail: row.detail,
-  createdAt: row.created_at.toISOString(),
-  updatedAt: row.updated_at.toISOString(),
-});
-
 export interface ShipmentRequest {
   orderId: string;
   address: ShippingAddress;
   items: OrderItem[];
 }
 
-/** Every kind of row is inserted with the same columns, so a batch's inserts are one statement. */
-const INSERTED_COLUMNS = ['order_id', 'shipment_id', 'status', 'country', 'address', 'items', 'reason', 'detail'] as const;
+/**
+ * One row per order, by order id, whatever came of its create or cancel: a batch locks its
+ * orders' shipments in one statement and inserts its new rows in one statement at the commit
+ * (@shop/db lockedTable). Every kind of row is inserted with the same columns, so a batch's
+ * inserts are one statement.
+ */
+const shipments = lockedTable<Shipment, ShipmentRow>({
+  table: 'shipments',
+  key: 'order_id',
+  keyType: 'uuid',
+  keyOf: (shipment) => shipment.orderId,
+  fromRecord: (row) => ({
+    orderId: row.order_id,
+    shipmentId: row.shipment_id,
+    status: row.status,
+    country: row.country,
+    address: row.address,
+    items: row.items,
+    reason: row.reason,
+    detail: row.detail,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  }),
+  inserted: {
+    columns: ['order_id', 'shipment_id', 'status', 'country', 'address', 'items', 'reason', 'detail'],
+    values: (shipment) => [
+      shipment.orderId,
+      shipment.shipmentId,
+      shipment.status,
+      shipment.country,
+      shipment.address && JSON.stringify(shipment.address),
+      shipment.items && JSON.stringify(shipment.items),
+      shipment.reason,
+      shipment.detail,
+    ],
+  },
+});
 
-/** Shipments this transaction holds locked, by order id (null: no row), as the batch's handlers left them. */
-const locked = (db: Queryable) => lockedRows<Shipment>(db, 'shipments');
-
-/** Stages the insert for the commit, and remembers the row for the rest of the batch. */
-async function insert(db: Queryable, shipment: Omit<Shipment, 'createdAt' | 'updatedAt'>): Promise<void> {
-  await deferInsert(db, 'shipments', INSERTED_COLUMNS, [
-    shipment.orderId,
-    shipment.shipmentId,
-    shipment.status,
-    shipment.country,
-    shipment.address && JSON.stringify(shipment.address),
-    shipment.items && JSON.stringify(shipment.items),
-    shipment.reason,
-    shipment.detail,
-  ]);
+/** A new row's createdAt and updatedAt, as the rest of the batch sees them (the database sets its own). */
+function timestamps(): Pick<Shipment, 'createdAt' | 'updatedAt'> {
   const now = new Date().toISOString();
-  locked(db)?.set(shipment.orderId, { ...shipment, createdAt: now, updatedAt: now });
+  return { createdAt: now, updatedAt: now };
 }
 
-/**
- * Inserts are deferred to the commit and a batch's rows are locked in one statement (lockMany),
- * so a batch of commands costs two statements however many orders it holds.
- */
 export const shipmentRepository = {
-  /** Locks the shipments of these orders, in order id order, for the rest of the transaction; `find` with forUpdate then reads them from memory. */
-  async lockMany(db: Queryable, orderIds: readonly string[]): Promise<void> {
-    const cache = locked(db);
-    const wanted = [...new Set(orderIds)].filter((id) => !cache?.has(id));
-    if (wanted.length === 0) return;
-    const { rows } = await db.query<ShipmentRow>('SELECT * FROM shipments WHERE order_id = ANY($1::uuid[]) ORDER BY order_id FOR UPDATE', [wanted]);
-    for (const id of wanted) cache?.set(id, null);
-    for (const row of rows) cache?.set(row.order_id, toShipment(row));
-  },
+  /** Locks the shipments of these orders, in order id order, for the rest of the transaction: a batch's prepare step. */
+  lockMany: shipments.lockMany,
 
-  async find(db: Queryable, orderId: string, { forUpdate = false } = {}): Promise<Shipment | undefined> {
-    const cache = forUpdate ? locked(db) : undefined;
-    const known = cache?.get(orderId);
-    if (known !== undefined) return known ?? undefined;
-    const { rows } = await db.query<ShipmentRow>(`SELECT * FROM shipments WHERE order_id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [orderId]);
-    const shipment = rows[0] && toShipment(rows[0]);
-    cache?.set(orderId, shipment ?? null);
-    return shipment;
-  },
+  /** With forUpdate, locked for the rest of the transaction (from memory when the batch locked it already). */
+  find: shipments.find,
 
   async recordCreated(tx: Queryable, request: ShipmentRequest, shipmentId: string): Promise<void> {
-    await insert(tx, {
+    await shipments.insert(tx, {
       orderId: request.orderId,
       shipmentId,
       status: 'CREATED',
@@ -106,11 +97,12 @@ export const shipmentRepository = {
       items: request.items,
       reason: null,
       detail: null,
+      ...timestamps(),
     });
   },
 
   async recordRejected(tx: Queryable, request: ShipmentRequest, reason: RejectionReason, detail: string): Promise<void> {
-    await insert(tx, {
+    await shipments.insert(tx, {
       orderId: request.orderId,
       shipmentId: null,
       status: 'REJECTED',
@@ -119,12 +111,13 @@ export const shipmentRepository = {
       items: request.items,
       reason,
       detail,
+      ...timestamps(),
     });
   },
 
   /** The marker a cancel leaves for an order never shipped, so a late create is refused. */
   async recordCancelled(tx: Queryable, orderId: string): Promise<void> {
-    await insert(tx, {
+    await shipments.insert(tx, {
       orderId,
       shipmentId: null,
       status: 'CANCELLED',
@@ -133,14 +126,14 @@ export const shipmentRepository = {
       items: null,
       reason: 'order-cancelled',
       detail: 'cancelled before a shipment was created',
+      ...timestamps(),
     });
   },
 
   /** At once, after the batch's deferred inserts: the shipment may have been created earlier in this batch. */
   async markCancelled(tx: Queryable, orderId: string): Promise<void> {
-    await flushDeferred(tx);
-    await tx.query(`UPDATE shipments SET status = 'CANCELLED', updated_at = now() WHERE order_id = $1`, [orderId]);
-    const shipment = locked(tx)?.get(orderId);
-    if (shipment) shipment.status = 'CANCELLED';
+    await shipments.updateNow(tx, orderId, `status = 'CANCELLED', updated_at = now()`, (shipment) => {
+      shipment.status = 'CANCELLED';
+    });
   },
 };

@@ -1,16 +1,29 @@
 import { inventory, type OrderItem } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import { on, type Envelope, type MessageHandler } from '@shop/messaging';
-import { lockCommandBatch } from '../../domain/lock-command-batch';
+import { reservationRepository } from '../../data-access/reservation-repository';
+import { stockRepository } from '../../data-access/stock-repository';
 import { releaseStock } from '../../domain/release-stock-use-case';
 import { reserveStock } from '../../domain/reserve-stock-use-case';
 
-/** Before any handler of a batch runs: its messages passed their contracts, so each has an orderId (and a reserve its items). */
-const lockStock = (tx: PoolClient, messages: readonly Envelope[]) =>
-  lockCommandBatch(
+/**
+ * Before any handler of a batch runs, locks what its commands will touch, in two statements: their
+ * reservations, then the products a reserve takes or a release gives back (the lines its
+ * reservation reserved). The use cases then find them in memory, each seeing what the commands
+ * before it did. The messages passed their contracts, so each has an orderId (a reserve its items).
+ */
+async function lockStock(tx: PoolClient, messages: readonly Envelope[]): Promise<void> {
+  const commands = messages.map((message) => message.data as { orderId: string; items?: OrderItem[] });
+  const reservations = await reservationRepository.lockMany(
     tx,
-    messages.map((message) => message.data as { orderId: string; items?: OrderItem[] }),
+    commands.map((command) => command.orderId),
   );
+  const reserved = [...reservations.values()].flatMap((r) => (r.status === 'RESERVED' && r.outcome.reserved ? r.outcome.lines : []));
+  await stockRepository.lockProducts(
+    tx,
+    [...commands.flatMap((command) => command.items ?? []), ...reserved].map((item) => item.sku),
+  );
+}
 
 /** What happens when inventory.reserve-stock or inventory.release-stock arrives. */
 export function inventoryCommandHandlers(): MessageHandler[] {
