@@ -131,7 +131,7 @@ describe('saga engine: deadlines', () => {
       .expectCommand(payment.ChargePayment);
   });
 
-  test("when messages wait in the participant's queue, then the deadline starts again instead of firing, until the queue is empty", async () => {
+  test("when messages wait in the participant's queue, then the deadline starts again instead of firing, until the queue has been empty for a whole wait", async () => {
     await awaitingCharge()
       .andGivenBacklogAt(payment.ChargePayment)
       .whenDeadlinePasses()
@@ -141,6 +141,8 @@ describe('saga engine: deadlines', () => {
       .whenDeadlinePasses()
       .expectNothingSent()
       .andGivenBacklogCleared()
+      .whenDeadlinePasses()
+      .expectNothingSent() // first seen empty: the command may have just been taken, a whole wait more
       .whenDeadlinePasses()
       .expectCommand(payment.RefundPayment);
   });
@@ -153,7 +155,7 @@ describe('saga engine: deadlines', () => {
       .expectCommand(payment.RefundPayment);
   });
 
-  test("when messages wait in the queue of a compensation's participant, then the compensation is not resent until it is empty", async () => {
+  test("when messages wait in the queue of a compensation's participant, then the compensation is not resent until it has been empty for a whole wait", async () => {
     await releasingStock()
       .andGivenBacklogAt(inventory.ReleaseStock)
       .whenDeadlinePasses()
@@ -161,6 +163,8 @@ describe('saga engine: deadlines', () => {
       .expectState('COMPENSATING')
       .expectDeadlineIn(10_000)
       .andGivenBacklogCleared()
+      .whenDeadlinePasses()
+      .expectNothingSent()
       .whenDeadlinePasses()
       .expectCommand(inventory.ReleaseStock)
       .expectDeadlineIn(20_000);
@@ -170,7 +174,7 @@ describe('saga engine: deadlines', () => {
     await awaitingCharge().andGivenQueuesUnreadable().whenDeadlinePasses().expectNothingSent().expectState('RUNNING').expectDeadlineIn(10_000);
   });
 
-  test("when the participant's queue emptied moments ago, then the deadline waits a whole wait from when it was last seen behind", async () => {
+  test("when the participant's queue was seen busy, then the deadline fires only a whole wait after the queue was first seen empty", async () => {
     let now = 1_000_000;
     let behind = true;
     const engine = new SagaEngine(checkoutSaga, {
@@ -184,11 +188,25 @@ describe('saga engine: deadlines', () => {
     });
     const due = [{ id: 'a', state: 'RUNNING', stepIndex: 1 }] as const;
     assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a']);
-    behind = false; // the participant just took the last message, possibly this saga's command
+    behind = false; // meanwhile the participant took the last message, perhaps this saga's command
+    now += 10_000;
+    assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a'], 'first seen empty now: the reply gets a whole wait from here');
     now += 9_999;
-    assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a'], 'still within a wait of the backlog');
+    assert.deepEqual(await engine.awaitingBusyParticipants(due), ['a'], 'still within a wait of the queue seen empty');
     now += 1;
     assert.deepEqual(await engine.awaitingBusyParticipants(due), [], 'a whole wait with the queue empty: silence');
+  });
+
+  test('when a participant was never seen behind, then an empty queue lets the deadline fire at once', async () => {
+    const engine = new SagaEngine(checkoutSaga, {
+      store: new InMemorySagaStore(Date.now),
+      sender: new InMemoryCommandSender(),
+      logger: createLogger({ service: 'saga-test', level: 'silent' }),
+      stepTimeoutMs: 10_000,
+      compensationRetryMaxMs: 35_000,
+      participantBacklog: async () => false,
+    });
+    assert.deepEqual(await engine.awaitingBusyParticipants([{ id: 'a', state: 'RUNNING', stepIndex: 1 }]), []);
   });
 
   test('when many due sagas await the same command, then its queue is asked once, and each saga is matched by what it awaits', async () => {
