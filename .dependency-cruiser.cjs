@@ -15,7 +15,7 @@ module.exports = {
     {
       name: 'services-never-import-services',
       severity: 'error',
-      comment: 'Services talk over RabbitMQ through @shop/contracts, never through each other\'s code.',
+      comment: "Services talk over RabbitMQ through @shop/contracts, never through each other's code.",
       from: { path: '^services/([^/]+)/' },
       to: { path: '^services/([^/]+)/', pathNot: '^services/$1/' },
     },

@@ -16,7 +16,8 @@ export interface ServiceEntry {
   publishes: readonly MessageContract[];
 }
 
-const all = (module: Record<string, MessageContract>, kind: MessageContract['kind']) => Object.values(module).filter((c) => c.kind === kind);
+const all = (module: Record<string, MessageContract>, kind: MessageContract['kind']) =>
+  Object.values(module).filter((c) => c.kind === kind);
 
 /**
  * Every service of the shop, in start-up and port order. The stack, the tests, the load, bench
@@ -28,7 +29,9 @@ export const serviceCatalog = [
     name: 'order',
     port: 3000,
     database: 'shop_order',
-    consumes: [{ queue: 'order.saga-replies', messages: [...all(inventory, 'reply'), ...all(payment, 'reply'), ...all(warehouse, 'reply')] }],
+    consumes: [
+      { queue: 'order.saga-replies', messages: [...all(inventory, 'reply'), ...all(payment, 'reply'), ...all(warehouse, 'reply')] },
+    ],
     publishes: [...all(inventory, 'command'), ...all(payment, 'command'), ...all(warehouse, 'command'), ...all(order, 'event')],
   },
   {
@@ -81,7 +84,9 @@ export function queueOf(name: ServiceName): string {
 }
 
 const queueByMessage = new Map<string, string>(
-  serviceCatalog.flatMap((service) => service.consumes.flatMap(({ queue, messages }) => messages.map((message) => [message.type, queue] as const))),
+  serviceCatalog.flatMap((service) =>
+    service.consumes.flatMap(({ queue, messages }) => messages.map((message) => [message.type, queue] as const)),
+  ),
 );
 
 /** The queue a command is consumed from: the commands queue of the participant it is for. */

@@ -32,22 +32,33 @@ describe('the service catalog', () => {
       assert.equal(entry.build?.args?.SERVICE, service.name, `${service.name} builds its own image`);
       assert.equal(entry.environment?.PORT, String(service.port), `${service.name} listens on ${service.port}`);
       assert.match(entry.environment?.DATABASE_URL ?? '', new RegExp(`/${service.database}$`), `${service.name} uses ${service.database}`);
-      assert.ok(entry.ports?.some((mapping) => mapping.endsWith(`:${service.port}:${service.port}`)), `${service.name} publishes ${service.port}`);
+      assert.ok(
+        entry.ports?.some((mapping) => mapping.endsWith(`:${service.port}:${service.port}`)),
+        `${service.name} publishes ${service.port}`,
+      );
     }
     const built = Object.entries(compose.services).filter(([, entry]) => entry.build?.args?.SERVICE && !entry.build.args.PACKAGE);
-    assert.deepEqual(built.map(([name]) => name).sort(), serviceCatalog.map((service) => service.name).sort(), 'compose builds no service the catalog does not name');
+    assert.deepEqual(
+      built.map(([name]) => name).sort(),
+      serviceCatalog.map((service) => service.name).sort(),
+      'compose builds no service the catalog does not name',
+    );
   });
 
-  test('when the PostgreSQL init script runs, then it creates exactly the services\' databases', () => {
+  test("when the PostgreSQL init script runs, then it creates exactly the services' databases", () => {
     const created = [...read('infra/postgres/01-create-databases.sql').matchAll(/^CREATE DATABASE (\w+);/gm)].map((match) => match[1]);
     assert.deepEqual(created.sort(), serviceCatalog.map((service) => service.database).sort());
   });
 
-  test('every queue, port and database is its service\'s alone, and every command has one queue', () => {
+  test("every queue, port and database is its service's alone, and every command has one queue", () => {
     const unique = (values: unknown[]) => assert.equal(new Set(values).size, values.length, `duplicates in ${values.join(', ')}`);
     unique(serviceCatalog.map((service) => service.port));
     unique(serviceCatalog.map((service) => service.database));
     unique(serviceCatalog.flatMap((service) => service.consumes.map((consumed) => consumed.queue)));
-    unique(serviceCatalog.flatMap((service) => service.consumes.flatMap((consumed) => consumed.messages.filter((m) => m.kind === 'command').map((m) => m.type))));
+    unique(
+      serviceCatalog.flatMap((service) =>
+        service.consumes.flatMap((consumed) => consumed.messages.filter((m) => m.kind === 'command').map((m) => m.type)),
+      ),
+    );
   });
 });

@@ -79,14 +79,22 @@ export const port = (fallback: number) =>
     .default(fallback);
 
 export const milliseconds = (fallback: number) =>
-  z.coerce.number({ message: 'expected a duration in milliseconds' }).int().positive('expected a positive number of milliseconds').default(fallback);
+  z.coerce
+    .number({ message: 'expected a duration in milliseconds' })
+    .int()
+    .positive('expected a positive number of milliseconds')
+    .default(fallback);
 
 /** A delay that may be zero (an added latency, say). */
 export const delayMs = (fallback: number) =>
   z.coerce.number({ message: 'expected a duration in milliseconds' }).int().min(0, 'expected zero or more milliseconds').default(fallback);
 
 export const ratio = (fallback: number) =>
-  z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0, 'expected a number between 0 and 1').max(1, 'expected a number between 0 and 1').default(fallback);
+  z.coerce
+    .number({ message: 'expected a number between 0 and 1' })
+    .min(0, 'expected a number between 0 and 1')
+    .max(1, 'expected a number between 0 and 1')
+    .default(fallback);
 
 /** A share strictly between 0 and 1, such as a circuit breaker's failure ratio. */
 export const openRatio = (fallback: number) =>
@@ -129,4 +137,3 @@ export function baseServiceSchema(service: { port: number; database: string }) {
 
 export type BaseServiceConfig = z.infer<ReturnType<typeof baseServiceSchema>>;
 export { z };
-

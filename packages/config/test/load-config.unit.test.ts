@@ -24,23 +24,35 @@ describe('loadConfig', () => {
   });
 
   test('when a URL carries a password, then the error does not show it', () => {
-    assert.throws(() => loadConfig(schema, { DATABASE_URL: 'mysql://app:s3cret@db/shop' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.doesNotMatch(error.message, /s3cret/);
-      assert.match(error.message, /^invalid setting DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(schema, { DATABASE_URL: 'mysql://app:s3cret@db/shop' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.doesNotMatch(error.message, /s3cret/);
+        assert.match(error.message, /^invalid setting DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//);
+        return true;
+      },
+    );
   });
 
   test('when several settings are wrong, then each is named', () => {
-    assert.throws(() => loadConfig(schema, { PORT: 'eighty', RETRY_DELAYS_MS: '1s,2s' }), /invalid setting PORT: expected a TCP port number.*; invalid setting RETRY_DELAYS_MS: expected comma-separated milliseconds/);
+    assert.throws(
+      () => loadConfig(schema, { PORT: 'eighty', RETRY_DELAYS_MS: '1s,2s' }),
+      /invalid setting PORT: expected a TCP port number.*; invalid setting RETRY_DELAYS_MS: expected comma-separated milliseconds/,
+    );
   });
 
   test('when a service starts with a bad setting, then it prints one line naming it and exits non-zero', () => {
     const script = `require(${JSON.stringify(require.resolve('../src/index'))}).loadConfigOrExit('order', require(${JSON.stringify(require.resolve('../src/index'))}).baseServiceSchema({ port: 3000, database: 'shop_order' })); console.log('started')`;
-    const result = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, RABBITMQ_URL: 'http://broker' }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH, RABBITMQ_URL: 'http://broker' },
+      encoding: 'utf8',
+    });
     assert.equal(result.status, 78);
     assert.equal(result.stdout, '');
-    assert.equal(result.stderr, 'order: invalid setting RABBITMQ_URL: expected a URL starting with amqp:// or amqps:// (got "http://broker/")\n');
+    assert.equal(
+      result.stderr,
+      'order: invalid setting RABBITMQ_URL: expected a URL starting with amqp:// or amqps:// (got "http://broker/")\n',
+    );
   });
 });

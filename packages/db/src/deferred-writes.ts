@@ -166,7 +166,8 @@ class RowBuffer {
   ) {}
 
   add(key: unknown, row: readonly unknown[]): void {
-    if (key === null) this.rows.set(Symbol(), row); // no key: every row stays
+    if (key === null)
+      this.rows.set(Symbol(), row); // no key: every row stays
     else {
       this.rows.delete(key); // a re-staged row moves to the end, after what it may depend on
       this.rows.set(key, row);

@@ -54,7 +54,9 @@ export function lockedTable<Row, Record extends QueryResultRow>(options: LockedT
       const cache = locked(tx) ?? new Map<string, Row | null>();
       const wanted = [...new Set(keys)].filter((k) => !cache.has(k)).sort();
       if (wanted.length > 0) {
-        const { rows } = await tx.query<Record>(`SELECT * FROM ${table} WHERE ${key} = ANY($1::${keyType}[]) ORDER BY ${key} FOR UPDATE`, [wanted]);
+        const { rows } = await tx.query<Record>(`SELECT * FROM ${table} WHERE ${key} = ANY($1::${keyType}[]) ORDER BY ${key} FOR UPDATE`, [
+          wanted,
+        ]);
         for (const k of wanted) cache.set(k, null);
         for (const record of rows) {
           const row = fromRecord(record);

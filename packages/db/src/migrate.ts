@@ -19,9 +19,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[]): Pro
   if (new Set(ids).size !== ids.length) throw new Error(`duplicate migration ids: ${ids.join(', ')}`);
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
     const applied: string[] = [];
     for (const migration of migrations) {

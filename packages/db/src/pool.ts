@@ -80,4 +80,3 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     client.release(broken);
   }
 }
-

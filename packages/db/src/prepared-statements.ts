@@ -22,7 +22,10 @@ type QueryFunction = (...args: unknown[]) => unknown;
  * statements, other texts run unnamed as before; statements are dropped with their connection
  * (the pool closes idle ones). Statements without parameters (BEGIN, COMMIT, DDL) are not prepared.
  */
-export function prepareRepeatedStatements(client: pg.ClientBase, limits: PreparedStatementLimits = DEFAULT_PREPARED_STATEMENT_LIMITS): void {
+export function prepareRepeatedStatements(
+  client: pg.ClientBase,
+  limits: PreparedStatementLimits = DEFAULT_PREPARED_STATEMENT_LIMITS,
+): void {
   if (limits.max <= 0) return;
   const query = client.query.bind(client) as QueryFunction;
   // text → its name once prepared, or how often it ran before that

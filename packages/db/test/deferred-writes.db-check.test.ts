@@ -52,7 +52,10 @@ describe('deferred writes', () => {
     const parent = await pool.query('SELECT state, version FROM parent WHERE id = $1', [id]);
     assert.deepEqual(parent.rows, [{ state: 'DONE', version: 2 }]);
     const children = await pool.query('SELECT note FROM child WHERE parent_id = $1 ORDER BY seq', [id]);
-    assert.deepEqual(children.rows.map((r) => r.note), ['first', 'second']);
+    assert.deepEqual(
+      children.rows.map((r) => r.note),
+      ['first', 'second'],
+    );
   });
 
   test('when the transaction fails, then none of its deferred writes happen', async () => {
@@ -92,16 +95,34 @@ describe('deferred writes', () => {
       await insertParent(tx, b, 'NEW', 1);
     });
     const finish = (db: Parameters<typeof deferUpdate>[0], id: string, state: string) =>
-      deferUpdate(db, 'parent', [['id', 'uuid'], ['state', 'text']], 'version = t.version + 1', [id, state]);
+      deferUpdate(
+        db,
+        'parent',
+        [
+          ['id', 'uuid'],
+          ['state', 'text'],
+        ],
+        'version = t.version + 1',
+        [id, state],
+      );
     statements.length = 0;
     await withTransaction(pool, async (tx) => {
       await finish(tx, a, 'HALF');
       await finish(tx, b, 'DONE');
       await finish(tx, a, 'DONE'); // staged twice: the last wins, and the row is updated once
     });
-    assert.deepEqual(statements.map((s) => s.split(' ')[0]), ['BEGIN', 'UPDATE', 'COMMIT']);
+    assert.deepEqual(
+      statements.map((s) => s.split(' ')[0]),
+      ['BEGIN', 'UPDATE', 'COMMIT'],
+    );
     const { rows } = await pool.query('SELECT id, state, version FROM parent WHERE id = ANY($1::uuid[]) ORDER BY state', [[a, b]]);
-    assert.deepEqual(rows.map((r) => [r.state, r.version]), [['DONE', 2], ['DONE', 2]]);
+    assert.deepEqual(
+      rows.map((r) => [r.state, r.version]),
+      [
+        ['DONE', 2],
+        ['DONE', 2],
+      ],
+    );
   });
 
   test('when there is no transaction scope (a plain pool or client), then a deferred write happens at once', async () => {

@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { context, createContextKey } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { createPool, deferInsert, dropDatabase, ensureDatabase, GroupCommit, withTransaction, type Pool, type PoolClient } from '../src/index';
+import {
+  createPool,
+  deferInsert,
+  dropDatabase,
+  ensureDatabase,
+  GroupCommit,
+  withTransaction,
+  type Pool,
+  type PoolClient,
+} from '../src/index';
 
 /** Group commit against a real PostgreSQL, in a scratch database of the test's own. */
 describe('group commit', () => {
@@ -25,7 +34,8 @@ describe('group commit', () => {
     await dropDatabase(url);
   });
 
-  const grouped = (maxSize: number, concurrency: number) => new GroupCommit((work) => withTransaction(pool, work), { maxSize, concurrency });
+  const grouped = (maxSize: number, concurrency: number) =>
+    new GroupCommit((work) => withTransaction(pool, work), { maxSize, concurrency });
 
   /** Inserts one row (one at once, one deferred to the commit) and says which transaction it ran in. */
   const insert = (id: string) => async (tx: PoolClient) => {
@@ -36,7 +46,9 @@ describe('group commit', () => {
   };
 
   const stored = async (ids: string[]) => {
-    const { rows } = await pool.query<{ id: string }>('SELECT id FROM item WHERE id = ANY($1::text[]) ORDER BY id', [ids.flatMap((id) => [id, `${id}-deferred`])]);
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM item WHERE id = ANY($1::text[]) ORDER BY id', [
+      ids.flatMap((id) => [id, `${id}-deferred`]),
+    ]);
     return rows.map((row) => row.id);
   };
 
@@ -78,11 +90,26 @@ describe('group commit', () => {
     ]);
     assert.deepEqual(
       outcomes.map((outcome) => outcome.status),
-      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+      [
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ],
     );
     assert.equal((outcomes[5] as PromiseRejectedResult).reason, refused);
     assert.match(String((outcomes[6] as PromiseRejectedResult).reason), /duplicate key/);
-    const expected = ids.filter((_, i) => i !== 5).flatMap((id) => [id, `${id}-deferred`]).sort();
+    const expected = ids
+      .filter((_, i) => i !== 5)
+      .flatMap((id) => [id, `${id}-deferred`])
+      .sort();
     assert.deepEqual(await stored(ids), expected, 'everything but the refused work, once');
   });
 

@@ -90,7 +90,10 @@ describe('locked table', () => {
     });
     assert.deepEqual(verbs(), ['BEGIN', 'SELECT', 'SELECT', 'WITH', 'COMMIT'], 'lock, the check, then both writes in one statement');
     const { rows } = await pool.query('SELECT sku, count FROM item WHERE sku = ANY($1::text[]) ORDER BY sku', [[a, b]]);
-    assert.deepEqual(rows, [{ sku: a, count: 2 }, { sku: b, count: 5 }]);
+    assert.deepEqual(rows, [
+      { sku: a, count: 2 },
+      { sku: b, count: 5 },
+    ]);
   });
 
   test('when a row inserted earlier in the transaction is updated at once, then the update sees it and so does memory', async () => {

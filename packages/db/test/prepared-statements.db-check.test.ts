@@ -29,7 +29,9 @@ describe('prepared statements', () => {
     return pool;
   };
   const preparedTexts = async (pool: Pool): Promise<string[]> =>
-    (await pool.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map((row) => row.statement);
+    (await pool.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map(
+      (row) => row.statement,
+    );
 
   test('when a statement with parameters runs a fifth time on a connection, then it is prepared, and each run gets its own values', async () => {
     const pool = onePool();

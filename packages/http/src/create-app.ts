@@ -56,7 +56,9 @@ export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: App
 const requireJson: RequestHandler = (req, _res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (hasBody && !req.is('application/json')) {
-    next(new AppError(415, 'unsupported_media_type', `content-type: expected application/json, got ${req.headers['content-type'] ?? 'none'}`));
+    next(
+      new AppError(415, 'unsupported_media_type', `content-type: expected application/json, got ${req.headers['content-type'] ?? 'none'}`),
+    );
     return;
   }
   next();
@@ -85,7 +87,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     void _next;
     if (error instanceof AppError) {
-      res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+      res
+        .status(error.status)
+        .json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
       return;
     }
     const parserError = error as BodyParserError;

@@ -14,7 +14,10 @@ export interface ConsumerQueues {
  * delivery limit), one retry queue per delay, its dead-letter queue, and the bindings of the
  * work queue to the routing keys of its handlers' contracts.
  */
-export async function declareConsumerQueues(channel: Channel, { queue, handlers, retryDelaysMs, deliveryLimit }: ConsumerQueues): Promise<void> {
+export async function declareConsumerQueues(
+  channel: Channel,
+  { queue, handlers, retryDelaysMs, deliveryLimit }: ConsumerQueues,
+): Promise<void> {
   const deadLetter = QueueNames.deadLetter(queue);
   const contracts = [...handlers].map((handler) => handler.contract);
   for (const exchange of new Set(contracts.map((contract) => contract.exchange))) {

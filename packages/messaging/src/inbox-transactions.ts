@@ -41,7 +41,8 @@ export class InboxTransactions {
       const handled = await this.run(batch);
       return handled.map((result, index) => this.outcome(batch[index]!, result));
     } catch (error) {
-      for (const { span } of batch) span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describeError(error) });
+      for (const { span } of batch)
+        span.addEvent('batch rolled back; the message is handled again on its own', { 'exception.message': describeError(error) });
       this.options.log.debug({ err: error, size: batch.length }, 'batch failed; handling its messages one at a time');
       return undefined;
     }

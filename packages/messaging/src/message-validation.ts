@@ -15,7 +15,10 @@ export interface ValidMessage {
  * Checks a delivery's body against the envelope and the contract of its type. A failure names
  * the reason, which the dead-letter queue keeps beside the message.
  */
-export function validateDelivery(delivery: ConsumeMessage, handlers: ReadonlyMap<string, MessageHandler>): ValidMessage | { reason: string } {
+export function validateDelivery(
+  delivery: ConsumeMessage,
+  handlers: ReadonlyMap<string, MessageHandler>,
+): ValidMessage | { reason: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(delivery.content.toString('utf8'));

@@ -81,7 +81,12 @@ export class Outbox {
    * The producer span is made here, in the caller's context. The relay is woken when a transaction
    * run by a UnitOfWork commits; whoever commits `tx` any other way calls `wake` afterwards.
    */
-  async enqueue<C extends MessageContract>(tx: Queryable, contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
+  async enqueue<C extends MessageContract>(
+    tx: Queryable,
+    contract: C,
+    data: PayloadOf<C>,
+    meta: MessageMeta,
+  ): Promise<Envelope<PayloadOf<C>>> {
     const envelope = createEnvelope(contract, data, meta);
     const headers = traceProducedMessage(envelope, contract.exchange, contract.routingKey);
     scopeOf(tx)?.memo.set(ENQUEUED, true);
@@ -218,18 +223,23 @@ export class Outbox {
         );
         // Put back as they were, same seq, so they keep their place in the order.
         for (const row of kept) {
-          await deferInsert(tx, 'outbox', ['seq', ...OUTBOX_COLUMNS, 'created_at'], [
-            row.seq,
-            row.message_id,
-            row.exchange,
-            row.routing_key,
-            row.message_type,
-            row.correlation_id,
-            row.mandatory,
-            row.body,
-            row.headers,
-            row.created_at,
-          ]);
+          await deferInsert(
+            tx,
+            'outbox',
+            ['seq', ...OUTBOX_COLUMNS, 'created_at'],
+            [
+              row.seq,
+              row.message_id,
+              row.exchange,
+              row.routing_key,
+              row.message_type,
+              row.correlation_id,
+              row.mandatory,
+              row.body,
+              row.headers,
+              row.created_at,
+            ],
+          );
         }
       }
       if (sent.length > 0) {

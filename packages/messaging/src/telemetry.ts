@@ -95,4 +95,3 @@ export function recordFailure(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : new Error(String(error)));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
-

@@ -40,7 +40,11 @@ describe('batched inbox consumer', () => {
   after(() => harness?.close());
 
   const effectsOf = async (orderIds: string[]) =>
-    (await pool.query<{ order_id: string; txid: number }>('SELECT order_id, txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds])).rows;
+    (
+      await pool.query<{ order_id: string; txid: number }>('SELECT order_id, txid FROM effects WHERE order_id = ANY($1::uuid[])', [
+        orderIds,
+      ])
+    ).rows;
   /** Commits `count` refunds in one transaction, so the relay publishes them together and they arrive in a burst. */
   const sendBurst = async (count: number) => {
     const orderIds = Array.from({ length: count }, () => randomUUID());
@@ -77,10 +81,13 @@ describe('batched inbox consumer', () => {
     });
     const healthy = orderIds.filter((id) => id !== poison);
     await eventually(allHandled(healthy), { what: 'the 39 healthy effects' });
-    const [parked] = await eventually(async () => {
-      const messages = await client.drainQueue(`${queue}.dead-letter`);
-      return messages.length > 0 ? messages : undefined;
-    }, { what: 'the dead letter' });
+    const [parked] = await eventually(
+      async () => {
+        const messages = await client.drainQueue(`${queue}.dead-letter`);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { what: 'the dead letter' },
+    );
     assert.equal(parked?.properties.messageId, envelopes[17]?.id);
     assert.equal(String(parked?.properties.headers?.[Headers.error]), 'refund refused by the bank');
     assert.equal((await effectsOf([poison])).length, 0, 'the poison message changed nothing');
@@ -113,10 +120,13 @@ describe('batched inbox consumer', () => {
     });
     const done = orderIds.filter((id) => id !== refused);
     await eventually(allHandled(done), { what: 'the 29 effects, the flaky one after its retry' });
-    const [parked] = await eventually(async () => {
-      const messages = await client.drainQueue(`${queue}.dead-letter`);
-      return messages.length > 0 ? messages : undefined;
-    }, { what: 'the dead letter' });
+    const [parked] = await eventually(
+      async () => {
+        const messages = await client.drainQueue(`${queue}.dead-letter`);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { what: 'the dead letter' },
+    );
     assert.equal(parked?.properties.messageId, envelopes[20]?.id);
     assert.equal(String(parked?.properties.headers?.[Headers.error]), 'refused for good');
     assert.equal((await effectsOf([refused])).length, 0);

@@ -13,15 +13,23 @@ import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 describe('faults injected by the consumer', () => {
   const harnesses: ConsumerHarness[] = [];
   const start = async (name: string, faults: FaultSettings, outside?: () => Promise<unknown>) => {
-    const harness = await startConsumerHarness(name, inventory.ReleaseStock, { queue: `messaging-test.${name}`, retryDelaysMs: [50, 100], faults, outside });
+    const harness = await startConsumerHarness(name, inventory.ReleaseStock, {
+      queue: `messaging-test.${name}`,
+      retryDelaysMs: [50, 100],
+      faults,
+      outside,
+    });
     harnesses.push(harness);
     return harness;
   };
   const deadLetterOf = (harness: ConsumerHarness, queue: string) =>
-    eventually(async () => {
-      const messages = await harness.client.drainQueue(`${queue}.dead-letter`);
-      return messages.length > 0 ? messages[0] : undefined;
-    }, { what: 'the dead letter' });
+    eventually(
+      async () => {
+        const messages = await harness.client.drainQueue(`${queue}.dead-letter`);
+        return messages.length > 0 ? messages[0] : undefined;
+      },
+      { what: 'the dead letter' },
+    );
   const effects = async (harness: ConsumerHarness, orderId: string) =>
     (await harness.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).rows[0]?.n;
 
@@ -49,7 +57,10 @@ describe('faults injected by the consumer', () => {
     const parked = await deadLetterOf(failing, 'messaging-test.faults-failing');
     assert.equal(parked.properties.messageId, envelope.id);
     assert.equal(parked.properties.headers?.[Headers.attempt], 3, 'one try and two retries');
-    assert.match(String(parked.properties.headers?.[Headers.error]), /failed after 3 attempts: InjectedFault: injected transient failure in messaging-test\.faults-failing/);
+    assert.match(
+      String(parked.properties.headers?.[Headers.error]),
+      /failed after 3 attempts: InjectedFault: injected transient failure in messaging-test\.faults-failing/,
+    );
     assert.equal(failing.calls.get(orderId), undefined, 'the handler never ran');
     assert.equal(await effects(failing, orderId), 0);
   });

@@ -53,7 +53,10 @@ export async function startConsumerHarness(
   broker.addTopology(declareExchanges);
   const outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
   const unitOfWork = new UnitOfWork({ pool, outbox });
-  const harness = { pool, broker, outbox, unitOfWork, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<ConsumerHarness, 'client' | 'close'>;
+  const harness = { pool, broker, outbox, unitOfWork, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<
+    ConsumerHarness,
+    'client' | 'close'
+  >;
   new InboxConsumer(
     { broker, unitOfWork, outbox, logger },
     {

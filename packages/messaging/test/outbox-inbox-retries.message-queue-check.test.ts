@@ -33,8 +33,10 @@ describe('outbox, inbox, retries and dead letters', () => {
 
   const effects = async (orderId: string) =>
     (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = $1', [orderId])).rows[0]?.n;
-  const inboxHas = async (messageId: string) => ((await pool.query('SELECT 1 FROM inbox WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
-  const send = (orderId: string) => unitOfWork.run((tx) => outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId }));
+  const inboxHas = async (messageId: string) =>
+    ((await pool.query('SELECT 1 FROM inbox WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
+  const send = (orderId: string) =>
+    unitOfWork.run((tx) => outbox.enqueue(tx, inventory.ReleaseStock, { orderId }, { correlationId: orderId }));
 
   test('when a message is committed to the outbox, then it is published with confirms and handled exactly once', async () => {
     setBehaviour(() => undefined);
@@ -43,7 +45,9 @@ describe('outbox, inbox, retries and dead letters', () => {
     await eventually(async () => ((await effects(orderId)) === 1 ? true : undefined), { what: 'the effect' });
     assert.ok(await inboxHas(envelope.id));
     // The relay deletes the row once the broker confirmed it, which may be after the delivery.
-    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), { what: 'the relay to delete the row after the confirm' });
+    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), {
+      what: 'the relay to delete the row after the confirm',
+    });
     client.resend(inventory.ReleaseStock, envelope); // a redelivery
     await eventually(async () => ((calls.get(orderId) ?? 0) >= 1 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -82,10 +86,13 @@ describe('outbox, inbox, retries and dead letters', () => {
     });
     const orderId = randomUUID();
     const envelope = await send(orderId);
-    const [parked] = await eventually(async () => {
-      const messages = await client.drainQueue(`${queue}.dead-letter`);
-      return messages.length > 0 ? messages : undefined;
-    }, { what: 'the dead letter' });
+    const [parked] = await eventually(
+      async () => {
+        const messages = await client.drainQueue(`${queue}.dead-letter`);
+        return messages.length > 0 ? messages : undefined;
+      },
+      { what: 'the dead letter' },
+    );
     assert.equal(calls.get(orderId), 3, 'one try and two retries');
     assert.equal(parked?.properties.headers?.[Headers.attempt], 3);
     assert.match(String(parked?.properties.headers?.[Headers.error]), /failed after 3 attempts: Error: still broken/);
@@ -112,7 +119,9 @@ describe('outbox, inbox, retries and dead letters', () => {
   test('when a command has no queue bound yet, then it waits in the outbox and is delivered once a consumer binds', async () => {
     setBehaviour(() => undefined);
     const orderId = randomUUID();
-    await unitOfWork.run((tx) => outbox.enqueue(tx, inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-1', quantity: 1 }] }, { correlationId: orderId }));
+    await unitOfWork.run((tx) =>
+      outbox.enqueue(tx, inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-1', quantity: 1 }] }, { correlationId: orderId }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(await outbox.pendingCount(), 1, 'unroutable, so kept');
     const late = await client.listen('shop.commands', 'inventory.reserve-stock');

@@ -58,7 +58,10 @@ describe('outbox relay statement', () => {
     await pool.query('BEGIN');
     try {
       const { rows } = await pool.query<{ seq: number }>(TAKE_BATCH_SQL, [4]);
-      assert.deepEqual(rows.map((row) => row.seq).sort((a, b) => a - b), all.slice(0, 4).map((row) => row.seq));
+      assert.deepEqual(
+        rows.map((row) => row.seq).sort((a, b) => a - b),
+        all.slice(0, 4).map((row) => row.seq),
+      );
       const { rows: left } = await pool.query<{ seq: number }>('SELECT seq FROM outbox ORDER BY seq');
       assert.deepEqual(left, all.slice(4));
     } finally {

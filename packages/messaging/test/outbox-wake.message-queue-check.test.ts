@@ -54,7 +54,10 @@ describe('outbox relay wake-up', () => {
 
   test('when a unit of work enqueues a message, then its commit wakes the relay and the message leaves at once', async () => {
     await unitOfWork.run((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
-    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), { timeoutMs: 5_000, what: 'the relay to publish' });
+    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'the relay to publish',
+    });
   });
 
   test('when a unit of work enqueues nothing, then its commit leaves the relay asleep', async () => {
@@ -75,6 +78,9 @@ describe('outbox relay wake-up', () => {
     );
     assert.equal(await outbox.pendingCount(), 0, 'the rolled-back message was never written');
     await unitOfWork.run((tx) => outbox.enqueue(tx, order.OrderCancelled, cancelled(), { correlationId: randomUUID() }));
-    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), { timeoutMs: 5_000, what: 'the relay to publish' });
+    await eventually(async () => ((await outbox.pendingCount()) === 0 ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'the relay to publish',
+    });
   });
 });

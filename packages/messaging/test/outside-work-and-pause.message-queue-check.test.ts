@@ -106,7 +106,9 @@ describe('outside work and pausing', () => {
     await Promise.all(waiting.map(send));
     releaseInFlight(); // fails while paused: put back, not retried
 
-    await eventually(async () => ((await harness.client.queueDepth(queue)) === 6 ? true : undefined), { what: 'six messages waiting in the queue' });
+    await eventually(async () => ((await harness.client.queueDepth(queue)) === 6 ? true : undefined), {
+      what: 'six messages waiting in the queue',
+    });
     for (const id of waiting) assert.equal(outsideCalls.get(id), undefined);
     assert.equal(await harness.client.queueDepth(`${queue}.retry.50ms`), 0);
     assert.equal(await harness.client.queueDepth(`${queue}.dead-letter`), 0);
@@ -114,7 +116,9 @@ describe('outside work and pausing', () => {
     dependency.set(false);
     await eventually(handled([inFlight, ...waiting]), { what: 'all six handled after resuming' });
     assert.equal(outsideCalls.get(inFlight), 2);
-    const { rows } = await harness.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = ANY($1::uuid[])', [[inFlight, ...waiting]]);
+    const { rows } = await harness.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM effects WHERE order_id = ANY($1::uuid[])', [
+      [inFlight, ...waiting],
+    ]);
     assert.equal(rows[0]?.n, 6);
     // Put back untried: its next delivery was still its first attempt.
     assert.equal(attemptInHandler.get(inFlight), 1);

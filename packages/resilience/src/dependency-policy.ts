@@ -168,7 +168,8 @@ export class DependencyPolicy {
     try {
       await this.breaker.execute(() => this.attemptTimeout.execute(({ signal }) => this.options.probe(signal)));
     } catch (error) {
-      if (!isBrokenCircuitError(error)) this.options.logger.info({ dependency: this.options.name, reason: describe(this.translate(error)) }, 'probe failed');
+      if (!isBrokenCircuitError(error))
+        this.options.logger.info({ dependency: this.options.name, reason: describe(this.translate(error)) }, 'probe failed');
     }
   }
 

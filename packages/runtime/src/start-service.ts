@@ -3,7 +3,16 @@ import { createPool, ensureDatabase, migrate, type Migration, type Pool } from '
 import { createApp, listen, type Express } from '@shop/http';
 import { createLogger, type Logger } from '@shop/logger';
 import { shutdownTelemetry } from '@shop/telemetry';
-import { Broker, declareExchanges, InboxConsumer, messagingMigrations, Outbox, UnitOfWork, type ConsumerOptions, type FaultSettings } from '@shop/messaging';
+import {
+  Broker,
+  declareExchanges,
+  InboxConsumer,
+  messagingMigrations,
+  Outbox,
+  UnitOfWork,
+  type ConsumerOptions,
+  type FaultSettings,
+} from '@shop/messaging';
 
 /**
  * A database that is restarting or full of connections at start-up is waited for (60 s, with
@@ -103,12 +112,16 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   const parts = await definition.setup(infrastructure);
 
   const consumers = (parts.consumers ?? []).map(
-    (options) => new InboxConsumer({ broker, unitOfWork, outbox, logger }, {
-        ...options,
-        retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS,
-        batchSize: options.batchSize ?? config.MESSAGE_BATCH_SIZE,
-        faults: options.faults ?? definition.faults,
-      }),
+    (options) =>
+      new InboxConsumer(
+        { broker, unitOfWork, outbox, logger },
+        {
+          ...options,
+          retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS,
+          batchSize: options.batchSize ?? config.MESSAGE_BATCH_SIZE,
+          faults: options.faults ?? definition.faults,
+        },
+      ),
   );
   const app = createApp({
     logger,
@@ -122,7 +135,10 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   broker.start();
   outbox.start();
   for (const task of parts.background ?? []) task.start();
-  logger.info({ port: server.port, rabbitmq: redactUrl(config.RABBITMQ_URL), database: redactUrl(config.DATABASE_URL) }, `${name} service started`);
+  logger.info(
+    { port: server.port, rabbitmq: redactUrl(config.RABBITMQ_URL), database: redactUrl(config.DATABASE_URL) },
+    `${name} service started`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -32,10 +32,13 @@ describe('a running service', () => {
 
   test('when the broker connection is gone, then /readyz answers 503 naming rabbitmq while /healthz stays 200', async () => {
     await infra.deleteVhost(); // the broker closes our connection and refuses new ones
-    const body = await eventually(async () => {
-      const response = await fetch(`${service.url}/readyz`);
-      return response.status === 503 ? ((await response.json()) as { checks: Record<string, boolean> }) : undefined;
-    }, { what: '/readyz to turn 503' });
+    const body = await eventually(
+      async () => {
+        const response = await fetch(`${service.url}/readyz`);
+        return response.status === 503 ? ((await response.json()) as { checks: Record<string, boolean> }) : undefined;
+      },
+      { what: '/readyz to turn 503' },
+    );
     assert.deepEqual(body.checks, { rabbitmq: false, postgres: true });
     assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
   });

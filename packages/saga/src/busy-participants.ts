@@ -49,7 +49,8 @@ export class BusyParticipants {
       return true;
     });
     if (behind) this.emptySince.set(command.type, undefined);
-    else if (this.emptySince.has(command.type) && this.emptySince.get(command.type) === undefined) this.emptySince.set(command.type, this.now());
+    else if (this.emptySince.has(command.type) && this.emptySince.get(command.type) === undefined)
+      this.emptySince.set(command.type, this.now());
     return behind;
   }
 }

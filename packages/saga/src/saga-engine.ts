@@ -85,8 +85,14 @@ export class SagaEngine<D, Tx = PoolClient> {
   /** One handler per reply type the definition names, for the orchestrator's reply queue (whose transactions are PostgreSQL's). */
   replyHandlers(this: SagaEngine<D, PoolClient>): MessageHandler[] {
     // In a batch of replies every saga is locked up front, in one statement and in id order.
-    const prepare = (tx: PoolClient, messages: readonly Envelope[]) => this.store.lockMany(tx, messages.map((m) => m.correlationId));
-    return replyContracts(this.definition).map((contract) => on(contract, ({ tx, message }) => this.onReply(tx, message, contract), { prepare }));
+    const prepare = (tx: PoolClient, messages: readonly Envelope[]) =>
+      this.store.lockMany(
+        tx,
+        messages.map((m) => m.correlationId),
+      );
+    return replyContracts(this.definition).map((contract) =>
+      on(contract, ({ tx, message }) => this.onReply(tx, message, contract), { prepare }),
+    );
   }
 
   /** A participant's reply: it moves the saga it belongs to, when that saga awaits it. */
@@ -113,7 +119,13 @@ export class SagaEngine<D, Tx = PoolClient> {
   }
 
   /** The reply to a step's command: on success the next step (or the end), on failure undo the steps before it. */
-  private async onStepReply(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, message: Envelope, contract: MessageContract): Promise<boolean> {
+  private async onStepReply(
+    tx: Tx,
+    saga: SagaInstance<D>,
+    step: SagaStep<D>,
+    message: Envelope,
+    contract: MessageContract,
+  ): Promise<boolean> {
     const span = trace.getActiveSpan();
     if (contract.type === step.onSuccess.contract.type) {
       span?.setAttribute('saga.step.outcome', 'succeeded');
@@ -137,7 +149,13 @@ export class SagaEngine<D, Tx = PoolClient> {
   }
 
   /** The participant confirms the compensation awaited: undo the step before, or finish when none is left. */
-  private async onCompensationReply(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, message: Envelope, contract: MessageContract): Promise<boolean> {
+  private async onCompensationReply(
+    tx: Tx,
+    saga: SagaInstance<D>,
+    step: SagaStep<D>,
+    message: Envelope,
+    contract: MessageContract,
+  ): Promise<boolean> {
     if (contract.type !== step.compensation?.done.type) {
       this.log.warn({ sagaId: saga.id, type: message.type, step: step.name }, 'reply does not match the compensation awaited; ignored');
       return false;
@@ -242,7 +260,14 @@ export class SagaEngine<D, Tx = PoolClient> {
       const base = step.timeoutMs ?? this.options.stepTimeoutMs;
       saga.waitMs = Math.min(base * 2 ** saga.attempt, this.options.compensationRetryMaxMs);
       saga.deadlineAt = new Date(this.now() + saga.waitMs);
-      await this.record(tx, saga, step, 'compensate', saga.attempt === 0 ? 'started' : 'resent', saga.attempt === 0 ? null : `attempt ${saga.attempt + 1}`);
+      await this.record(
+        tx,
+        saga,
+        step,
+        'compensate',
+        saga.attempt === 0 ? 'started' : 'resent',
+        saga.attempt === 0 ? null : `attempt ${saga.attempt + 1}`,
+      );
     });
   }
 
@@ -262,7 +287,14 @@ export class SagaEngine<D, Tx = PoolClient> {
     };
   }
 
-  private async record(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, action: 'invoke' | 'compensate', outcome: string, detail: string | null) {
+  private async record(
+    tx: Tx,
+    saga: SagaInstance<D>,
+    step: SagaStep<D>,
+    action: 'invoke' | 'compensate',
+    outcome: string,
+    detail: string | null,
+  ) {
     await this.store.log(tx, saga.id, { step: step.name, action, outcome, detail });
   }
 

@@ -99,7 +99,9 @@ export const sagaRepository = {
     const cache = locked(db);
     const wanted = [...new Set(ids)].filter((id) => !cache?.has(id));
     if (wanted.length === 0) return;
-    const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [wanted]);
+    const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
+      wanted,
+    ]);
     for (const row of rows) cache?.set(row.id, toInstance(row));
   },
 
@@ -137,19 +139,19 @@ export const sagaRepository = {
   },
 
   async log(db: Queryable, sagaId: string, entry: Omit<StepLogEntry, 'at'>): Promise<void> {
-    await deferInsert(db, 'saga_step_log', ['saga_id', 'step', 'action', 'outcome', 'detail'], [
-      sagaId,
-      entry.step,
-      entry.action,
-      entry.outcome,
-      entry.detail,
-    ]);
+    await deferInsert(
+      db,
+      'saga_step_log',
+      ['saga_id', 'step', 'action', 'outcome', 'detail'],
+      [sagaId, entry.step, entry.action, entry.outcome, entry.detail],
+    );
   },
 
   async history(db: Queryable, sagaId: string): Promise<StepLogEntry[]> {
-    const { rows } = await db.query<StepLogEntry>('SELECT step, action, outcome, detail, at FROM saga_step_log WHERE saga_id = $1 ORDER BY id', [
-      sagaId,
-    ]);
+    const { rows } = await db.query<StepLogEntry>(
+      'SELECT step, action, outcome, detail, at FROM saga_step_log WHERE saga_id = $1 ORDER BY id',
+      [sagaId],
+    );
     return rows;
   },
 

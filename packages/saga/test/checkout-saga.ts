@@ -54,7 +54,14 @@ export const checkoutSaga = defineSaga<Checkout, MemoryTransaction>('checkout')
 
   .whenCompleted(async ({ send }, checkout) => {
     const { orderId, customerId, email, currency } = checkout;
-    await send(order.OrderConfirmed, { orderId, customerId, email, currency, lines: checkout.lines ?? [], totalCents: checkout.totalCents ?? 0 });
+    await send(order.OrderConfirmed, {
+      orderId,
+      customerId,
+      email,
+      currency,
+      lines: checkout.lines ?? [],
+      totalCents: checkout.totalCents ?? 0,
+    });
   })
   .whenCompensated(async ({ send }, { orderId, customerId, email }, reason) => {
     await send(order.OrderCancelled, { orderId, customerId, email, reason });

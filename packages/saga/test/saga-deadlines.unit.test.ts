@@ -171,7 +171,12 @@ describe('saga engine: deadlines', () => {
   });
 
   test("when the participants' queues cannot be read, then the deadlines wait", async () => {
-    await awaitingCharge().andGivenQueuesUnreadable().whenDeadlinePasses().expectNothingSent().expectState('RUNNING').expectDeadlineIn(10_000);
+    await awaitingCharge()
+      .andGivenQueuesUnreadable()
+      .whenDeadlinePasses()
+      .expectNothingSent()
+      .expectState('RUNNING')
+      .expectDeadlineIn(10_000);
   });
 
   test("when the participant's queue was seen busy, then the deadline fires only a whole wait after the queue was first seen empty", async () => {

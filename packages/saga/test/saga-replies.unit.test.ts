@@ -22,7 +22,10 @@ const awaitingCharge = () =>
     .expectCommand(payment.ChargePayment);
 
 /** The stock reserved and the payment charged: it awaits the shipment. */
-const awaitingShipment = () => awaitingCharge().andGivenReply(payment.PaymentCharged, { orderId, paymentId: 'pay-1', amountCents: TOTAL_CENTS }).expectCommand(warehouse.CreateShipment);
+const awaitingShipment = () =>
+  awaitingCharge()
+    .andGivenReply(payment.PaymentCharged, { orderId, paymentId: 'pay-1', amountCents: TOTAL_CENTS })
+    .expectCommand(warehouse.CreateShipment);
 
 describe('saga engine: replies', () => {
   test('when every step succeeds, then each step sends its command with what the earlier steps learned, and the saga completes once', async () => {
@@ -38,7 +41,14 @@ describe('saga engine: replies', () => {
       .expectDeadlineIn(30_000)
       .andGivenReply(warehouse.ShipmentCreated, { orderId, shipmentId: 'ship-1' })
       .expectCompleted({ ...checkout, lines: pricedLines, totalCents: TOTAL_CENTS, paymentId: 'pay-1', shipmentId: 'ship-1' })
-      .expectEvent(order.OrderConfirmed, { orderId, customerId: 'c-42', email: checkout.email, lines: pricedLines, totalCents: TOTAL_CENTS, currency: 'EUR' })
+      .expectEvent(order.OrderConfirmed, {
+        orderId,
+        customerId: 'c-42',
+        email: checkout.email,
+        lines: pricedLines,
+        totalCents: TOTAL_CENTS,
+        currency: 'EUR',
+      })
       .expectStepLog([
         'reserve-stock invoke started',
         'reserve-stock invoke succeeded',
@@ -130,13 +140,23 @@ describe('saga engine: replies', () => {
   test('when a reply names a saga of another definition, then it is ignored and that saga is left as it was', async () => {
     const store = new InMemorySagaStore(Date.now);
     const sender = new InMemoryCommandSender();
-    const settings = { store, sender, logger: createLogger({ service: 'saga-test', level: 'silent' }), stepTimeoutMs: 10_000, compensationRetryMaxMs: 35_000 };
+    const settings = {
+      store,
+      sender,
+      logger: createLogger({ service: 'saga-test', level: 'silent' }),
+      stepTimeoutMs: 10_000,
+      compensationRetryMaxMs: 35_000,
+    };
     const other = new SagaEngine({ ...checkoutSaga, name: 'other' }, settings);
     const engine = new SagaEngine(checkoutSaga, settings);
     await MemoryTransaction.run((tx) => other.start(tx, orderId, checkout));
     const [reserve] = sender.sent;
     const before = store.find(orderId);
-    const reply = createEnvelope(inventory.StockReserved, { orderId, lines: pricedLines }, { correlationId: orderId, causationId: reserve!.id });
+    const reply = createEnvelope(
+      inventory.StockReserved,
+      { orderId, lines: pricedLines },
+      { correlationId: orderId, causationId: reserve!.id },
+    );
     await MemoryTransaction.run((tx) => engine.onReply(tx, reply, inventory.StockReserved));
     assert.deepEqual(
       sender.sent.map((m) => m.type),
@@ -172,7 +192,11 @@ describe('saga engine: replies', () => {
       .onReply(inventory.StockReserved, (data) => data)
       .withCompensation(inventory.ReleaseStock, ({ orderId }) => ({ orderId }), inventory.StockReleased)
       .step('notify-warehouse')
-      .invoke(warehouse.CreateShipment, ({ orderId }) => ({ orderId, address: checkout.shippingAddress, items: [{ sku: 'SKU-MUG', quantity: 1 }] }))
+      .invoke(warehouse.CreateShipment, ({ orderId }) => ({
+        orderId,
+        address: checkout.shippingAddress,
+        items: [{ sku: 'SKU-MUG', quantity: 1 }],
+      }))
       .onReply(warehouse.ShipmentCreated, (data) => data)
       .step('charge-payment')
       .invoke(payment.ChargePayment, ({ orderId }) => ({ orderId, amountCents: 1200, currency: 'EUR', paymentMethod: 'tok_visa' }))

@@ -20,7 +20,11 @@ const logger = createLogger({ service: 'saga-test', level: 'silent' });
  * where it stands. Each call queues a step; awaiting the scenario runs them in order and then
  * checks that every message sent was expected.
  */
-export function given<D>(definition: SagaDefinition<D, MemoryTransaction>, data: D, settings: Partial<ScenarioSettings> = {}): SagaScenario<D> {
+export function given<D>(
+  definition: SagaDefinition<D, MemoryTransaction>,
+  data: D,
+  settings: Partial<ScenarioSettings> = {},
+): SagaScenario<D> {
   return new SagaScenario(definition, data, { stepTimeoutMs: 10_000, compensationRetryMaxMs: 35_000, ...settings });
 }
 
@@ -70,10 +74,18 @@ export class SagaScenario<D> implements PromiseLike<void> {
         return this.backlogAt.has(command);
       },
     });
-    this.watcher = new DeadlineWatcher(this.engine, { store: this.store, transaction: (work) => MemoryTransaction.run(work), logger, pollIntervalMs: 250 });
+    this.watcher = new DeadlineWatcher(this.engine, {
+      store: this.store,
+      transaction: (work) => MemoryTransaction.run(work),
+      logger,
+      pollIntervalMs: 250,
+    });
   }
 
-  then<R1 = void, R2 = never>(onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): PromiseLike<R1 | R2> {
+  then<R1 = void, R2 = never>(
+    onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): PromiseLike<R1 | R2> {
     return this.steps.then(() => this.nothingUnexpected()).then(onFulfilled, onRejected);
   }
 
@@ -87,9 +99,15 @@ export class SagaScenario<D> implements PromiseLike<void> {
   }
 
   /** A participant answers the last command sent (`to` one of an earlier type; `copy` 1 for the first copy of a resent one). */
-  andGivenReply<C extends MessageContract>(contract: C, data: PayloadOf<C>, { to, copy }: { to?: MessageContract; copy?: number } = {}): this {
+  andGivenReply<C extends MessageContract>(
+    contract: C,
+    data: PayloadOf<C>,
+    { to, copy }: { to?: MessageContract; copy?: number } = {},
+  ): this {
     return this.step(() => {
-      const commands = this.sender.sent.filter((m) => m.correlationId === this.sagaId && m.kind === 'command' && (!to || m.type === to.type));
+      const commands = this.sender.sent.filter(
+        (m) => m.correlationId === this.sagaId && m.kind === 'command' && (!to || m.type === to.type),
+      );
       const command = copy === undefined ? commands.at(-1) : commands[copy - 1];
       assert.ok(command, `a ${to?.type ?? 'command'} was sent to reply to`);
       return this.deliver(contract, createEnvelope(contract, data, { correlationId: this.sagaId, causationId: command.id }));
@@ -105,7 +123,9 @@ export class SagaScenario<D> implements PromiseLike<void> {
   }
 
   whenReplyForAnotherSaga<C extends MessageContract>(contract: C, data: PayloadOf<C>): this {
-    return this.step(() => this.deliver(contract, createEnvelope(contract, data, { correlationId: randomUUID(), causationId: randomUUID() })));
+    return this.step(() =>
+      this.deliver(contract, createEnvelope(contract, data, { correlationId: randomUUID(), causationId: randomUUID() })),
+    );
   }
 
   /** The clock moves on and the deadline watcher polls once. */

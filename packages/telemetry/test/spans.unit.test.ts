@@ -2,15 +2,28 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOffSampler, AlwaysOnSampler, InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  InMemorySpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { inSpan, startSpan } from '../src/index';
 
 /** startSpan with the real SDK: a parent-based sampler that records every root, exported to memory. */
 describe('startSpan', () => {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
   const tracer = provider.getTracer('test');
-  const unsampledRootTracer = new TracerProvider({ sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }), spanProcessors: [new SimpleSpanProcessor({ exporter })] }).getTracer('test');
+  const unsampledRootTracer = new TracerProvider({
+    sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  }).getTracer('test');
   let built = 0;
   const attributes = () => {
     built += 1;
@@ -72,6 +85,9 @@ describe('startSpan', () => {
       }),
       /boom/,
     );
-    assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name), ['outer']);
+    assert.deepEqual(
+      exporter.getFinishedSpans().map((s) => s.name),
+      ['outer'],
+    );
   });
 });

@@ -4,7 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs` with
  * the last error: every asynchronous wait in the tests has a deadline.
  */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {}): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -40,7 +40,8 @@ interface OtlpJson {
 const valueOf = (v: OtlpValue): string | number | boolean =>
   v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : undefined) ?? v.doubleValue ?? v.boolValue ?? '';
 
-const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) => Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
+const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
+  Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 
 /**
  * An OTLP/HTTP receiver (JSON encoding: services export with OTEL_EXPORTER_OTLP_PROTOCOL=http/json)

@@ -44,7 +44,9 @@ export async function startParticipant<S extends StartedService>(
     replies,
     repliesFor,
     replyFor: (orderId, count = 1) =>
-      eventually(() => (repliesFor(orderId).length >= count ? repliesFor(orderId)[count - 1] : undefined), { what: `reply ${count} for ${orderId}` }),
+      eventually(() => (repliesFor(orderId).length >= count ? repliesFor(orderId)[count - 1] : undefined), {
+        what: `reply ${count} for ${orderId}`,
+      }),
     async stop() {
       await client.close();
       await service.stop();

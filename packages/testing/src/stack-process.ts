@@ -16,7 +16,10 @@ export interface RunningStack {
 }
 
 export function startStack(env: NodeJS.ProcessEnv): RunningStack {
-  const child = spawn(process.execPath, [STACK_MAIN], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [STACK_MAIN], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -49,13 +49,19 @@ export class TestBrokerClient {
 
   async send<C extends MessageContract>(contract: C, data: PayloadOf<C>, meta: MessageMeta): Promise<Envelope<PayloadOf<C>>> {
     const envelope = buildEnvelope(contract, data, meta);
-    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), { messageId: envelope.id, type: envelope.type });
+    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.id,
+      type: envelope.type,
+    });
     return envelope;
   }
 
   /** Sends an envelope as is, e.g. the same one twice to prove deduplication. */
   resend(contract: MessageContract, envelope: Envelope): void {
-    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), { messageId: envelope.id, type: envelope.type });
+    this.publishRaw(contract.exchange, contract.routingKey, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.id,
+      type: envelope.type,
+    });
   }
 
   publishRaw(exchange: string, routingKey: string, body: Buffer, properties: Record<string, unknown> = {}): void {

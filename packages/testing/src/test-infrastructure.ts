@@ -30,7 +30,10 @@ const basePostgresUrl = () => process.env.POSTGRES_URL || 'postgres://postgres@1
  * `rabbitmqctl` otherwise.
  */
 export async function createTestInfrastructure(label = 'test'): Promise<TestInfrastructure> {
-  const runId = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const runId = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const vhost = `shop-${runId}`;
   const user = decodeURIComponent(new URL(baseRabbitUrl()).username || 'guest');
   await createVhost(vhost, user);

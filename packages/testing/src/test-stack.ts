@@ -3,7 +3,6 @@ import { eventually } from './eventually';
 import { freePortRange, startStack, tail, type RunningStack } from './stack-process';
 import type { TestInfrastructure } from './test-infrastructure';
 
-
 export interface TestStack {
   stack: RunningStack;
   /** The order service; the others follow on the next ports, then the mail catcher's SMTP and HTTP, then the card provider. */
@@ -30,10 +29,12 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
     LOG_LEVEL: 'warn',
     ...env,
   });
-  await eventually(() => (/ready in/.test(stack.output()) ? true : undefined), { timeoutMs: 60_000, what: 'the stack to be ready' }).catch((error: unknown) => {
-    stack.child.kill('SIGTERM');
-    throw new Error(`${String(error)}\n${tail(stack.output())}`);
-  });
+  await eventually(() => (/ready in/.test(stack.output()) ? true : undefined), { timeoutMs: 60_000, what: 'the stack to be ready' }).catch(
+    (error: unknown) => {
+      stack.child.kill('SIGTERM');
+      throw new Error(`${String(error)}\n${tail(stack.output())}`);
+    },
+  );
   return {
     stack,
     basePort,

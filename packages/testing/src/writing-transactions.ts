@@ -5,9 +5,14 @@ import type { Queryable } from '@shop/db';
  * transaction share its id (xmin). Fewer transactions than rows shows a batch committed together;
  * a batch that failed is rolled back and its messages handled one per transaction.
  */
-export async function transactionsThatWrote(db: Queryable, table: 'reservations' | 'payments' | 'shipments' | 'emails', orderIds: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ transactions: number }>(`SELECT count(DISTINCT xmin::text)::int AS transactions FROM ${table} WHERE order_id = ANY($1::uuid[])`, [
-    orderIds,
-  ]);
+export async function transactionsThatWrote(
+  db: Queryable,
+  table: 'reservations' | 'payments' | 'shipments' | 'emails',
+  orderIds: readonly string[],
+): Promise<number> {
+  const { rows } = await db.query<{ transactions: number }>(
+    `SELECT count(DISTINCT xmin::text)::int AS transactions FROM ${table} WHERE order_id = ANY($1::uuid[])`,
+    [orderIds],
+  );
   return rows[0]?.transactions ?? 0;
 }

@@ -59,7 +59,8 @@ describe('order outcome emails when the mail server misbehaves', () => {
   const emailsFor = (orderId: string) => sink.emails.filter((email) => email.subject.includes(orderId));
   const confirm = (event: OrderConfirmed) => client.send(order.OrderConfirmed, event, { correlationId: event.orderId });
   const emailRows = async (orderIds: string[]) =>
-    (await service.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM emails WHERE order_id = ANY($1::uuid[])', [orderIds])).rows[0]?.n;
+    (await service.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM emails WHERE order_id = ANY($1::uuid[])', [orderIds])).rows[0]
+      ?.n;
 
   test('when the mail server answers 451 to a recipient once, then the send tries again at once and the email is delivered once, without retrying the event', async () => {
     const event = buildOrderConfirmed({ email: 'busy-once@example.com' });

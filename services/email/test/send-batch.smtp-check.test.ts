@@ -182,7 +182,10 @@ describe('sending a batch of emails', () => {
     const mailer = countingMailer(gone.url);
     try {
       const errors = await sendBatch(mailer, emailsTo('unreachable', 20));
-      assert.ok(errors.every((error) => error !== undefined), 'no email counts as sent');
+      assert.ok(
+        errors.every((error) => error !== undefined),
+        'no email counts as sent',
+      );
       assert.ok(mailer.sends <= 4, `${mailer.sends} sends tried, at most one per connection`);
       assert.equal(errors.filter((error) => error instanceof MailServerFailing).length, 20 - mailer.sends);
       // nodemailer reports a refused connection as ESOCKET (connect ECONNREFUSED).

@@ -4,7 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '@shop/config';
 import { Exchanges, order, type PayloadOf } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, TestBrokerClient, transactionsThatWrote, type TestInfrastructure } from '@shop/testing';
+import {
+  createTestInfrastructure,
+  eventually,
+  serviceTestEnv,
+  SmtpSink,
+  TestBrokerClient,
+  transactionsThatWrote,
+  type TestInfrastructure,
+} from '@shop/testing';
 import { emailConfigSchema, startEmailService } from '../src/index';
 
 type Service = Awaited<ReturnType<typeof startEmailService>>;
@@ -72,10 +80,10 @@ describe('send email on order outcome', () => {
   const handled = (...messageIds: string[]) =>
     eventually(
       async () => {
-        const { rows } = await service.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM inbox WHERE consumer = $1 AND message_id = ANY($2)', [
-          queue,
-          messageIds,
-        ]);
+        const { rows } = await service.pool.query<{ count: number }>(
+          'SELECT count(*)::int AS count FROM inbox WHERE consumer = $1 AND message_id = ANY($2)',
+          [queue, messageIds],
+        );
         return rows[0]?.count === messageIds.length ? true : undefined;
       },
       { what: `messages ${messageIds.join(', ')} handled` },
@@ -179,7 +187,11 @@ describe('send email on order outcome', () => {
       confirmed.map((event) => event.orderId),
     ]);
     assert.equal(rows[0]?.n, 40, 'each email recorded once');
-    const transactions = await transactionsThatWrote(service.pool, 'emails', confirmed.map((event) => event.orderId));
+    const transactions = await transactionsThatWrote(
+      service.pool,
+      'emails',
+      confirmed.map((event) => event.orderId),
+    );
     assert.ok(transactions < confirmed.length, `${confirmed.length} emails took ${transactions} transactions`);
     assert.equal(await client.queueDepth(`${queue}.dead-letter`), 0);
   });
@@ -199,10 +211,9 @@ describe('send email on order outcome', () => {
     client.publishRaw(Exchanges.events, 'order.confirmed', Buffer.from(JSON.stringify(wrongSchema)));
 
     const deadLetter = `${queue}.dead-letter`;
-    const parked = await eventually(
-      async () => ((await client.queueDepth(deadLetter)) >= 2 ? client.drainQueue(deadLetter) : undefined),
-      { what: 'two dead letters' },
-    );
+    const parked = await eventually(async () => ((await client.queueDepth(deadLetter)) >= 2 ? client.drainQueue(deadLetter) : undefined), {
+      what: 'two dead letters',
+    });
     const reasons = parked.map((message) => String(message.properties.headers?.[Headers.error]));
     assert.match(reasons[0] ?? '', /unparseable body/);
     assert.match(reasons[1] ?? '', /schema violation in order.confirmed: email/);
@@ -243,10 +254,13 @@ describe('send email on order outcome', () => {
     await cancel(event);
     await emailFor(event.orderId);
     // The email reaches the sink just before its row commits.
-    const found = await eventually(async () => {
-      const response = await fetch(`${service.url}/emails?orderId=${event.orderId}`);
-      return response.status === 200 ? response : undefined;
-    }, { what: 'the email record' });
+    const found = await eventually(
+      async () => {
+        const response = await fetch(`${service.url}/emails?orderId=${event.orderId}`);
+        return response.status === 200 ? response : undefined;
+      },
+      { what: 'the email record' },
+    );
     const body = (await found.json()) as Record<string, unknown>;
     assert.equal(body.orderId, event.orderId);
     assert.equal(body.kind, 'cancellation');

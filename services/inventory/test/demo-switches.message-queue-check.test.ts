@@ -26,11 +26,17 @@ describe('inventory demo switches', () => {
   test('when INVENTORY_FAILURE_RATE is 1, then every command fails transiently through its retries and is dead-lettered with the injected reason, and nothing is reserved', async () => {
     const orderId = randomUUID();
     await harness.client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] }, { correlationId: orderId });
-    const [parked] = await eventually(async () => {
-      const messages = await harness.client.drainQueue('inventory.commands.dead-letter');
-      return messages.length > 0 ? messages : undefined;
-    }, { what: 'the dead letter' });
-    assert.match(String(parked?.properties.headers?.[Headers.error]), /failed after 3 attempts: InjectedFault: injected transient failure in inventory\.commands/);
+    const [parked] = await eventually(
+      async () => {
+        const messages = await harness.client.drainQueue('inventory.commands.dead-letter');
+        return messages.length > 0 ? messages : undefined;
+      },
+      { what: 'the dead letter' },
+    );
+    assert.match(
+      String(parked?.properties.headers?.[Headers.error]),
+      /failed after 3 attempts: InjectedFault: injected transient failure in inventory\.commands/,
+    );
     assert.equal(harness.repliesFor(orderId).length, 0);
     const { rows } = await harness.service.pool.query('SELECT 1 FROM reservations WHERE order_id = $1', [orderId]);
     assert.equal(rows.length, 0);

@@ -31,7 +31,11 @@ describe('inventory commands', () => {
   test('when every SKU has stock, then it replies stock-reserved with unit prices and takes the stock', async () => {
     const orderId = randomUUID();
     const before = await stockOf('SKU-MUG');
-    const command = await client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-MUG', quantity: 3 }] }, { correlationId: orderId });
+    const command = await client.send(
+      inventory.ReserveStock,
+      { orderId, items: [{ sku: 'SKU-MUG', quantity: 3 }] },
+      { correlationId: orderId },
+    );
 
     const reply = await replyFor(orderId);
     assert.equal(reply.type, 'inventory.stock-reserved');
@@ -44,7 +48,11 @@ describe('inventory commands', () => {
   test('when the same command is delivered twice, then the stock is taken once and one reply is sent', async () => {
     const orderId = randomUUID();
     const before = await stockOf('SKU-TEA');
-    const command = await client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-TEA', quantity: 2 }] }, { correlationId: orderId });
+    const command = await client.send(
+      inventory.ReserveStock,
+      { orderId, items: [{ sku: 'SKU-TEA', quantity: 2 }] },
+      { correlationId: orderId },
+    );
     client.resend(inventory.ReserveStock, command);
     await replyFor(orderId);
     // A later message proves both copies were consumed before we count.
@@ -70,7 +78,17 @@ describe('inventory commands', () => {
   test('when a SKU is unknown, then it rejects with unknown-sku and takes nothing', async () => {
     const orderId = randomUUID();
     const before = await stockOf('SKU-MUG');
-    await client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-NOPE', quantity: 1 }] }, { correlationId: orderId });
+    await client.send(
+      inventory.ReserveStock,
+      {
+        orderId,
+        items: [
+          { sku: 'SKU-MUG', quantity: 1 },
+          { sku: 'SKU-NOPE', quantity: 1 },
+        ],
+      },
+      { correlationId: orderId },
+    );
     const reply = await replyFor(orderId);
     assert.equal(reply.type, 'inventory.stock-reservation-rejected');
     assert.equal((reply.data as { reason: string }).reason, 'unknown-sku');
@@ -80,7 +98,17 @@ describe('inventory commands', () => {
   test('when one line is short of stock, then no line is reserved', async () => {
     const orderId = randomUUID();
     const before = await stockOf('SKU-MUG');
-    await client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-RARE', quantity: 2 }] }, { correlationId: orderId });
+    await client.send(
+      inventory.ReserveStock,
+      {
+        orderId,
+        items: [
+          { sku: 'SKU-MUG', quantity: 1 },
+          { sku: 'SKU-RARE', quantity: 2 },
+        ],
+      },
+      { correlationId: orderId },
+    );
     const reply = await replyFor(orderId);
     assert.equal((reply.data as { reason: string }).reason, 'insufficient-stock');
     assert.equal(await stockOf('SKU-MUG'), before);
@@ -119,10 +147,23 @@ describe('inventory commands', () => {
     const competing = Array.from({ length: 30 }, () => randomUUID());
     const released = Array.from({ length: 10 }, () => randomUUID());
     const reserve = (orderId: string, sku: string) =>
-      client.send(inventory.ReserveStock, { orderId, items: [{ sku, quantity: 1 }, { sku: 'SKU-MUG', quantity: 1 }] }, { correlationId: orderId });
+      client.send(
+        inventory.ReserveStock,
+        {
+          orderId,
+          items: [
+            { sku, quantity: 1 },
+            { sku: 'SKU-MUG', quantity: 1 },
+          ],
+        },
+        { correlationId: orderId },
+      );
     const release = (orderId: string) => client.send(inventory.ReleaseStock, { orderId }, { correlationId: orderId });
     try {
-      await Promise.all([...competing.map((orderId) => reserve(orderId, 'SKU-RARE')), ...released.flatMap((orderId) => [reserve(orderId, 'SKU-TEA'), release(orderId)])]);
+      await Promise.all([
+        ...competing.map((orderId) => reserve(orderId, 'SKU-RARE')),
+        ...released.flatMap((orderId) => [reserve(orderId, 'SKU-TEA'), release(orderId)]),
+      ]);
 
       const outcomes = await Promise.all(competing.map(async (orderId) => (await replyFor(orderId)).type));
       assert.equal(outcomes.filter((type) => type === 'inventory.stock-reserved').length, 20);
@@ -130,7 +171,10 @@ describe('inventory commands', () => {
       for (const orderId of released) assert.deepEqual((await replyFor(orderId, 2)).data, { orderId, released: true });
       assert.equal(await stockOf('SKU-RARE'), 0);
       assert.equal(await stockOf('SKU-TEA'), teaBefore);
-      const { rows: statuses } = await service.pool.query<{ status: string }>('SELECT DISTINCT status FROM reservations WHERE order_id = ANY($1::uuid[])', [released]);
+      const { rows: statuses } = await service.pool.query<{ status: string }>(
+        'SELECT DISTINCT status FROM reservations WHERE order_id = ANY($1::uuid[])',
+        [released],
+      );
       assert.deepEqual(statuses, [{ status: 'RELEASED' }]);
       // 20 reserved and kept, 10 reserved and given back: the mugs of the rejected orders were never taken.
       assert.equal(await stockOf('SKU-MUG'), (mugsBefore ?? 0) - 20);
@@ -144,15 +188,26 @@ describe('inventory commands', () => {
   test('when poisoned messages arrive, then each is parked in the dead-letter queue with its reason and the consumer keeps serving', async () => {
     const orderId = randomUUID();
     client.publishRaw(Exchanges.commands, 'inventory.reserve-stock', Buffer.from('{not json'), { messageId: 'poison-1' });
-    const wrongSchema = { id: randomUUID(), type: 'inventory.reserve-stock', version: 1, occurredAt: new Date().toISOString(), correlationId: orderId, causationId: null, data: { orderId, items: [] } };
+    const wrongSchema = {
+      id: randomUUID(),
+      type: 'inventory.reserve-stock',
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      correlationId: orderId,
+      causationId: null,
+      data: { orderId, items: [] },
+    };
     client.publishRaw(Exchanges.commands, 'inventory.reserve-stock', Buffer.from(JSON.stringify(wrongSchema)));
     const unknownType = { ...wrongSchema, id: randomUUID(), type: 'inventory.steal-stock' };
     client.publishRaw(Exchanges.commands, 'inventory.reserve-stock', Buffer.from(JSON.stringify(unknownType)));
 
-    const parked = await eventually(async () => {
-      const depth = await client.queueDepth('inventory.commands.dead-letter');
-      return depth >= 3 ? client.drainQueue('inventory.commands.dead-letter') : undefined;
-    }, { what: 'three dead letters' });
+    const parked = await eventually(
+      async () => {
+        const depth = await client.queueDepth('inventory.commands.dead-letter');
+        return depth >= 3 ? client.drainQueue('inventory.commands.dead-letter') : undefined;
+      },
+      { what: 'three dead letters' },
+    );
     const reasons = parked.map((m) => String(m.properties.headers?.[Headers.error]));
     assert.match(reasons[0] ?? '', /unparseable body/);
     assert.match(reasons[1] ?? '', /schema violation in inventory.reserve-stock: items/);

@@ -13,7 +13,10 @@ export const orderConfigSchema = baseServiceSchema(serviceNamed('order')).extend
    */
   PLACE_ORDER_GROUP_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   PLACE_ORDER_TRANSACTIONS: z.coerce.number().int().min(1).max(50).default(2),
-  ORDER_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR').default('EUR'),
+  ORDER_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR')
+    .default('EUR'),
 });
 
 export type OrderConfig = z.infer<typeof orderConfigSchema>;

@@ -46,7 +46,12 @@ export function startOrderService(config: OrderConfig) {
         consumers: [{ queue: queueOf('order'), handlers: sagaReplyHandlers(saga), concurrency: 2 }],
         routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
         background: [
-          new DeadlineWatcher(saga, { store, transaction: (work) => unitOfWork.run(work), logger, pollIntervalMs: config.SAGA_DEADLINE_POLL_MS }),
+          new DeadlineWatcher(saga, {
+            store,
+            transaction: (work) => unitOfWork.run(work),
+            logger,
+            pollIntervalMs: config.SAGA_DEADLINE_POLL_MS,
+          }),
         ],
       };
     },

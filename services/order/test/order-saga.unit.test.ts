@@ -61,7 +61,10 @@ describe('order saga definition', () => {
   });
 
   test('given payment.charged, then it sends warehouse.create-shipment to the shipping address', () => {
-    const charged = step('charge-payment').onSuccess.apply({ ...placed, lines: priced, totalCents: 3150 }, { orderId: placed.orderId, paymentId: 'ch_1', amountCents: 3150 });
+    const charged = step('charge-payment').onSuccess.apply(
+      { ...placed, lines: priced, totalCents: 3150 },
+      { orderId: placed.orderId, paymentId: 'ch_1', amountCents: 3150 },
+    );
     assert.equal(charged.paymentId, 'ch_1');
     const ship = step('create-shipment');
     assert.equal(ship.invoke.contract, warehouse.CreateShipment);
@@ -72,14 +75,23 @@ describe('order saga definition', () => {
     });
   });
 
-  test('given a rejection of any step, then the cancellation reason is the participant\'s explanation', () => {
+  test("given a rejection of any step, then the cancellation reason is the participant's explanation", () => {
     const stock = step('reserve-stock').onFailure[0]!;
     assert.equal(stock.contract, inventory.StockReservationRejected);
-    assert.equal(stock.reason({ orderId: placed.orderId, reason: 'insufficient-stock', detail: 'not enough stock for SKU-RARE' }, placed), 'not enough stock for SKU-RARE');
+    assert.equal(
+      stock.reason({ orderId: placed.orderId, reason: 'insufficient-stock', detail: 'not enough stock for SKU-RARE' }, placed),
+      'not enough stock for SKU-RARE',
+    );
     const declined = step('charge-payment').onFailure[0]!;
-    assert.equal(declined.reason({ orderId: placed.orderId, reason: 'declined', detail: 'card_declined' }, placed), 'payment declined: card_declined');
+    assert.equal(
+      declined.reason({ orderId: placed.orderId, reason: 'declined', detail: 'card_declined' }, placed),
+      'payment declined: card_declined',
+    );
     const unserved = step('create-shipment').onFailure[0]!;
-    assert.match(unserved.reason({ orderId: placed.orderId, reason: 'unserved-country', detail: 'AQ is not served' }, placed), /unserved-country/);
+    assert.match(
+      unserved.reason({ orderId: placed.orderId, reason: 'unserved-country', detail: 'AQ is not served' }, placed),
+      /unserved-country/,
+    );
   });
 
   test('every step names its compensation and the reply that confirms it, each undoing only this order', () => {

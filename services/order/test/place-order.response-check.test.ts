@@ -51,7 +51,10 @@ describe('POST /orders and the order queries', () => {
     assert.equal(order.status, 'PENDING');
     assert.equal(order.saga.state, 'RUNNING');
     assert.equal(order.saga.currentStep, 'reserve-stock');
-    assert.deepEqual(order.saga.steps.map((s: { step: string; outcome: string }) => [s.step, s.outcome]), [['reserve-stock', 'pending']]);
+    assert.deepEqual(
+      order.saga.steps.map((s: { step: string; outcome: string }) => [s.step, s.outcome]),
+      [['reserve-stock', 'pending']],
+    );
   });
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -62,8 +65,21 @@ describe('POST /orders and the order queries', () => {
     ['a quantity of 0', { items: [{ sku: 'SKU-MUG', quantity: 0 }] }, /^items\.0\.quantity$/],
     ['a quantity of 101', { items: [{ sku: 'SKU-MUG', quantity: 101 }] }, /^items\.0\.quantity$/],
     ['a fractional quantity', { items: [{ sku: 'SKU-MUG', quantity: 1.5 }] }, /^items\.0\.quantity$/],
-    ['a SKU twice', { items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-MUG', quantity: 2 }] }, /^items\.1\.sku$/],
-    ['a lowercase country', { shippingAddress: { name: 'A', line1: 'B', city: 'C', postalCode: 'D', country: 'de' } }, /^shippingAddress\.country$/],
+    [
+      'a SKU twice',
+      {
+        items: [
+          { sku: 'SKU-MUG', quantity: 1 },
+          { sku: 'SKU-MUG', quantity: 2 },
+        ],
+      },
+      /^items\.1\.sku$/,
+    ],
+    [
+      'a lowercase country',
+      { shippingAddress: { name: 'A', line1: 'B', city: 'C', postalCode: 'D', country: 'de' } },
+      /^shippingAddress\.country$/,
+    ],
     ['a missing city', { shippingAddress: { name: 'A', line1: 'B', postalCode: 'D', country: 'DE' } }, /^shippingAddress\.city$/],
     ['no payment method', { paymentMethod: '' }, /^paymentMethod$/],
     ['an unknown field', { coupon: 'FREE' }, /^coupon$/],
@@ -74,7 +90,10 @@ describe('POST /orders and the order queries', () => {
       assert.equal(response.status, 400, JSON.stringify(response.body));
       assert.equal(response.body.error.code, 'validation_failed');
       const fields = (response.body.error.details.fields as Array<{ field: string }>).map((f) => f.field);
-      assert.ok(fields.some((f) => field.test(f)), `fields ${fields.join(', ')} name ${field}`);
+      assert.ok(
+        fields.some((f) => field.test(f)),
+        `fields ${fields.join(', ')} name ${field}`,
+      );
       assert.match(response.body.error.message, /^invalid body: /);
       await assertNothingStored();
     });
@@ -88,7 +107,11 @@ describe('POST /orders and the order queries', () => {
   });
 
   test('when the content type is not JSON, then it answers 415 naming the content-type', async () => {
-    const response = await fetch(`${service.url}/orders`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(buildOrder()) });
+    const response = await fetch(`${service.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(buildOrder()),
+    });
     assert.equal(response.status, 415);
     assert.match(((await response.json()) as { error: { message: string } }).error.message, /^content-type/);
     await assertNothingStored();
@@ -175,7 +198,10 @@ describe('POST /orders and the order queries', () => {
     let cursor: string | null = null;
     do {
       const url: string = `${service.url}/orders?status=PENDING&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = (await (await fetch(url)).json()) as { orders: Array<{ orderId: string; customerId: string; status: string }>; nextCursor: string | null };
+      const page = (await (await fetch(url)).json()) as {
+        orders: Array<{ orderId: string; customerId: string; status: string }>;
+        nextCursor: string | null;
+      };
       assert.ok(page.orders.length <= 2);
       for (const order of page.orders) {
         assert.equal(order.status, 'PENDING');
@@ -190,7 +216,9 @@ describe('POST /orders and the order queries', () => {
 
     // Several by id at once, as the load script follows its sagas.
     const wanted = [placed[0]!, placed[3]!, randomUUID()];
-    const byIds = (await (await fetch(`${service.url}/orders?ids=${wanted.join(',')}`)).json()) as { orders: Array<{ orderId: string; updatedAt: string }> };
+    const byIds = (await (await fetch(`${service.url}/orders?ids=${wanted.join(',')}`)).json()) as {
+      orders: Array<{ orderId: string; updatedAt: string }>;
+    };
     assert.deepEqual(byIds.orders.map((o) => o.orderId).sort(), [placed[0]!, placed[3]!].sort());
     assert.ok(byIds.orders.every((o) => !Number.isNaN(Date.parse(o.updatedAt))));
     const notIds = await fetch(`${service.url}/orders?ids=${placed[0]},42`);

@@ -107,7 +107,10 @@ describe('payment commands', () => {
     await charge(command);
     const second = (await replyFor(command.orderId, 2)).data as PayloadOf<typeof payment.PaymentCharged>;
     assert.equal(second.paymentId, first.paymentId);
-    assert.deepEqual((await ledgerOf(command.orderId)).map((c) => c.id), [first.paymentId]);
+    assert.deepEqual(
+      (await ledgerOf(command.orderId)).map((c) => c.id),
+      [first.paymentId],
+    );
   });
 
   test('when a refund follows a charge, then the full amount is refunded once, and a repeat refunds nothing more', async () => {
@@ -161,7 +164,10 @@ describe('payment commands', () => {
     const keys = new Set(commands.map((c) => c.orderId));
     const booked = (await provider.control.charges()).filter((c) => keys.has(c.idempotency_key));
     assert.ok(booked.length > 0, 'some charges should have gone through before their refund');
-    assert.deepEqual(booked.filter((c) => c.amount_refunded !== c.amount), []);
+    assert.deepEqual(
+      booked.filter((c) => c.amount_refunded !== c.amount),
+      [],
+    );
     assert.equal(new Set(booked.map((c) => c.idempotency_key)).size, booked.length, 'one charge per order at most');
   });
 
@@ -180,7 +186,11 @@ describe('payment commands', () => {
     // One after the other, 30 calls of 100 ms would take 3 s.
     assert.ok(Date.now() - started < 2_000, `30 charges with a 100 ms provider took ${Date.now() - started} ms`);
     // Each charge writes its intent and its answer; grouped, that is far fewer transactions than two per charge.
-    const transactions = await transactionsThatWrote(service.pool, 'payments', charged.map((command) => command.orderId));
+    const transactions = await transactionsThatWrote(
+      service.pool,
+      'payments',
+      charged.map((command) => command.orderId),
+    );
     assert.ok(transactions < charged.length, `${charged.length} charges took ${transactions} transactions`);
   });
 
@@ -188,13 +198,19 @@ describe('payment commands', () => {
     const command = buildCharge({ paymentMethod: 'tok_timeout' });
     await charge(command);
 
-    const parked = await eventually(async () => {
-      const depth = await client.queueDepth('payment.commands.dead-letter');
-      return depth >= 1 ? client.drainQueue('payment.commands.dead-letter') : undefined;
-    }, { what: 'the timed-out charge in the dead-letter queue' });
+    const parked = await eventually(
+      async () => {
+        const depth = await client.queueDepth('payment.commands.dead-letter');
+        return depth >= 1 ? client.drainQueue('payment.commands.dead-letter') : undefined;
+      },
+      { what: 'the timed-out charge in the dead-letter queue' },
+    );
     assert.equal(parked.length, 1);
     const headers = parked[0]?.properties.headers;
-    assert.match(String(headers?.[Headers.error]), /failed after 3 attempts: DependencyTimeoutError: payment-provider did not answer within 200 ms/);
+    assert.match(
+      String(headers?.[Headers.error]),
+      /failed after 3 attempts: DependencyTimeoutError: payment-provider did not answer within 200 ms/,
+    );
     assert.equal(headers?.[Headers.attempt], 3);
     assert.equal((JSON.parse(parked[0]?.content.toString() ?? '{}') as Envelope<Charge>).data.orderId, command.orderId);
     // The intent stays PENDING: a refund asks the provider's books what happened.
@@ -220,10 +236,13 @@ describe('payment commands', () => {
     };
     client.publishRaw(Exchanges.commands, 'payment.charge', Buffer.from(JSON.stringify(wrongSchema)));
 
-    const parked = await eventually(async () => {
-      const depth = await client.queueDepth('payment.commands.dead-letter');
-      return depth >= 2 ? client.drainQueue('payment.commands.dead-letter') : undefined;
-    }, { what: 'two dead letters' });
+    const parked = await eventually(
+      async () => {
+        const depth = await client.queueDepth('payment.commands.dead-letter');
+        return depth >= 2 ? client.drainQueue('payment.commands.dead-letter') : undefined;
+      },
+      { what: 'two dead letters' },
+    );
     const reasons = parked.map((m) => String(m.properties.headers?.[Headers.error]));
     assert.match(reasons[0] ?? '', /unparseable body/);
     assert.match(reasons[1] ?? '', /schema violation in payment.charge: amountCents/);

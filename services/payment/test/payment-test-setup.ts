@@ -46,7 +46,12 @@ export async function startPaymentUnderTest(env: Record<string, string> = {}): P
     refund: (orderId) => client.send(payment.RefundPayment, { orderId }, { correlationId: orderId }),
     ledgerOf: async (orderId) => (await provider.control.charges()).filter((c) => c.idempotency_key === orderId),
     paymentRowOf: async (orderId) =>
-      (await service.pool.query<{ status: string; refunded_cents: number }>('SELECT status, refunded_cents FROM payments WHERE order_id = $1', [orderId])).rows[0],
+      (
+        await service.pool.query<{ status: string; refunded_cents: number }>(
+          'SELECT status, refunded_cents FROM payments WHERE order_id = $1',
+          [orderId],
+        )
+      ).rows[0],
     async stop() {
       await harness.stop();
       await provider.stop();

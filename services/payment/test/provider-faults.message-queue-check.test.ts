@@ -134,12 +134,17 @@ describe('payment commands when the provider misbehaves', () => {
     await control().set({ latencyMs: { median: 250, p99: 250 } }); // under the 300 ms timeout: answered, late
     const command = buildCharge({ amountCents: 700 });
     await shop.charge(command);
-    await eventually(async () => ((await shop.paymentRowOf(command.orderId))?.status === 'PENDING' ? true : undefined), { what: 'the intent' });
+    await eventually(async () => ((await shop.paymentRowOf(command.orderId))?.status === 'PENDING' ? true : undefined), {
+      what: 'the intent',
+    });
     await shop.refund(command.orderId);
 
-    const replies = await eventually(() => (shop.harness.repliesFor(command.orderId).length >= 2 ? shop.harness.repliesFor(command.orderId) : undefined), {
-      what: 'both replies',
-    });
+    const replies = await eventually(
+      () => (shop.harness.repliesFor(command.orderId).length >= 2 ? shop.harness.repliesFor(command.orderId) : undefined),
+      {
+        what: 'both replies',
+      },
+    );
     await control().set(calm);
     const refundReply = replies.find((reply) => reply.type === 'payment.refunded');
     const [booked] = await shop.ledgerOf(command.orderId);

@@ -27,7 +27,9 @@ describe('warehouse commands', () => {
 
   before(async () => {
     // A list, with odd spacing and case, to prove the setting is parsed and not just defaulted.
-    harness = await startParticipant('warehouse', (env) => startWarehouseService(loadConfig(warehouseConfigSchema, env)), { WAREHOUSE_UNSERVED_COUNTRIES: 'AQ, kp' });
+    harness = await startParticipant('warehouse', (env) => startWarehouseService(loadConfig(warehouseConfigSchema, env)), {
+      WAREHOUSE_UNSERVED_COUNTRIES: 'AQ, kp',
+    });
     ({ service, client } = harness);
   });
 
@@ -40,8 +42,12 @@ describe('warehouse commands', () => {
   const create = (command: CreateShipment) => client.send(warehouse.CreateShipment, command, { correlationId: command.orderId });
   const cancel = (orderId: string) => client.send(warehouse.CancelShipment, { orderId }, { correlationId: orderId });
   const shipmentRowsOf = async (orderId: string) =>
-    (await service.pool.query<{ shipment_id: string | null; status: string }>('SELECT shipment_id, status FROM shipments WHERE order_id = $1', [orderId]))
-      .rows;
+    (
+      await service.pool.query<{ shipment_id: string | null; status: string }>(
+        'SELECT shipment_id, status FROM shipments WHERE order_id = $1',
+        [orderId],
+      )
+    ).rows;
 
   test('when the country is served, then it replies shipment-created and records the shipment', async () => {
     const command = buildShipment();
@@ -155,7 +161,11 @@ describe('warehouse commands', () => {
       assert.deepEqual(cancelReply!.data, { orderId: command.orderId, cancelled: true });
       assert.deepEqual(await shipmentRowsOf(command.orderId), [{ shipment_id: shipmentId, status: 'CANCELLED' }]);
     }
-    const transactions = await transactionsThatWrote(service.pool, 'shipments', created.map((command) => command.orderId));
+    const transactions = await transactionsThatWrote(
+      service.pool,
+      'shipments',
+      created.map((command) => command.orderId),
+    );
     assert.ok(transactions < created.length, `${created.length} creates took ${transactions} transactions`);
   });
 
@@ -172,10 +182,13 @@ describe('warehouse commands', () => {
     };
     client.publishRaw(Exchanges.commands, 'warehouse.create-shipment', Buffer.from(JSON.stringify(wrongSchema)));
 
-    const parked = await eventually(async () => {
-      const depth = await client.queueDepth('warehouse.commands.dead-letter');
-      return depth >= 2 ? client.drainQueue('warehouse.commands.dead-letter') : undefined;
-    }, { what: 'two dead letters' });
+    const parked = await eventually(
+      async () => {
+        const depth = await client.queueDepth('warehouse.commands.dead-letter');
+        return depth >= 2 ? client.drainQueue('warehouse.commands.dead-letter') : undefined;
+      },
+      { what: 'two dead letters' },
+    );
     const reasons = parked.map((m) => String(m.properties.headers?.[Headers.error]));
     assert.match(reasons[0] ?? '', /unparseable body/);
     assert.match(reasons[1] ?? '', /schema violation in warehouse.create-shipment: address.country/);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SERVICE_NAMES } from '@shop/catalog';
-import { createTestInfrastructure, eventually, OtlpReceiver, startTestStack, type ReceivedSpan, type TestInfrastructure, type TestStack } from '@shop/testing';
+import {
+  createTestInfrastructure,
+  eventually,
+  OtlpReceiver,
+  startTestStack,
+  type ReceivedSpan,
+  type TestInfrastructure,
+  type TestStack,
+} from '@shop/testing';
 import { buildOrder } from '@shop/testing';
 
 const SERVER = 2;
@@ -38,7 +46,11 @@ describe('one order, one trace', () => {
   });
 
   const place = async (body: unknown) => {
-    const response = await fetch(`${orderUrl}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${orderUrl}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(response.status, 202);
     return ((await response.json()) as { orderId: string }).orderId;
   };
@@ -76,7 +88,11 @@ describe('one order, one trace', () => {
     for (const consumer of consumers) {
       const parent = byId.get(consumer.parentSpanId);
       assert.equal(parent?.kind, PRODUCER, `${consumer.name} is a child of a producer span`);
-      assert.equal(parent?.attributes['messaging.message.id'], consumer.attributes['messaging.message.id'], `${consumer.name} follows the producer of its own message`);
+      assert.equal(
+        parent?.attributes['messaging.message.id'],
+        consumer.attributes['messaging.message.id'],
+        `${consumer.name} follows the producer of its own message`,
+      );
       assert.equal(parent?.name, `publish ${String(consumer.name).replace(/ process$/, '')}`);
     }
     for (const span of [...consumers, ...spans.filter((s) => s.kind === PRODUCER)]) {
@@ -97,7 +113,13 @@ describe('one order, one trace', () => {
     const spans = await traceOf(order.traceId!);
     assertWellFormed(spans, orderId);
     const names = spans.map((s) => s.name);
-    for (const expected of ['inventory.reserve-stock process', 'payment.charge process', 'warehouse.create-shipment process', 'order.confirmed process', 'saga step charge-payment']) {
+    for (const expected of [
+      'inventory.reserve-stock process',
+      'payment.charge process',
+      'warehouse.create-shipment process',
+      'order.confirmed process',
+      'saga step charge-payment',
+    ]) {
       assert.ok(names.includes(expected), `the trace has ${expected}`);
     }
     // The HTTP and database spans, made by @shop/http and @shop/db.
@@ -113,7 +135,8 @@ describe('one order, one trace', () => {
       assert.ok(statement.attributes['db.namespace'], `${statement.name} names its database`);
     }
     const operations = new Set(statements.map((s) => s.attributes['db.operation.name']));
-    for (const transactionControl of ['BEGIN', 'COMMIT', 'ROLLBACK']) assert.ok(!operations.has(transactionControl), `no span for ${transactionControl}`);
+    for (const transactionControl of ['BEGIN', 'COMMIT', 'ROLLBACK'])
+      assert.ok(!operations.has(transactionControl), `no span for ${transactionControl}`);
     // The card provider's call: a CLIENT span under the payment service's handling of the charge.
     const providerCall = spans.find((s) => s.service === 'payment' && s.kind === CLIENT && s.name === 'POST /v1/charges');
     assert.ok(providerCall, 'the trace has the provider call');
@@ -121,18 +144,31 @@ describe('one order, one trace', () => {
     assert.equal(providerCall.attributes['http.response.status_code'], 200);
     assert.equal(providerCall.attributes['peer.service'], 'payment-provider');
     // No span of this order sits in another trace.
-    const elsewhere = receiver.spans.filter((s) => s.traceId !== order.traceId && s.attributes['messaging.message.conversation_id'] === orderId);
-    assert.deepEqual(elsewhere.map((s) => s.name), []);
+    const elsewhere = receiver.spans.filter(
+      (s) => s.traceId !== order.traceId && s.attributes['messaging.message.conversation_id'] === orderId,
+    );
+    assert.deepEqual(
+      elsewhere.map((s) => s.name),
+      [],
+    );
   });
 
   test('when an order is cancelled at the warehouse, then its compensations sit in the same trace', async () => {
-    const orderId = await place(buildOrder({ shippingAddress: { name: 'Scott', line1: 'Base 1', city: 'McMurdo', postalCode: '0000', country: 'AQ' } }));
+    const orderId = await place(
+      buildOrder({ shippingAddress: { name: 'Scott', line1: 'Base 1', city: 'McMurdo', postalCode: '0000', country: 'AQ' } }),
+    );
     const order = await settled(orderId);
     assert.equal(order.status, 'CANCELLED');
     const spans = await traceOf(order.traceId!);
     assertWellFormed(spans, orderId);
     const names = spans.map((s) => s.name);
-    for (const expected of ['saga compensate charge-payment', 'payment.refund process', 'saga compensate reserve-stock', 'inventory.release-stock process', 'order.cancelled process']) {
+    for (const expected of [
+      'saga compensate charge-payment',
+      'payment.refund process',
+      'saga compensate reserve-stock',
+      'inventory.release-stock process',
+      'order.cancelled process',
+    ]) {
       assert.ok(names.includes(expected), `the trace has ${expected}`);
     }
     // The reply that failed the saga says so: domain attributes and an error status.
@@ -156,6 +192,9 @@ describe('one order, one trace', () => {
     const down: number[] = [];
     for (let i = 0; i < 15; i += 1) down.push(await timeOne());
     // Generous bound: this guards against an exporter that blocks requests, not a benchmark.
-    assert.ok(median(down) < Math.max(3 * median(up), median(up) + 100), `median with collector up ${median(up).toFixed(1)} ms, down ${median(down).toFixed(1)} ms`);
+    assert.ok(
+      median(down) < Math.max(3 * median(up), median(up) + 100),
+      `median with collector up ${median(up).toFixed(1)} ms, down ${median(down).toFixed(1)} ms`,
+    );
   });
 });

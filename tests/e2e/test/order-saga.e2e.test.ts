@@ -39,7 +39,11 @@ describe('the order saga, end to end', () => {
     ]);
     assert.equal(order.totalCents, 3150);
     assert.equal(order.saga.state, 'COMPLETED');
-    assert.deepEqual(journey(order), ['invoke reserve-stock succeeded', 'invoke charge-payment succeeded', 'invoke create-shipment succeeded']);
+    assert.deepEqual(journey(order), [
+      'invoke reserve-stock succeeded',
+      'invoke charge-payment succeeded',
+      'invoke create-shipment succeeded',
+    ]);
 
     assert.equal(await shop.stockOf('SKU-MUG'), mugsBefore - 2);
     assert.equal(await shop.stockOf('SKU-TEA'), teaBefore - 1);
@@ -56,7 +60,12 @@ describe('the order saga, end to end', () => {
   });
 
   test('when a SKU is unknown, then the order is CANCELLED with that reason and nothing needed undoing', async () => {
-    const body = buildOrder({ items: [{ sku: 'SKU-MUG', quantity: 1 }, { sku: 'SKU-UNICORN', quantity: 1 }] });
+    const body = buildOrder({
+      items: [
+        { sku: 'SKU-MUG', quantity: 1 },
+        { sku: 'SKU-UNICORN', quantity: 1 },
+      ],
+    });
     const mugsBefore = await shop.stockOf('SKU-MUG');
     const orderId = await shop.placeOrder(body);
     const order = await shop.settled(orderId);
@@ -72,7 +81,12 @@ describe('the order saga, end to end', () => {
   });
 
   test('when stock is short, then the order is CANCELLED and no stock is taken', async () => {
-    const body = buildOrder({ items: [{ sku: 'SKU-COFFEE', quantity: 1 }, { sku: 'SKU-RARE', quantity: 2 }] });
+    const body = buildOrder({
+      items: [
+        { sku: 'SKU-COFFEE', quantity: 1 },
+        { sku: 'SKU-RARE', quantity: 2 },
+      ],
+    });
     const [coffeeBefore, rareBefore] = [await shop.stockOf('SKU-COFFEE'), await shop.stockOf('SKU-RARE')];
     const order = await shop.settled(await shop.placeOrder(body));
 
@@ -92,7 +106,11 @@ describe('the order saga, end to end', () => {
 
     assert.equal(order.status, 'CANCELLED');
     assert.match(order.cancellationReason ?? '', /payment declined/);
-    assert.deepEqual(journey(order), ['invoke reserve-stock succeeded', 'invoke charge-payment failed', 'compensate reserve-stock succeeded']);
+    assert.deepEqual(journey(order), [
+      'invoke reserve-stock succeeded',
+      'invoke charge-payment failed',
+      'compensate reserve-stock succeeded',
+    ]);
     assert.equal(await shop.stockOf('SKU-MUG'), mugsBefore);
     assert.equal((await shop.get('payment', `/payments?orderId=${orderId}`)).body.status, 'DECLINED');
     assert.equal((await shop.get('warehouse', `/shipments?orderId=${orderId}`)).status, 404);
@@ -157,7 +175,11 @@ describe('the order saga, end to end', () => {
     await sleep(SAGA_STEP_TIMEOUT_MS * 2);
     const waiting = await shop.order(orderId);
     assert.equal(waiting.status, 'PENDING');
-    assert.deepEqual(journey(waiting), ['invoke reserve-stock succeeded', 'invoke charge-payment succeeded', 'invoke create-shipment pending']);
+    assert.deepEqual(journey(waiting), [
+      'invoke reserve-stock succeeded',
+      'invoke charge-payment succeeded',
+      'invoke create-shipment pending',
+    ]);
 
     await shop.start('warehouse');
     const order = await shop.settled(orderId);
@@ -177,12 +199,15 @@ describe('the order saga, end to end', () => {
     });
     const client = await TestBrokerClient.connect(shop.infra.rabbitmqUrl);
     try {
-      await eventually(async () => ((await client.drainQueue(queueOf('warehouse'))).length > 0 ? true : undefined), { what: 'the command to purge' });
+      await eventually(async () => ((await client.drainQueue(queueOf('warehouse'))).length > 0 ? true : undefined), {
+        what: 'the command to purge',
+      });
     } finally {
       await client.close();
     }
     await eventually(
-      async () => ((await shop.order(orderId)).saga.steps.some((s) => s.step === 'create-shipment' && s.outcome === 'timed-out') ? true : undefined),
+      async () =>
+        (await shop.order(orderId)).saga.steps.some((s) => s.step === 'create-shipment' && s.outcome === 'timed-out') ? true : undefined,
       { timeoutMs: SAGA_STEP_TIMEOUT_MS * 4, what: 'the shipment step to time out' },
     );
     assert.equal((await shop.order(orderId)).status, 'PENDING', 'not cancelled before its compensations are done');
@@ -208,10 +233,13 @@ describe('the order saga, end to end', () => {
       const orderId = await shop.placeOrder(buildOrder());
       const before = await shop.settled(orderId);
       assert.equal(before.status, 'CONFIRMED');
-      const ours = replies.raw.filter((message) => message.properties.correlationId === orderId || JSON.parse(message.content.toString()).correlationId === orderId);
+      const ours = replies.raw.filter(
+        (message) => message.properties.correlationId === orderId || JSON.parse(message.content.toString()).correlationId === orderId,
+      );
       assert.equal(ours.length, 3);
       const commandsBefore = commands.messages.length;
-      for (const reply of ours) client.publishRaw(Exchanges.replies, reply.fields.routingKey, reply.content, { messageId: reply.properties.messageId });
+      for (const reply of ours)
+        client.publishRaw(Exchanges.replies, reply.fields.routingKey, reply.content, { messageId: reply.properties.messageId });
       // Replies that are new messages for a finished saga are ignored too (a charge replayed by hand).
       const charged = ours.map((m) => JSON.parse(m.content.toString())).find((e) => e.type === paymentContracts.PaymentCharged.type);
       await client.send(paymentContracts.PaymentCharged, charged.data, { correlationId: orderId, causationId: charged.causationId });

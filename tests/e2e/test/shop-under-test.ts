@@ -26,7 +26,14 @@ export async function startShop(label: string) {
   const startInventory = () => startInventoryService(loadConfig(inventoryConfigSchema, env('inventory')));
   const startOrder = () =>
     startOrderService(
-      loadConfig(orderConfigSchema, env('order', { SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS), SAGA_DEADLINE_POLL_MS: '100', SAGA_COMPENSATION_RETRY_MAX_MS: '5000' })),
+      loadConfig(
+        orderConfigSchema,
+        env('order', {
+          SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS),
+          SAGA_DEADLINE_POLL_MS: '100',
+          SAGA_COMPENSATION_RETRY_MAX_MS: '5000',
+        }),
+      ),
     );
   const services: Record<'inventory' | 'payment' | 'warehouse' | 'email' | 'order', RunningService> = {
     inventory: await startInventory(),
@@ -55,7 +62,11 @@ export async function startShop(label: string) {
       await service.broker.waitUntilConnected(10_000);
     },
     async placeOrder(body: unknown) {
-      const response = await fetch(`${services.order.url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${services.order.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (response.status !== 202) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { orderId: string }).orderId;
     },

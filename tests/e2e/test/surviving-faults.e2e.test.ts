@@ -20,14 +20,19 @@ describe('surviving faults', () => {
   });
 
   const awaitingShipment = (orderId: string) =>
-    eventually(async () => {
-      const order = await shop.order(orderId);
-      return order.saga.currentStep === 'create-shipment' ? order : undefined;
-    }, { what: 'the saga to wait on the warehouse' });
+    eventually(
+      async () => {
+        const order = await shop.order(orderId);
+        return order.saga.currentStep === 'create-shipment' ? order : undefined;
+      },
+      { what: 'the saga to wait on the warehouse' },
+    );
 
   test('when RabbitMQ is unreachable, then POST /orders keeps answering 202 at once and the orders complete once it is back', async () => {
     await shop.infra.deleteVhost();
-    await eventually(async () => ((await fetch(`${shop.services.order.url}/readyz`)).status === 503 ? true : undefined), { what: '/readyz to report the outage' });
+    await eventually(async () => ((await fetch(`${shop.services.order.url}/readyz`)).status === 503 ? true : undefined), {
+      what: '/readyz to report the outage',
+    });
 
     const latencies: number[] = [];
     const orderIds: string[] = [];
@@ -36,7 +41,10 @@ describe('surviving faults', () => {
       orderIds.push(await shop.placeOrder(buildOrder()));
       latencies.push(performance.now() - started);
     }
-    assert.ok(Math.max(...latencies) < 1_000, `every POST answered without waiting on the broker (slowest ${Math.max(...latencies).toFixed(0)} ms)`);
+    assert.ok(
+      Math.max(...latencies) < 1_000,
+      `every POST answered without waiting on the broker (slowest ${Math.max(...latencies).toFixed(0)} ms)`,
+    );
     assert.equal(await shop.services.order.outbox.pendingCount(), 10, 'the first commands wait in the outbox');
     // Longer than a step's deadline: a command that never left cannot be late.
     await sleep(SAGA_STEP_TIMEOUT_MS + 1_000);
@@ -44,7 +52,9 @@ describe('surviving faults', () => {
     await shop.infra.restoreVhost();
     for (const orderId of orderIds) assert.equal((await shop.settled(orderId, 60_000)).status, 'CONFIRMED');
     // The order.confirmed events written by the last commits leave a moment later.
-    await eventually(async () => ((await shop.services.order.outbox.pendingCount()) === 0 ? true : undefined), { what: 'the outbox to drain' });
+    await eventually(async () => ((await shop.services.order.outbox.pendingCount()) === 0 ? true : undefined), {
+      what: 'the outbox to drain',
+    });
   });
 
   test('when the order service restarts mid-saga, then the new one resumes the saga from the database', async () => {
@@ -68,10 +78,13 @@ describe('surviving faults', () => {
     await client.drainQueue(queueOf('warehouse')).finally(() => client.close());
     await sleep(SAGA_STEP_TIMEOUT_MS + 500);
     await shop.start('order'); // the deadline lives in the database, not in a timer of the old process
-    await eventually(async () => {
-      const order = await shop.order(orderId);
-      return order.saga.steps.some((s) => s.step === 'create-shipment' && s.outcome === 'timed-out') ? true : undefined;
-    }, { what: 'the missed deadline to fire' });
+    await eventually(
+      async () => {
+        const order = await shop.order(orderId);
+        return order.saga.steps.some((s) => s.step === 'create-shipment' && s.outcome === 'timed-out') ? true : undefined;
+      },
+      { what: 'the missed deadline to fire' },
+    );
     await shop.start('warehouse');
     const order = await shop.settled(orderId);
     assert.equal(order.status, 'CANCELLED');
@@ -90,7 +103,8 @@ describe('surviving faults', () => {
     const orderIds = await placing;
     for (const orderId of orderIds) assert.equal((await shop.settled(orderId)).status, 'CONFIRMED');
     assert.equal(await shop.stockOf('SKU-MUG'), mugsBefore - 40, 'each order took its one mug exactly once');
-    for (const body of bodies) await eventually(() => (shop.sink.emails.filter((e) => e.to.includes(body.email)).length === 1 ? true : undefined));
+    for (const body of bodies)
+      await eventually(() => (shop.sink.emails.filter((e) => e.to.includes(body.email)).length === 1 ? true : undefined));
   });
 
   test('when poisoned replies reach the order service, then they are dead-lettered and a reply for an unknown saga is dropped', async () => {
@@ -98,7 +112,11 @@ describe('surviving faults', () => {
     try {
       client.publishRaw(Exchanges.replies, inventory.StockReserved.routingKey, Buffer.from('not json at all'));
       const stranger = randomUUID();
-      await client.send(inventory.StockReleased, { orderId: stranger, released: true }, { correlationId: stranger, causationId: randomUUID() });
+      await client.send(
+        inventory.StockReleased,
+        { orderId: stranger, released: true },
+        { correlationId: stranger, causationId: randomUUID() },
+      );
       const parked = await eventually(async () => {
         const messages = await client.drainQueue('order.saga-replies.dead-letter');
         return messages.length > 0 ? messages : undefined;

@@ -47,7 +47,8 @@ async function main(): Promise<number> {
   const postRate = Number(values['post-rate']);
   const tracingRounds = Number(values['tracing-rounds']);
   const providerLatencies = values['provider-latencies'].split(',').map(Number);
-  if (providerLatencies.some((ms) => !Number.isFinite(ms) || ms < 0)) throw new Error(`--provider-latencies expects milliseconds, e.g. 0,200, got ${values['provider-latencies']}`);
+  if (providerLatencies.some((ms) => !Number.isFinite(ms) || ms < 0))
+    throw new Error(`--provider-latencies expects milliseconds, e.g. 0,200, got ${values['provider-latencies']}`);
   const benchStarted = performance.now();
   const jsonFile = values.json ?? path.join(REPO_ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -61,7 +62,8 @@ async function main(): Promise<number> {
   const environment = await BenchEnvironment.create(REPO_ROOT);
   const databaseUrls = SERVICE_NAMES.map((name) => environment.databaseUrl(name));
   const vacuum = await VacuumBetweenSteps.forServer(postgresUrl, databaseUrls);
-  if (vacuum.needed) say('  PostgreSQL runs with autovacuum off: the bench vacuums the service databases before each measured step in its place');
+  if (vacuum.needed)
+    say('  PostgreSQL runs with autovacuum off: the bench vacuums the service databases before each measured step in its place');
   /** Before a measured step: the sagas of the one before have finished, and their dead rows are gone. */
   const betweenSteps = async () => {
     await waitForNoPending(environment.databaseUrl('order'));
@@ -84,7 +86,13 @@ async function main(): Promise<number> {
     say(
       `saga capacity: steps of ${stepSeconds} s until 99% of orders take over 5 s from due to final, or any is dropped or left pending; once for each card provider latency (${providerLatencies.join(' and ')} ms), the provider switched at run time`,
     );
-    const searches = await searchAtProviderLatencies(environment, { latenciesMs: providerLatencies, rates, stepSeconds, beforeStep: betweenSteps, say });
+    const searches = await searchAtProviderLatencies(environment, {
+      latenciesMs: providerLatencies,
+      rates,
+      stepSeconds,
+      beforeStep: betweenSteps,
+      say,
+    });
     const baseline = searches[0]!;
     const { bestRate, bestThroughput } = baseline;
     const saturatingRate = Math.max(2 * bestRate, 50);
@@ -93,8 +101,11 @@ async function main(): Promise<number> {
     const saturatedOff = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
     await sleep(1_500);
     const saturatedAfter = await readCounters(databaseUrls);
-    const commitsPerMessageSaturated = (saturatedAfter.commits - saturatedBefore.commits) / (saturatedAfter.handled - saturatedBefore.handled);
-    say(`  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s, ${commitsPerMessageSaturated.toFixed(2)} commits per handled message`);
+    const commitsPerMessageSaturated =
+      (saturatedAfter.commits - saturatedBefore.commits) / (saturatedAfter.handled - saturatedBefore.handled);
+    say(
+      `  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s, ${commitsPerMessageSaturated.toFixed(2)} commits per handled message`,
+    );
 
     say(`POST /orders at ${postRate}/s while sagas run, then with the four participants stopped`);
     await betweenSteps();
@@ -105,7 +116,9 @@ async function main(): Promise<number> {
     const footprintOff = memoryOff.stop();
     for (const participant of PARTICIPANTS) await environment.supervisor.stop(participant);
     const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
-    say(`  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`);
+    say(
+      `  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`,
+    );
 
     say(
       `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
@@ -119,7 +132,11 @@ async function main(): Promise<number> {
     });
     const { tracedResources, footprintOn } = tracing;
     const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
-    const capacity = { off: median(tracing.completedPerSecond.off), on: median(tracing.completedPerSecond.on), sampled: median(tracing.completedPerSecond.sampled) };
+    const capacity = {
+      off: median(tracing.completedPerSecond.off),
+      on: median(tracing.completedPerSecond.on),
+      sampled: median(tracing.completedPerSecond.sampled),
+    };
 
     const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
     const checks: Check[] = [
@@ -130,9 +147,24 @@ async function main(): Promise<number> {
         ok: pgRef.tps ? bestThroughput >= 0.15 * pgRef.tps : null,
       },
       ...providerLatencyChecks(searches),
-      { what: `POST /orders p50 at ${postRate}/s vs hello-world`, measured: `${running.p50.toFixed(1)} vs ${hello.p50.toFixed(1)} ms = ${ratio(running.p50, hello.p50).toFixed(2)} x`, target: '<= 2 x', ok: running.p50 <= 2 * hello.p50 },
-      { what: `POST /orders p99 at ${postRate}/s vs hello-world`, measured: `${running.p99.toFixed(1)} vs ${hello.p99.toFixed(1)} ms = ${ratio(running.p99, hello.p99).toFixed(2)} x`, target: '<= 3 x', ok: running.p99 <= 3 * hello.p99 },
-      { what: 'POST p99, participants stopped vs running', measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`, target: '<= 1.2 x', ok: stopped.p99 <= 1.2 * running.p99 },
+      {
+        what: `POST /orders p50 at ${postRate}/s vs hello-world`,
+        measured: `${running.p50.toFixed(1)} vs ${hello.p50.toFixed(1)} ms = ${ratio(running.p50, hello.p50).toFixed(2)} x`,
+        target: '<= 2 x',
+        ok: running.p50 <= 2 * hello.p50,
+      },
+      {
+        what: `POST /orders p99 at ${postRate}/s vs hello-world`,
+        measured: `${running.p99.toFixed(1)} vs ${hello.p99.toFixed(1)} ms = ${ratio(running.p99, hello.p99).toFixed(2)} x`,
+        target: '<= 3 x',
+        ok: running.p99 <= 3 * hello.p99,
+      },
+      {
+        what: 'POST p99, participants stopped vs running',
+        measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`,
+        target: '<= 1.2 x',
+        ok: stopped.p99 <= 1.2 * running.p99,
+      },
       {
         what: 'saga capacity with tracing on vs off',
         measured: `${describeSteps(tracing.completedPerSecond.on)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.on, capacity.off).toFixed(2)} x (medians)`,
@@ -145,19 +177,37 @@ async function main(): Promise<number> {
         target: 'reported (the target is for every order traced)',
         ok: null,
       },
-      { what: 'summed peak RSS of the five services', measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`, target: '<= 400 MB', ok: peakRssMb <= 400 },
+      {
+        what: 'summed peak RSS of the five services',
+        measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
+        target: '<= 400 MB',
+        ok: peakRssMb <= 400,
+      },
       {
         what: 'the same with tracing on (saturating step)',
         measured: `${tracedPeakRssMb.toFixed(0)} MB (${tracedResources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
         target: 'reported',
         ok: null,
       },
-      { what: 'the five services together, shared pages counted once (tracing off / on)', measured: `${footprint(footprintOff)} / ${footprint(footprintOn)}`, target: 'reported', ok: null },
+      {
+        what: 'the five services together, shared pages counted once (tracing off / on)',
+        measured: `${footprint(footprintOff)} / ${footprint(footprintOn)}`,
+        target: 'reported',
+        ok: null,
+      },
       { what: 'messages handled per order (happy path)', measured: messagesPerOrder.toFixed(1), target: 'reported', ok: null },
-      { what: 'database commits per handled message', measured: `${commitsPerMessage.toFixed(2)} at 20/s, ${commitsPerMessageSaturated.toFixed(2)} saturated`, target: 'reported (1 = one per message)', ok: null },
+      {
+        what: 'database commits per handled message',
+        measured: `${commitsPerMessage.toFixed(2)} at 20/s, ${commitsPerMessageSaturated.toFixed(2)} saturated`,
+        target: 'reported (1 = one per message)',
+        ok: null,
+      },
     ];
     say('\nresults');
-    for (const check of checks) say(`  ${check.ok === null ? '    ' : check.ok ? 'pass' : 'FAIL'}  ${check.what.padEnd(46)} ${check.measured}  (target ${check.target})`);
+    for (const check of checks)
+      say(
+        `  ${check.ok === null ? '    ' : check.ok ? 'pass' : 'FAIL'}  ${check.what.padEnd(46)} ${check.measured}  (target ${check.target})`,
+      );
     mkdirSync(path.dirname(jsonFile), { recursive: true });
     writeFileSync(
       jsonFile,
@@ -173,7 +223,9 @@ async function main(): Promise<number> {
 async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await withClient(orderDatabaseUrl, (client) => client.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"));
+    const { rows } = await withClient(orderDatabaseUrl, (client) =>
+      client.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'"),
+    );
     if (rows[0]?.n === 0) return;
     await sleep(1_000);
   }

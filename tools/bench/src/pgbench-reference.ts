@@ -17,12 +17,16 @@ export async function pgbenchTps(postgresUrl: string, seconds: number): Promise<
   try {
     await run('psql', [admin.toString(), '-qc', `CREATE DATABASE "${database}"`]);
     await run('pgbench', ['-i', '-s', '1', '-q', scratch.toString()], { timeout: 120_000 });
-    const { stdout } = await run('pgbench', ['-N', '-c', '8', '-j', '2', '-T', String(seconds), '-n', scratch.toString()], { timeout: (seconds + 60) * 1_000 });
+    const { stdout } = await run('pgbench', ['-N', '-c', '8', '-j', '2', '-T', String(seconds), '-n', scratch.toString()], {
+      timeout: (seconds + 60) * 1_000,
+    });
     const tps = /tps = ([\d.]+)/.exec(stdout)?.[1];
     if (!tps) return { note: `pgbench printed no tps: ${stdout.slice(-200)}` };
     return { tps: Number(tps), note: `pgbench -N -c 8 -j 2 -T ${seconds}` };
   } catch (error) {
-    return { note: `pgbench reference unavailable (${(error as Error).message.split('\n')[0]}); install pgbench (Debian: postgresql-client or postgresql-contrib)` };
+    return {
+      note: `pgbench reference unavailable (${(error as Error).message.split('\n')[0]}); install pgbench (Debian: postgresql-client or postgresql-contrib)`,
+    };
   } finally {
     await run('psql', [admin.toString(), '-qc', `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`]).catch(() => undefined);
   }

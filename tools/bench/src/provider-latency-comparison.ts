@@ -29,7 +29,13 @@ export interface LatencySearch extends CapacitySearch {
  */
 export async function searchAtProviderLatencies(
   environment: BenchEnvironment,
-  { latenciesMs, rates, stepSeconds, beforeStep, say }: { latenciesMs: number[]; rates: number[]; stepSeconds: number; beforeStep: () => Promise<void>; say: (line: string) => void },
+  {
+    latenciesMs,
+    rates,
+    stepSeconds,
+    beforeStep,
+    say,
+  }: { latenciesMs: number[]; rates: number[]; stepSeconds: number; beforeStep: () => Promise<void>; say: (line: string) => void },
 ): Promise<LatencySearch[]> {
   const control = environment.provider.control;
   const searches: LatencySearch[] = [];
@@ -37,16 +43,34 @@ export async function searchAtProviderLatencies(
     const baseline = searches[0];
     const probe = baseline && baseline.bestRate > 0 ? targetRate(baseline.bestRate) : undefined;
     const stepRates = [...new Set(probe === undefined ? rates : [...rates, probe])];
-    const behaviour = await control.set({ latencyMs: { median: latencyMs, p99: latencyMs }, errorRate: 0, hangRate: 0, outage: false, declineRate: 0 });
-    say(`  provider answering in ${behaviour.latencyMs.median} ms (fixed)${probe === undefined ? '' : `; a step at ${probe}/s, ${SLOW_PROVIDER_TARGET} x ${baseline!.bestRate}/s`}`);
+    const behaviour = await control.set({
+      latencyMs: { median: latencyMs, p99: latencyMs },
+      errorRate: 0,
+      hangRate: 0,
+      outage: false,
+      declineRate: 0,
+    });
+    say(
+      `  provider answering in ${behaviour.latencyMs.median} ms (fixed)${probe === undefined ? '' : `; a step at ${probe}/s, ${SLOW_PROVIDER_TARGET} x ${baseline!.bestRate}/s`}`,
+    );
     const started = performance.now();
     await control.resetStats();
     const search = await searchSustainableRate(environment.orderUrl, stepRates, stepSeconds, { beforeStep, say });
     const providerStats = await control.stats();
     const elapsedSeconds = (performance.now() - started) / 1_000;
-    const statuses = Object.entries(providerStats.answeredByStatus).map(([status, n]) => `${n} ${status}`).join(', ');
-    say(`    provider: ${providerStats.requestsByRoute['POST /v1/charges'] ?? 0} charges, ${providerStats.requestsByRoute['POST /v1/refunds'] ?? 0} refunds asked; answered ${statuses || 'nothing'}; ${providerStats.hungRequests} hung; the search took ${(elapsedSeconds / 60).toFixed(1)} min`);
-    searches.push({ ...search, latencyMs, chargePaymentTimeoutsAtBest: search.bestStep && chargePaymentTimeouts(search.bestStep), providerStats, elapsedSeconds });
+    const statuses = Object.entries(providerStats.answeredByStatus)
+      .map(([status, n]) => `${n} ${status}`)
+      .join(', ');
+    say(
+      `    provider: ${providerStats.requestsByRoute['POST /v1/charges'] ?? 0} charges, ${providerStats.requestsByRoute['POST /v1/refunds'] ?? 0} refunds asked; answered ${statuses || 'nothing'}; ${providerStats.hungRequests} hung; the search took ${(elapsedSeconds / 60).toFixed(1)} min`,
+    );
+    searches.push({
+      ...search,
+      latencyMs,
+      chargePaymentTimeoutsAtBest: search.bestStep && chargePaymentTimeouts(search.bestStep),
+      providerStats,
+      elapsedSeconds,
+    });
   }
   const first = latenciesMs[0] ?? 0;
   await control.set({ latencyMs: { median: first, p99: first } });

@@ -12,7 +12,14 @@ export const DEFAULT_MIX: Array<[Scenario, number]> = [
 
 /** Offers `rate` orders per second for `seconds`, then waits for their sagas and reports. */
 export async function sagaStep(orderUrl: string, rate: number, seconds: number, mix = DEFAULT_MIX): Promise<LoadReport> {
-  const settings: LoadSettings = { url: orderUrl, rate, count: Math.round(rate * seconds), mix, sagaTimeoutSeconds: 120, maxInFlight: 2_000 };
+  const settings: LoadSettings = {
+    url: orderUrl,
+    rate,
+    count: Math.round(rate * seconds),
+    mix,
+    sagaTimeoutSeconds: 120,
+    maxInFlight: 2_000,
+  };
   const run = await generateLoad(settings, () => undefined);
   const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
   const sagas = await trackSagas(orderUrl, accepted, settings.sagaTimeoutSeconds * 1_000, () => undefined);
@@ -25,7 +32,10 @@ export async function sagaStep(orderUrl: string, rate: number, seconds: number, 
  * overloaded order service: its sagas finish fast while the orders queue in front of it.
  */
 export const sustainable = (report: LoadReport, maxP99Ms: number) =>
-  report.post.dropped === 0 && report.sagas.pending === 0 && Object.keys(report.post.errors).length === 0 && report.sagas.dueToFinalMs.p99 <= maxP99Ms;
+  report.post.dropped === 0 &&
+  report.sagas.pending === 0 &&
+  Object.keys(report.post.errors).length === 0 &&
+  report.sagas.dueToFinalMs.p99 <= maxP99Ms;
 
 export interface CapacityStep {
   rate: number;

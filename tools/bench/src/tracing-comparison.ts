@@ -1,5 +1,11 @@
 import { percentiles } from '@shop/load/dist/src/latency-stats';
-import { resourcesBetween, sampleServices, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
+import {
+  resourcesBetween,
+  sampleServices,
+  watchMemory,
+  type MemoryFootprint,
+  type ServiceResources,
+} from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
 import { sagaStep } from './saga-capacity';
 
@@ -42,7 +48,13 @@ export interface TracingComparison {
 export async function compareTracing(
   environment: BenchEnvironment,
   repoRoot: string,
-  { rate, stepSeconds, rounds, say, betweenSteps }: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; betweenSteps: () => Promise<void> },
+  {
+    rate,
+    stepSeconds,
+    rounds,
+    say,
+    betweenSteps,
+  }: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; betweenSteps: () => Promise<void> },
 ): Promise<TracingComparison> {
   const completedPerSecond: Record<TracingSettingName, number[]> = { off: [], on: [], sampled: [] };
   let traced: { resources: ServiceResources[]; footprint: MemoryFootprint } | undefined;

@@ -13,7 +13,10 @@ export class VacuumBetweenSteps {
   ) {}
 
   static async forServer(postgresUrl: string, databaseUrls: readonly string[]): Promise<VacuumBetweenSteps> {
-    const setting = await withClient(postgresUrl, async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum);
+    const setting = await withClient(
+      postgresUrl,
+      async (client) => (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]?.autovacuum,
+    );
     return new VacuumBetweenSteps(setting !== 'on', databaseUrls);
   }
 

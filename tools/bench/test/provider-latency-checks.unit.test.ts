@@ -33,7 +33,12 @@ const buildSearch = (overrides: Partial<LatencySearch>): LatencySearch => ({
 
 describe('provider latency checks', () => {
   test('when payment steps timed out among other cancellations, then only those are counted', () => {
-    const report = buildReport({ CONFIRMED: 90, 'CANCELLED (charge-payment did not answer)': 3, 'CANCELLED (reserve-stock did not answer)': 2, 'CANCELLED (payment declined)': 5 });
+    const report = buildReport({
+      CONFIRMED: 90,
+      'CANCELLED (charge-payment did not answer)': 3,
+      'CANCELLED (reserve-stock did not answer)': 2,
+      'CANCELLED (payment declined)': 5,
+    });
     assert.equal(chargePaymentTimeouts(report), 3);
   });
 
@@ -48,7 +53,12 @@ describe('provider latency checks', () => {
 
   test('when a sustainable step had a payment timeout, then its check fails, and a search with no sustainable step is reported, not judged', () => {
     const baseline = buildSearch({ latencyMs: 0, bestRate: 100, bestStep: buildReport({ CONFIRMED: 10 }), chargePaymentTimeoutsAtBest: 0 });
-    const slow = buildSearch({ latencyMs: 200, bestRate: 100, bestStep: buildReport({ CONFIRMED: 9, 'CANCELLED (charge-payment did not answer)': 1 }), chargePaymentTimeoutsAtBest: 1 });
+    const slow = buildSearch({
+      latencyMs: 200,
+      bestRate: 100,
+      bestStep: buildReport({ CONFIRMED: 9, 'CANCELLED (charge-payment did not answer)': 1 }),
+      chargePaymentTimeoutsAtBest: 1,
+    });
     const checks = providerLatencyChecks([baseline, slow]);
     assert.deepEqual(
       checks.map((check) => check.ok),

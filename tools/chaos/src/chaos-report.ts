@@ -11,14 +11,23 @@ function table(headers: string[], rows: string[][]): string {
 /** In the order the faults began: a kill is noted once its service is back, an episode when it ends. */
 export function faultTable(faults: FaultRecord[]): string {
   const inOrder = [...faults].sort((a, b) => a.atSeconds - b.atSeconds);
-  return table(['at (s)', 'fault injected', 'result'], inOrder.map((f) => [f.atSeconds.toFixed(1), f.fault, f.result]));
+  return table(
+    ['at (s)', 'fault injected', 'result'],
+    inOrder.map((f) => [f.atSeconds.toFixed(1), f.fault, f.result]),
+  );
 }
 
 export function invariantTable(results: InvariantResult[]): string {
-  return table(['', 'invariant', 'detail'], results.map((r) => [r.ok ? 'ok' : 'FAIL', r.invariant, r.detail]));
+  return table(
+    ['', 'invariant', 'detail'],
+    results.map((r) => [r.ok ? 'ok' : 'FAIL', r.invariant, r.detail]),
+  );
 }
 
-export function outcomeTable(placed: PlacedOrder[], orders: Array<{ id: string; status: string; cancellation_reason: string | null }>): string {
+export function outcomeTable(
+  placed: PlacedOrder[],
+  orders: Array<{ id: string; status: string; cancellation_reason: string | null }>,
+): string {
   const statusOf = new Map(orders.map((o) => [o.id, o.status]));
   const counts = new Map<string, Map<string, number>>();
   for (const order of placed) {
@@ -36,7 +45,8 @@ export function outcomeTable(placed: PlacedOrder[], orders: Array<{ id: string; 
     const reason = order.cancellation_reason ?? '(no reason)';
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
-  const cancelledLine = reasons.size === 0 ? '' : `\ncancelled although meant to confirm: ${[...reasons].map(([reason, n]) => `${n}x ${reason}`).join('; ')}`;
+  const cancelledLine =
+    reasons.size === 0 ? '' : `\ncancelled although meant to confirm: ${[...reasons].map(([reason, n]) => `${n}x ${reason}`).join('; ')}`;
   return `${table(
     ['scenario', 'orders', 'CONFIRMED', 'CANCELLED', 'other'],
     [...counts].map(([scenario, row]) => {

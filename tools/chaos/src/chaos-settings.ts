@@ -41,7 +41,8 @@ export function parseChaosArguments(args: string[]): ChaosSettings {
   if (values.help) throw new Error(USAGE);
   const number = (name: string, value: string, { zero }: { zero: boolean }) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero)) throw new Error(`--${name} expects a ${zero ? 'non-negative' : 'positive'} number, got ${value}\n${USAGE}`);
+    if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero))
+      throw new Error(`--${name} expects a ${zero ? 'non-negative' : 'positive'} number, got ${value}\n${USAGE}`);
     return n;
   };
   const positive = (name: string, value: string) => number(name, value, { zero: false });

@@ -39,18 +39,38 @@ const sample = (ids: string[]) => (ids.length === 0 ? '' : ` e.g. ${ids.slice(0,
  * ledger (or why it could not be read) and the SMTP sink, not from the services' APIs: what the
  * business would audit after an incident.
  */
-export async function checkInvariants(urls: DatabaseUrls, placed: PlacedOrder[], emails: ReceivedEmail[], ledger: Charge[] | Error): Promise<InvariantResult[]> {
+export async function checkInvariants(
+  urls: DatabaseUrls,
+  placed: PlacedOrder[],
+  emails: ReceivedEmail[],
+  ledger: Charge[] | Error,
+): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   const check: Check = (invariant, bad, okDetail, badDetail) =>
-    results.push({ invariant, ok: bad.length === 0, detail: bad.length === 0 ? okDetail : `${bad.length} ${badDetail}${sample(bad)}`, bad });
+    results.push({
+      invariant,
+      ok: bad.length === 0,
+      detail: bad.length === 0 ? okDetail : `${bad.length} ${badDetail}${sample(bad)}`,
+      bad,
+    });
 
   const orders = await rows<OrderRow>(urls.order, 'SELECT id, status, total_cents, lines FROM orders');
   const byId = new Map(orders.map((o) => [o.id, o]));
   const confirmed = orders.filter((o) => o.status === 'CONFIRMED');
   const cancelled = orders.filter((o) => o.status === 'CANCELLED');
 
-  check('every placed order exists once', placed.filter((p) => !byId.has(p.orderId)).map((p) => p.orderId), `${placed.length} placed, ${orders.length} stored`, 'placed orders missing');
-  check('every order reached CONFIRMED or CANCELLED', orders.filter((o) => o.status === 'PENDING').map((o) => o.id), `${confirmed.length} confirmed, ${cancelled.length} cancelled`, 'still PENDING');
+  check(
+    'every placed order exists once',
+    placed.filter((p) => !byId.has(p.orderId)).map((p) => p.orderId),
+    `${placed.length} placed, ${orders.length} stored`,
+    'placed orders missing',
+  );
+  check(
+    'every order reached CONFIRMED or CANCELLED',
+    orders.filter((o) => o.status === 'PENDING').map((o) => o.id),
+    `${confirmed.length} confirmed, ${cancelled.length} cancelled`,
+    'still PENDING',
+  );
 
   if (ledger instanceof Error) {
     results.push({ invariant: "the provider's ledger was read", ok: false, detail: ledger.message, bad: [] });
@@ -59,12 +79,17 @@ export async function checkInvariants(urls: DatabaseUrls, placed: PlacedOrder[],
     checkPayments(check, { confirmed, cancelled }, payments, ledger);
   }
 
-  const products = await rows<{ sku: string; stock: number; initial_stock: number }>(urls.inventory, 'SELECT sku, stock, initial_stock FROM products');
+  const products = await rows<{ sku: string; stock: number; initial_stock: number }>(
+    urls.inventory,
+    'SELECT sku, stock, initial_stock FROM products',
+  );
   const sold = new Map<string, number>();
   for (const order of confirmed) for (const line of order.lines ?? []) sold.set(line.sku, (sold.get(line.sku) ?? 0) + line.quantity);
   check(
     'stock conserved: initial - confirmed quantities = final',
-    products.filter((p) => p.initial_stock - (sold.get(p.sku) ?? 0) !== p.stock).map((p) => `${p.sku} (${p.initial_stock} - ${sold.get(p.sku) ?? 0} != ${p.stock})`),
+    products
+      .filter((p) => p.initial_stock - (sold.get(p.sku) ?? 0) !== p.stock)
+      .map((p) => `${p.sku} (${p.initial_stock} - ${sold.get(p.sku) ?? 0} != ${p.stock})`),
     products.map((p) => `${p.sku} -${sold.get(p.sku) ?? 0}`).join(', '),
     'SKUs off',
   );
@@ -79,8 +104,18 @@ export async function checkInvariants(urls: DatabaseUrls, placed: PlacedOrder[],
 
   const shipments = await rows<{ order_id: string; status: string }>(urls.warehouse, 'SELECT order_id, status FROM shipments');
   const shipmentOf = new Map(shipments.map((s) => [s.order_id, s.status]));
-  check('exactly one shipment per confirmed order', confirmed.filter((o) => shipmentOf.get(o.id) !== 'CREATED').map((o) => o.id), `${confirmed.length} shipped`, 'confirmed orders without a shipment');
-  check('no active shipment for a cancelled order', cancelled.filter((o) => shipmentOf.get(o.id) === 'CREATED').map((o) => o.id), 'none active', 'cancelled orders still shipping');
+  check(
+    'exactly one shipment per confirmed order',
+    confirmed.filter((o) => shipmentOf.get(o.id) !== 'CREATED').map((o) => o.id),
+    `${confirmed.length} shipped`,
+    'confirmed orders without a shipment',
+  );
+  check(
+    'no active shipment for a cancelled order',
+    cancelled.filter((o) => shipmentOf.get(o.id) === 'CREATED').map((o) => o.id),
+    'none active',
+    'cancelled orders still shipping',
+  );
 
   // One email is one Message-ID. The email service sends, then commits; a crash between the SMTP
   // server's acceptance and the commit delivers the same message (same Message-ID) again, which

@@ -72,7 +72,11 @@ async function main(): Promise<number> {
   process.once('SIGTERM', () => void interrupted('SIGTERM'));
   try {
     const loadSeconds = settings.orders / settings.rate;
-    const episodes = scheduleProviderFaults({ loadSeconds, outageSeconds: settings.providerOutageSeconds, spikeSeconds: settings.providerSpikeSeconds });
+    const episodes = scheduleProviderFaults({
+      loadSeconds,
+      outageSeconds: settings.providerOutageSeconds,
+      spikeSeconds: settings.providerSpikeSeconds,
+    });
     say(
       `chaos: ${settings.orders} orders at ${settings.rate}/s, a SIGKILL every ${settings.killEverySeconds} s, ` +
         `${episodes.length === 0 ? 'no provider faults' : `provider faults at ${episodes.map((e) => `${e.startSeconds} s (${e.kind}, ${e.seconds} s)`).join(', ')}`}; ` +
@@ -94,7 +98,8 @@ async function main(): Promise<number> {
     const faulting = faults.run(stopFaults.signal);
     const started = performance.now();
     const placed = await placeOrders(supervisor.urlOf('order'), settings.orders, settings.rate, (done) => {
-      if (done % Math.max(1, Math.round(settings.orders / 10)) === 0) say(`  ${done}/${settings.orders} orders accepted after ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if (done % Math.max(1, Math.round(settings.orders / 10)) === 0)
+        say(`  ${done}/${settings.orders} orders accepted after ${((performance.now() - started) / 1000).toFixed(0)} s`);
     });
     stopFaults.abort();
     await faulting;
@@ -104,7 +109,10 @@ async function main(): Promise<number> {
     const quiet = await waitForQuiet(urls, sink, placed.length, settings.quietTimeoutSeconds * 1_000);
     say(quiet ? 'quiet.' : 'NOT quiet before the timeout: checking anyway.');
 
-    const orders = await query<{ id: string; status: string; cancellation_reason: string | null }>(urls.order, 'SELECT id, status, cancellation_reason FROM orders');
+    const orders = await query<{ id: string; status: string; cancellation_reason: string | null }>(
+      urls.order,
+      'SELECT id, status, cancellation_reason FROM orders',
+    );
     const results = await checkInvariants(urls, placed, sink.emails, await readLedger(provider));
     results.push(await deadLetterCheck(infra.rabbitmqUrl));
     const crashes = [...supervisor.crashes.map((c) => `${c.name} exited ${c.signal ?? c.code}`), ...provider.crashes];
@@ -118,7 +126,10 @@ async function main(): Promise<number> {
 
     say('\nfaults injected\n' + faultTable(faults.record));
     const circuitOpened = countLines(path.join(logDirectory, 'payment.log'), '"circuit opened');
-    if (episodes.length > 0) say(`the payment service's circuit to the provider opened ${circuitOpened} time(s), failed probes and restarts included (payment.log)`);
+    if (episodes.length > 0)
+      say(
+        `the payment service's circuit to the provider opened ${circuitOpened} time(s), failed probes and restarts included (payment.log)`,
+      );
     say('\noutcomes\n' + outcomeTable(placed, orders));
     say('\ninvariants\n' + invariantTable(results));
     const failed = results.filter((r) => !r.ok).length;
@@ -171,7 +182,9 @@ async function readLedger(provider: ProviderProcess): Promise<Charge[] | Error> 
 
 function countLines(file: string, text: string): number {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((line) => line.includes(text)).length;
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(text)).length;
   } catch {
     return 0;
   }
@@ -184,7 +197,8 @@ async function waitForQuiet(urls: DatabaseUrls, sink: SmtpSink, orders: number, 
     try {
       const [pending] = await query<{ n: number }>(urls.order, "SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'");
       let outboxes = 0;
-      for (const url of Object.values(urls)) outboxes += (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM outbox'))[0]?.n ?? 0;
+      for (const url of Object.values(urls))
+        outboxes += (await query<{ n: number }>(url, 'SELECT count(*)::int AS n FROM outbox'))[0]?.n ?? 0;
       if (pending?.n === 0 && outboxes === 0 && sink.emails.length >= orders) return true;
     } catch {
       // the database may be restarting

@@ -31,13 +31,22 @@ const SKUS = ['SKU-COFFEE', 'SKU-MUG', 'SKU-TEA', 'SKU-GRINDER'];
 
 function bodyFor(scenario: Scenario, email: string) {
   const count = 1 + Math.floor(Math.random() * 3);
-  const items = [...SKUS].sort(() => Math.random() - 0.5).slice(0, count).map((sku) => ({ sku, quantity: 1 + Math.floor(Math.random() * 3) }));
+  const items = [...SKUS]
+    .sort(() => Math.random() - 0.5)
+    .slice(0, count)
+    .map((sku) => ({ sku, quantity: 1 + Math.floor(Math.random() * 3) }));
   if (scenario === 'unknown-sku') items.push({ sku: 'SKU-UNICORN', quantity: 1 });
   return {
     customerId: `chaos-${email.slice(0, 8)}`,
     email,
     items,
-    shippingAddress: { name: 'Chaos Monkey', line1: '1 Fault Lane', city: 'Berlin', postalCode: '10115', country: scenario === 'unserved' ? 'AQ' : 'DE' },
+    shippingAddress: {
+      name: 'Chaos Monkey',
+      line1: '1 Fault Lane',
+      city: 'Berlin',
+      postalCode: '10115',
+      country: scenario === 'unserved' ? 'AQ' : 'DE',
+    },
     paymentMethod: scenario === 'declined' ? 'tok_chargeDeclined' : 'tok_visa',
   };
 }
@@ -58,7 +67,8 @@ async function placeOne(orderUrl: string, scenario: Scenario): Promise<PlacedOrd
         body,
         signal: AbortSignal.timeout(5_000),
       });
-      if (response.status === 202) return { orderId: ((await response.json()) as { orderId: string }).orderId, scenario, email, attempts: attempt };
+      if (response.status === 202)
+        return { orderId: ((await response.json()) as { orderId: string }).orderId, scenario, email, attempts: attempt };
       if (response.status < 500) throw new Error(`POST /orders answered ${response.status}: ${await response.text()}`);
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('POST /orders answered')) throw error;

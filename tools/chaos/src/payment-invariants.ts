@@ -62,7 +62,9 @@ export function checkPayments(
   const cancelledCharged = cancelled.filter((order) => chargesOf.has(order.id));
   check(
     "every cancelled order's charge refunded in full",
-    cancelledCharged.filter((order) => chargesOf.get(order.id)!.some((c) => c.amount_refunded !== c.amount)).map((order) => `${order.id} (${books(order.id)})`),
+    cancelledCharged
+      .filter((order) => chargesOf.get(order.id)!.some((c) => c.amount_refunded !== c.amount))
+      .map((order) => `${order.id} (${books(order.id)})`),
     `${cancelledCharged.length} of ${cancelled.length} cancelled orders had been charged at the provider, all refunded`,
     'cancelled orders whose money the provider kept',
   );
@@ -95,7 +97,12 @@ function rowAgrees(row: PaymentRow | undefined, charges: Charge[]): boolean {
     case 'CHARGED':
       return charge !== undefined && charge.id === row.charge_id && charge.amount === row.amount_cents && charge.amount_refunded === 0;
     case 'REFUNDED':
-      return charge !== undefined && charge.id === row.charge_id && charge.amount_refunded === charge.amount && row.refunded_cents === charge.amount;
+      return (
+        charge !== undefined &&
+        charge.id === row.charge_id &&
+        charge.amount_refunded === charge.amount &&
+        row.refunded_cents === charge.amount
+      );
     default:
       return charge === undefined;
   }

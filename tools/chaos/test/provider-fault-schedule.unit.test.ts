@@ -24,8 +24,14 @@ test('when the load is too short to hold them, then they follow each other a sec
 });
 
 test('when an outage or spike length is 0, then that episode is left out', () => {
-  assert.deepEqual(windows(50, 0, 6).map(([kind]) => kind), ['latency', 'errors', 'latency']);
-  assert.deepEqual(windows(50, 30, 0).map(([kind]) => kind), ['outage']);
+  assert.deepEqual(
+    windows(50, 0, 6).map(([kind]) => kind),
+    ['latency', 'errors', 'latency'],
+  );
+  assert.deepEqual(
+    windows(50, 30, 0).map(([kind]) => kind),
+    ['outage'],
+  );
   assert.deepEqual(windows(50, 0, 0), []);
 });
 

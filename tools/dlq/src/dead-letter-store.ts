@@ -101,8 +101,12 @@ export class DeadLetterStore {
         const headers = { ...message.properties.headers };
         for (const name of [Headers.error, Headers.attempt, Headers.failedAt, Headers.consumer]) delete headers[name];
         await new Promise<void>((resolve, reject) => {
-          this.channel.publish('', consumerQueue, message.content, { ...message.properties, headers, persistent: true }, (error: unknown) =>
-            error ? reject(error instanceof Error ? error : new Error('nacked')) : resolve(),
+          this.channel.publish(
+            '',
+            consumerQueue,
+            message.content,
+            { ...message.properties, headers, persistent: true },
+            (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('nacked')) : resolve()),
           );
         });
         this.channel.ack(message);

@@ -19,7 +19,8 @@ export interface ParsedCommand {
 
 export function parseArguments(args: string[]): ParsedCommand {
   const [command = 'help', ...rest] = args;
-  if (!['list', 'show', 'replay', 'purge', 'help', '--help', '-h'].includes(command)) throw new UsageError(`unknown command ${command}\n${USAGE}`);
+  if (!['list', 'show', 'replay', 'purge', 'help', '--help', '-h'].includes(command))
+    throw new UsageError(`unknown command ${command}\n${USAGE}`);
   const known: readonly string[] = CONSUMER_QUEUES;
   let queues: string[] = [...known];
   let messageId: string | undefined;

@@ -51,7 +51,10 @@ export function renderHtmlReport(report: LoadReport, when: Date = new Date()): s
     `<h1>npm run load: ${report.settings.count} orders at ${report.settings.rate}/s against ${escapeHtml(report.settings.url)}</h1>`,
     `<p>${escapeHtml(when.toISOString())}</p>`,
     `<pre>${escapeHtml(formatReport(report))}</pre>`,
-    histogramSvg(`POST /orders latency, from when each order was due (${report.post.latencyMs.count} requests)`, report.post.latencyHistogram),
+    histogramSvg(
+      `POST /orders latency, from when each order was due (${report.post.latencyMs.count} requests)`,
+      report.post.latencyHistogram,
+    ),
     histogramSvg(`Saga, accepted to CONFIRMED or CANCELLED (${report.sagas.endToEndMs.count} sagas)`, report.sagas.endToEndHistogram),
     '</body></html>',
     '',

@@ -19,14 +19,22 @@ export interface LoadRun {
 }
 
 /** Sends `count` POST /orders at a fixed arrival rate, whatever the answers take. */
-export async function generateLoad(settings: LoadSettings, onProgress: (sent: number, outcomes: RequestOutcome[]) => void): Promise<LoadRun> {
+export async function generateLoad(
+  settings: LoadSettings,
+  onProgress: (sent: number, outcomes: RequestOutcome[]) => void,
+): Promise<LoadRun> {
   const run = await atFixedRate(
     settings,
     async (due): Promise<RequestOutcome> => {
       const scenario = pickScenario(settings.mix);
       const answer = await postJson(`${settings.url}/orders`, orderFor(scenario), due);
       const orderId = answer.status === 202 ? (answer.json as { orderId?: string } | undefined)?.orderId : undefined;
-      return { scenario, latencyMs: answer.latencyMs, status: answer.status, ...(orderId ? { orderId } : { error: answer.error ?? `http ${answer.status}` }) };
+      return {
+        scenario,
+        latencyMs: answer.latencyMs,
+        status: answer.status,
+        ...(orderId ? { orderId } : { error: answer.error ?? `http ${answer.status}` }),
+      };
     },
     onProgress,
   );

@@ -45,7 +45,10 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
   };
   const rate = positive('rate', values.rate);
   if (values.duration !== undefined && values.count !== undefined) throw new Error(`give --duration or --count, not both\n${USAGE}`);
-  const count = values.count !== undefined ? Math.round(positive('count', values.count)) : Math.round(rate * positive('duration', values.duration ?? '30'));
+  const count =
+    values.count !== undefined
+      ? Math.round(positive('count', values.count))
+      : Math.round(rate * positive('duration', values.duration ?? '30'));
   try {
     new URL(values.url);
   } catch {

@@ -11,8 +11,12 @@ import { resourcesBetween, sampleServices, watchMemory } from './service-resourc
 /** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
 async function main(): Promise<void> {
   const settings = parseLoadArguments(process.argv.slice(2));
-  const ready = await fetch(`${settings.url}/readyz`).then((r) => r.ok, () => false);
-  if (!ready) throw new Error(`the order service at ${settings.url} is not ready (GET /readyz); start it with npm run stack or docker compose up`);
+  const ready = await fetch(`${settings.url}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (!ready)
+    throw new Error(`the order service at ${settings.url} is not ready (GET /readyz); start it with npm run stack or docker compose up`);
 
   const before = sampleServices();
   const memory = watchMemory(before);

@@ -12,7 +12,13 @@ export function orderFor(scenario: Scenario) {
     email: `load-${id}@example.com`,
     // SKU-RARE has one unit in stock: asking for two is always out of stock.
     items: scenario === 'out-of-stock' ? [{ sku: 'SKU-RARE', quantity: 2 }] : [{ sku, quantity: 1 + Math.floor(Math.random() * 3) }],
-    shippingAddress: { name: 'Load Test', line1: '1 Rate St', city: 'Berlin', postalCode: '10115', country: scenario === 'undeliverable' ? 'AQ' : 'DE' },
+    shippingAddress: {
+      name: 'Load Test',
+      line1: '1 Rate St',
+      city: 'Berlin',
+      postalCode: '10115',
+      country: scenario === 'undeliverable' ? 'AQ' : 'DE',
+    },
     paymentMethod: scenario === 'declined' ? 'tok_chargeDeclined' : 'tok_visa',
   };
 }

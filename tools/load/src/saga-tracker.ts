@@ -25,7 +25,12 @@ const LOOKUP_SIZE = 100;
  * orders per request, one query on the order service's side: following thousands of sagas one
  * `GET /orders/{id}` at a time would load the service under test more than the sagas themselves.
  */
-export async function trackSagas(url: string, orderIds: string[], timeoutMs: number, onProgress: (settled: number) => void): Promise<SagaOutcome[]> {
+export async function trackSagas(
+  url: string,
+  orderIds: string[],
+  timeoutMs: number,
+  onProgress: (settled: number) => void,
+): Promise<SagaOutcome[]> {
   const deadline = Date.now() + timeoutMs;
   const settled = new Map<string, SagaOutcome>();
   let pending = [...orderIds];

@@ -48,7 +48,11 @@ export function sampleServices(): Sample[] {
   for (const pid of pids) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      const service = SERVICE_NAMES.find((name) => cmdline.includes(`services/${name}/dist/src/main.js`) || (cmdline.includes('dist/src/main.js') && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`OTEL_SERVICE_NAME=${name}`)));
+      const service = SERVICE_NAMES.find(
+        (name) =>
+          cmdline.includes(`services/${name}/dist/src/main.js`) ||
+          (cmdline.includes('dist/src/main.js') && readFileSync(`/proc/${pid}/environ`, 'utf8').includes(`OTEL_SERVICE_NAME=${name}`)),
+      );
       if (!service) continue;
       samples.push({ pid: Number(pid), service, ticks: cpuTicks(pid), at: performance.now() });
     } catch {
@@ -115,6 +119,13 @@ export function resourcesBetween(before: Sample[], after: Sample[]): ServiceReso
       // exited meanwhile
     }
     const seconds = (end.at - start.at) / 1_000;
-    return [{ service: end.service, pid: end.pid, cpuPercent: seconds > 0 ? ((end.ticks - start.ticks) / CLOCK_TICKS / seconds) * 100 : 0, peakRssMb }];
+    return [
+      {
+        service: end.service,
+        pid: end.pid,
+        cpuPercent: seconds > 0 ? ((end.ticks - start.ticks) / CLOCK_TICKS / seconds) * 100 : 0,
+        peakRssMb,
+      },
+    ];
   });
 }

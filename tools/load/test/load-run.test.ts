@@ -25,9 +25,13 @@ test('when load runs against the stack, then every order is placed, every saga f
   const directory = mkdtempSync(path.join(tmpdir(), 'load-'));
   const json = path.join(directory, 'report.json');
   const html = path.join(directory, 'report.html');
-  const child = spawn(process.execPath, [LOAD_MAIN, '--url', shop.orderUrl, '--rate', '20', '--count', '40', '--json', json, '--html', html], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [LOAD_MAIN, '--url', shop.orderUrl, '--rate', '20', '--count', '40', '--json', json, '--html', html],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -44,12 +48,18 @@ test('when load runs against the stack, then every order is placed, every saga f
   assert.equal(report.sagas.dueToFinalMs.count, 40);
   assert.ok(report.sagas.dueToFinalMs.p50 > report.sagas.endToEndMs.p50, 'from due adds the POST latency to accepted-to-final');
   const outcomes = Object.entries(report.sagas.outcomes as Record<string, number>);
-  assert.equal(outcomes.reduce((sum, [, n]) => sum + n, 0), 40);
+  assert.equal(
+    outcomes.reduce((sum, [, n]) => sum + n, 0),
+    40,
+  );
   assert.ok(outcomes.some(([outcome]) => outcome === 'CONFIRMED'));
   assert.ok(report.services.length >= 5, 'CPU and RSS of the five native processes');
   for (const service of report.services) assert.ok(service.peakRssMb > 10, `${service.service} has a peak RSS`);
   const summedRss = report.services.reduce((sum: number, service: { peakRssMb: number }) => sum + service.peakRssMb, 0);
-  assert.ok(report.memory.peakPrivateMb > 0 && report.memory.peakFootprintMb > report.memory.peakPrivateMb, 'private pages, then shared ones added once');
+  assert.ok(
+    report.memory.peakPrivateMb > 0 && report.memory.peakFootprintMb > report.memory.peakPrivateMb,
+    'private pages, then shared ones added once',
+  );
   const counted = (buckets: Array<{ count: number }>) => buckets.reduce((sum, bucket) => sum + bucket.count, 0);
   assert.equal(counted(report.post.latencyHistogram), 40, 'every POST in the latency histogram');
   assert.equal(counted(report.sagas.endToEndHistogram), 40, 'every finished saga in the saga histogram');
@@ -58,5 +68,8 @@ test('when load runs against the stack, then every order is placed, every saga f
   assert.equal(page.match(/<svg /g)?.length, 2, 'two histograms');
   assert.match(page, /POST \/orders latency, from when each order was due \(40 requests\)/);
   assert.match(page, /accepted to CONFIRMED or CANCELLED \(40 sagas\)/);
-  assert.ok(report.memory.peakFootprintMb < summedRss, `shared pages counted once (${report.memory.peakFootprintMb} MB) come to less than summed RSS (${summedRss} MB)`);
+  assert.ok(
+    report.memory.peakFootprintMb < summedRss,
+    `shared pages counted once (${report.memory.peakFootprintMb} MB) come to less than summed RSS (${summedRss} MB)`,
+  );
 });

@@ -38,13 +38,19 @@ describe('npm run load arguments and statistics', () => {
   test('the histogram counts each sample once, in the bucket up to the first bound at or above it', () => {
     const buckets = histogram([0.2, 0.5, 0.6, 3, 5, 5.1, 950, 1_000, 90_000]);
     const at = (upToMs: number | null) => buckets.find((bucket) => bucket.upToMs === upToMs)?.count;
-    assert.equal(buckets.reduce((sum, bucket) => sum + bucket.count, 0), 9);
+    assert.equal(
+      buckets.reduce((sum, bucket) => sum + bucket.count, 0),
+      9,
+    );
     assert.equal(at(0.5), 2);
     assert.equal(at(1), 1);
     assert.equal(at(5), 2);
     assert.equal(at(10), 1);
     assert.equal(at(1_000), 2);
     assert.equal(at(null), 1, 'over a minute');
-    assert.deepEqual(histogram([]).map((bucket) => bucket.count), new Array(buckets.length).fill(0));
+    assert.deepEqual(
+      histogram([]).map((bucket) => bucket.count),
+      new Array(buckets.length).fill(0),
+    );
   });
 });

@@ -50,7 +50,11 @@ function refusalFor(charge: Charge, amount: number | undefined): ProviderAnswer 
   }
   if (remaining <= 0) return invalidRequest('charge', `Charge ${charge.id} has already been refunded`, 'charge_already_refunded');
   if (amount !== undefined && amount > remaining) {
-    return invalidRequest('amount', `Refund amount ${amount} is greater than the ${remaining} left to refund on ${charge.id}`, 'amount_too_large');
+    return invalidRequest(
+      'amount',
+      `Refund amount ${amount} is greater than the ${remaining} left to refund on ${charge.id}`,
+      'amount_too_large',
+    );
   }
   return undefined;
 }

@@ -9,7 +9,11 @@ import type { ProviderState } from './provider-state';
  * (4) the answer lost to an injected 500, or never sent (a hang), or sent. After (3) the effect has
  * happened whatever the client sees, so a retry with the same key must replay it.
  */
-export function faultable(route: string, state: ProviderState, work: (request: Request, behaviour: Behaviour) => ProviderAnswer): RequestHandler {
+export function faultable(
+  route: string,
+  state: ProviderState,
+  work: (request: Request, behaviour: Behaviour) => ProviderAnswer,
+): RequestHandler {
   return async (request, response) => {
     const behaviour = state.behaviour.current();
     state.stats.request(route);

@@ -26,7 +26,11 @@ export function readIdempotencyKey(header: string | undefined): { key: string } 
 }
 
 export function fingerprintOf(params: Record<string, string | number | null>): string {
-  return JSON.stringify(Object.keys(params).sort().map((name) => [name, params[name]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((name) => [name, params[name]]),
+  );
 }
 
 export class IdempotencyStore {

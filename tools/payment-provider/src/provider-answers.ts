@@ -5,9 +5,7 @@ import type { DeclineCode, ProviderErrorBody } from './provider-objects';
  * What a route's work decides: an answer to send (which faults may still replace), or no answer
  * at all, for a request the provider pretends never to have processed (tok_timeout).
  */
-export type ProviderAnswer =
-  | { kind: 'answer'; status: number; body: unknown; replayed: boolean }
-  | { kind: 'never-answer' };
+export type ProviderAnswer = { kind: 'answer'; status: number; body: unknown; replayed: boolean } | { kind: 'never-answer' };
 
 export function answer(status: number, body: unknown, replayed = false): ProviderAnswer {
   return { kind: 'answer', status, body, replayed };

@@ -35,7 +35,7 @@ export class ProviderControl {
   /** The whole ledger in creation order, declined charges included. */
   async charges(): Promise<Charge[]> {
     const charges: Charge[] = [];
-    for (let page: ChargeList | undefined; !page || page.has_more; ) {
+    for (let page: ChargeList | undefined; !page || page.has_more;) {
       const after = charges.at(-1);
       page = await this.request<ChargeList>('GET', `/v1/charges?limit=${PAGE_SIZE}${after ? `&starting_after=${after.id}` : ''}`);
       charges.push(...page.data);

@@ -52,7 +52,8 @@ export async function startProviderProcess(env: Record<string, string> = {}): Pr
       cleanUp();
       resolve(ready[1]);
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited before it was ready (code ${code}, signal ${signal})`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`exited before it was ready (code ${code}, signal ${signal})`);
     const onError = (error: Error) => fail(`could not start: ${error.message}`);
     const timer = setTimeout(() => fail(`printed no ready line within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
     const cleanUp = () => {

@@ -22,20 +22,23 @@ describe('POST /v1/charges', () => {
     assert.equal(first.status, 200);
     assert.match(first.body.id, /^ch_/);
     assert.equal(first.headers.get('Idempotent-Replayed'), null);
-    assert.deepEqual({ ...first.body, id: undefined, created: undefined }, {
-      id: undefined,
-      object: 'charge',
-      status: 'succeeded',
-      amount: 1250,
-      currency: 'eur',
-      payment_method: 'tok_visa',
-      amount_refunded: 0,
-      refunded: false,
-      idempotency_key: key,
-      created: undefined,
-      failure_code: null,
-      failure_message: null,
-    });
+    assert.deepEqual(
+      { ...first.body, id: undefined, created: undefined },
+      {
+        id: undefined,
+        object: 'charge',
+        status: 'succeeded',
+        amount: 1250,
+        currency: 'eur',
+        payment_method: 'tok_visa',
+        amount_refunded: 0,
+        refunded: false,
+        idempotency_key: key,
+        created: undefined,
+        failure_code: null,
+        failure_message: null,
+      },
+    );
     assert.ok(Math.abs(first.body.created - Date.now() / 1000) < 5, 'created is in unix seconds');
 
     const replay = await post(provider.url, '/v1/charges', buildCharge({ currency: 'EUR' }), key);
@@ -134,7 +137,10 @@ describe('POST /v1/refunds', () => {
     const refund = await post(provider.url, '/v1/refunds', { charge }, key);
     assert.equal(refund.status, 200);
     assert.match(refund.body.id, /^re_/);
-    assert.deepEqual([refund.body.object, refund.body.status, refund.body.charge, refund.body.amount], ['refund', 'succeeded', charge, 1000]);
+    assert.deepEqual(
+      [refund.body.object, refund.body.status, refund.body.charge, refund.body.amount],
+      ['refund', 'succeeded', charge, 1000],
+    );
     const refunded = await get(provider.url, `/v1/charges/${charge}`);
     assert.deepEqual([refunded.body.amount_refunded, refunded.body.refunded], [1000, true]);
 
@@ -218,7 +224,10 @@ describe('GET /v1/charges', () => {
     }
     assert.deepEqual(seen, ids);
     assert.deepEqual(pages, [true, true, false]);
-    assert.deepEqual((await control.charges()).map((charge) => charge.id), [...before.map((charge) => charge.id), ...ids]);
+    assert.deepEqual(
+      (await control.charges()).map((charge) => charge.id),
+      [...before.map((charge) => charge.id), ...ids],
+    );
   });
 
   test('when limit or starting_after is bad, then it answers 400 naming the parameter', async () => {

@@ -25,13 +25,30 @@ export async function runPreflightChecks(settings: StackSettings, repoRoot: stri
   for (const service of settings.services) {
     const entry = serviceEntryPoint(service.name);
     if (!existsSync(path.join(repoRoot, entry))) {
-      problems.push(`the ${service.name} service is not built: ${entry} is missing (is there a services/${service.name}/src/main.ts? \`npm run stack\` builds first)`);
+      problems.push(
+        `the ${service.name} service is not built: ${entry} is missing (is there a services/${service.name}/src/main.ts? \`npm run stack\` builds first)`,
+      );
     }
   }
-  const ports = settings.services.map((service) => ({ port: service.port, host: '0.0.0.0', owner: `the ${service.name} service`, variable: 'STACK_BASE_PORT' }));
+  const ports = settings.services.map((service) => ({
+    port: service.port,
+    host: '0.0.0.0',
+    owner: `the ${service.name} service`,
+    variable: 'STACK_BASE_PORT',
+  }));
   if (!settings.smtpUrl) {
-    ports.push({ port: settings.mailCatcher.smtpPort, host: '127.0.0.1', owner: 'the mail catcher (SMTP)', variable: 'MAIL_CATCHER_SMTP_PORT' });
-    ports.push({ port: settings.mailCatcher.httpPort, host: '127.0.0.1', owner: 'the mail catcher (HTTP)', variable: 'MAIL_CATCHER_HTTP_PORT' });
+    ports.push({
+      port: settings.mailCatcher.smtpPort,
+      host: '127.0.0.1',
+      owner: 'the mail catcher (SMTP)',
+      variable: 'MAIL_CATCHER_SMTP_PORT',
+    });
+    ports.push({
+      port: settings.mailCatcher.httpPort,
+      host: '127.0.0.1',
+      owner: 'the mail catcher (HTTP)',
+      variable: 'MAIL_CATCHER_HTTP_PORT',
+    });
   }
   for (const { port, host, owner, variable } of ports) {
     const problem = await checkPortFree(port, host);
@@ -49,7 +66,9 @@ export async function checkRabbitMq(url: string): Promise<string | undefined> {
   } catch (error) {
     // A connection that completes after the deadline is closed rather than leaked.
     attempt.then((late) => late.close().catch(() => undefined)).catch(() => undefined);
-    const fix = isUnreachable(error) ? `start it with \`rabbitmq-server -detached\` or ${COMPOSE_HINT}, or set RABBITMQ_URL` : 'check the user, password and vhost in RABBITMQ_URL';
+    const fix = isUnreachable(error)
+      ? `start it with \`rabbitmq-server -detached\` or ${COMPOSE_HINT}, or set RABBITMQ_URL`
+      : 'check the user, password and vhost in RABBITMQ_URL';
     return `cannot connect to RabbitMQ at ${redactUrl(url)} (${describeError(error)}): ${fix}`;
   }
 }

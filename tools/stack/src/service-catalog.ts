@@ -13,7 +13,12 @@ export { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
  * No --enable-source-maps: it kept every loaded module's source map in memory (20 MB a service);
  * add it through NODE_OPTIONS when a TypeScript stack trace is worth it.
  */
-export const SERVICE_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=128', '--require', '@shop/telemetry/register'];
+export const SERVICE_NODE_ARGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--max-old-space-size=128',
+  '--require',
+  '@shop/telemetry/register',
+];
 
 /** A service's built entry point, relative to the repository root. */
 export function serviceEntryPoint(name: ServiceName): string {

@@ -53,7 +53,11 @@ export class ServiceSupervisor {
       log = createWriteStream(path.join(this.logDirectory, `${name}.log`), { flags: 'a' });
       this.logs.set(name, log);
     }
-    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(name)], { cwd: this.repoRoot, env: service.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(name)], {
+      cwd: this.repoRoot,
+      env: service.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.children.set(name, child);
@@ -87,7 +91,14 @@ export class ServiceSupervisor {
     const deadline = Date.now() + timeoutMs;
     let waiting = names;
     while (Date.now() < deadline) {
-      const ready = await Promise.all(waiting.map((name) => fetch(`${this.urlOf(name)}/readyz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)));
+      const ready = await Promise.all(
+        waiting.map((name) =>
+          fetch(`${this.urlOf(name)}/readyz`, { signal: AbortSignal.timeout(1_000) }).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        ),
+      );
       waiting = waiting.filter((_, i) => !ready[i]);
       if (waiting.length === 0) return;
       await sleep(200);

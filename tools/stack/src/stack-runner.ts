@@ -37,14 +37,17 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
       provider = await startProviderProcess({ PORT: String(settings.paymentProviderPort) });
     } catch (error) {
       await mailCatcher?.close();
-      stackOutput.error(`the fake card provider did not start on port ${settings.paymentProviderPort} (set PAYMENT_PROVIDER_PORT): ${(error as Error).message}`);
+      stackOutput.error(
+        `the fake card provider did not start on port ${settings.paymentProviderPort} (set PAYMENT_PROVIDER_PORT): ${(error as Error).message}`,
+      );
       return 1;
     }
   }
   const outside = { smtpUrl, paymentProviderUrl: settings.paymentProviderUrl ?? provider?.url };
 
   const services = settings.services.map(
-    (service, index) => new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, outside) }),
+    (service, index) =>
+      new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, outside) }),
   );
 
   // Whatever ends the run (a signal, a dead service, readiness timing out) aborts this.

@@ -13,7 +13,10 @@ const schema = z.object({
     .number()
     .int()
     .min(1)
-    .max(65536 - SERVICE_NAMES.length, `expected a port from 1 to ${65536 - SERVICE_NAMES.length}, the services take it and the next ${SERVICE_NAMES.length - 1}`)
+    .max(
+      65536 - SERVICE_NAMES.length,
+      `expected a port from 1 to ${65536 - SERVICE_NAMES.length}, the services take it and the next ${SERVICE_NAMES.length - 1}`,
+    )
     .default(3000),
   /** When set, the email service sends there and no mail catcher starts. */
   SMTP_URL: url(['smtp', 'smtps']).optional(),

@@ -14,7 +14,15 @@ export interface SummaryInput {
 }
 
 /** The one line that says the stack is usable, and where everything is. */
-export function summaryLine({ settings, elapsedMs, mailCatcher, paymentProviderUrl, fakeProvider, otlpEndpoint, tracingDisabled }: SummaryInput): string {
+export function summaryLine({
+  settings,
+  elapsedMs,
+  mailCatcher,
+  paymentProviderUrl,
+  fakeProvider,
+  otlpEndpoint,
+  tracingDisabled,
+}: SummaryInput): string {
   const services = settings.services.map((service) => `${service.name} http://127.0.0.1:${service.port}`).join(', ');
   const mail = mailCatcher
     ? `mail catcher ${mailCatcher.smtpUrl} (read ${mailCatcher.messagesUrl})`

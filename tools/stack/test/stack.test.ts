@@ -55,65 +55,107 @@ describe('npm run stack', () => {
       await infra.cleanup();
     });
 
-    it('then every service becomes ready, one summary line names them all, and SIGTERM stops everything with exit code 0', { timeout: READY_WITHIN_MS + STOP_WITHIN_MS + 20_000 }, async (t) => {
-      const basePort = await freePortRange(SERVICE_NAMES.length);
-      const running = launch({ STACK_BASE_PORT: String(basePort) });
-      const explain = () => `stack output:\n${tail(running.output())}`;
+    it(
+      'then every service becomes ready, one summary line names them all, and SIGTERM stops everything with exit code 0',
+      { timeout: READY_WITHIN_MS + STOP_WITHIN_MS + 20_000 },
+      async (t) => {
+        const basePort = await freePortRange(SERVICE_NAMES.length);
+        const running = launch({ STACK_BASE_PORT: String(basePort) });
+        const explain = () => `stack output:\n${tail(running.output())}`;
 
-      // A stack that exits early fails the test at once rather than after the whole wait.
-      const diedEarly = running.exited.then((exit) => {
-        throw new Error(`the stack exited with ${JSON.stringify(exit)} before it was ready\n${explain()}`);
-      });
-      diedEarly.catch(() => undefined);
-      const summary = await Promise.race([
-        eventually(() => running.output().split('\n').find((line) => /ready in \d+(\.\d+)? s/.test(line)), { timeoutMs: READY_WITHIN_MS, intervalMs: 100, what: 'the summary line' }),
-        diedEarly,
-      ]).catch((error: unknown) => assert.fail(`${String(error)}\n${explain()}`));
-      t.diagnostic(summary.replace(/^.*?ready in/, 'ready in'));
+        // A stack that exits early fails the test at once rather than after the whole wait.
+        const diedEarly = running.exited.then((exit) => {
+          throw new Error(`the stack exited with ${JSON.stringify(exit)} before it was ready\n${explain()}`);
+        });
+        diedEarly.catch(() => undefined);
+        const summary = await Promise.race([
+          eventually(
+            () =>
+              running
+                .output()
+                .split('\n')
+                .find((line) => /ready in \d+(\.\d+)? s/.test(line)),
+            { timeoutMs: READY_WITHIN_MS, intervalMs: 100, what: 'the summary line' },
+          ),
+          diedEarly,
+        ]).catch((error: unknown) => assert.fail(`${String(error)}\n${explain()}`));
+        t.diagnostic(summary.replace(/^.*?ready in/, 'ready in'));
 
-      for (const [index, service] of SERVICE_NAMES.entries()) {
-        const url = `http://127.0.0.1:${basePort + index}`;
-        assert.ok(summary.includes(`${service} ${url}`), `the summary names ${service} at ${url}: ${summary}`);
-        const response = await fetch(`${url}/readyz`);
-        assert.equal(response.status, 200, `${service} /readyz: ${await response.text()}`);
-      }
-      assert.equal(running.output().split('\n').filter((line) => /ready in \d/.test(line)).length, 1, 'one summary line');
+        for (const [index, service] of SERVICE_NAMES.entries()) {
+          const url = `http://127.0.0.1:${basePort + index}`;
+          assert.ok(summary.includes(`${service} ${url}`), `the summary names ${service} at ${url}: ${summary}`);
+          const response = await fetch(`${url}/readyz`);
+          assert.equal(response.status, 200, `${service} /readyz: ${await response.text()}`);
+        }
+        assert.equal(
+          running
+            .output()
+            .split('\n')
+            .filter((line) => /ready in \d/.test(line)).length,
+          1,
+          'one summary line',
+        );
 
-      const messagesUrl = /read (http:\/\/127\.0\.0\.1:\d+\/api\/messages)/.exec(summary)?.[1];
-      assert.ok(messagesUrl, `the summary gives the mail catcher's address: ${summary}`);
-      const messages = await fetch(messagesUrl);
-      assert.equal(messages.status, 200);
-      assert.ok(Array.isArray(await messages.json()), 'the mail catcher lists emails as a JSON array');
+        const messagesUrl = /read (http:\/\/127\.0\.0\.1:\d+\/api\/messages)/.exec(summary)?.[1];
+        assert.ok(messagesUrl, `the summary gives the mail catcher's address: ${summary}`);
+        const messages = await fetch(messagesUrl);
+        assert.equal(messages.status, 200);
+        assert.ok(Array.isArray(await messages.json()), 'the mail catcher lists emails as a JSON array');
 
-      running.child.kill('SIGTERM');
-      const exit = await within(running.exited, STOP_WITHIN_MS, 'the stack stopping after SIGTERM').catch((error: unknown) => assert.fail(`${String(error)}\n${explain()}`));
-      assert.deepEqual(exit, { code: 0, signal: null }, explain());
-    });
+        running.child.kill('SIGTERM');
+        const exit = await within(running.exited, STOP_WITHIN_MS, 'the stack stopping after SIGTERM').catch((error: unknown) =>
+          assert.fail(`${String(error)}\n${explain()}`),
+        );
+        assert.deepEqual(exit, { code: 0, signal: null }, explain());
+      },
+    );
 
-    it('then a stack not ready within STACK_READY_TIMEOUT_MS names the services that are not ready, stops them and exits non-zero', { timeout: STOP_WITHIN_MS + 20_000 }, async () => {
-      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), STACK_READY_TIMEOUT_MS: '200' });
-      const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack giving up').catch((error: unknown) => assert.fail(`${String(error)}\n${tail(running.output())}`));
-      assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
-      assert.match(running.stderr(), /not ready after 0\.2 s: .*order \(/);
-    });
+    it(
+      'then a stack not ready within STACK_READY_TIMEOUT_MS names the services that are not ready, stops them and exits non-zero',
+      { timeout: STOP_WITHIN_MS + 20_000 },
+      async () => {
+        const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), STACK_READY_TIMEOUT_MS: '200' });
+        const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack giving up').catch((error: unknown) =>
+          assert.fail(`${String(error)}\n${tail(running.output())}`),
+        );
+        assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
+        assert.match(running.stderr(), /not ready after 0\.2 s: .*order \(/);
+      },
+    );
 
-    it('then a service that exits by itself is reported with its exit code and the stack exits non-zero', { timeout: STOP_WITHIN_MS + 20_000 }, async () => {
-      // An invalid setting every service validates at start-up: each exits with 78 (EX_CONFIG).
-      const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), RETRY_DELAYS_MS: 'soon' });
-      const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack stopping').catch((error: unknown) => assert.fail(`${String(error)}\n${tail(running.output())}`));
-      assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
-      assert.match(running.stderr(), /the (order|inventory|payment|warehouse|email) service exited with code 78 unexpectedly; stopping the stack/);
-    });
+    it(
+      'then a service that exits by itself is reported with its exit code and the stack exits non-zero',
+      { timeout: STOP_WITHIN_MS + 20_000 },
+      async () => {
+        // An invalid setting every service validates at start-up: each exits with 78 (EX_CONFIG).
+        const running = launch({ STACK_BASE_PORT: String(await freePortRange(SERVICE_NAMES.length)), RETRY_DELAYS_MS: 'soon' });
+        const exit = await within(running.exited, STOP_WITHIN_MS + 5_000, 'the stack stopping').catch((error: unknown) =>
+          assert.fail(`${String(error)}\n${tail(running.output())}`),
+        );
+        assert.deepEqual(exit, { code: 1, signal: null }, tail(running.output()));
+        assert.match(
+          running.stderr(),
+          /the (order|inventory|payment|warehouse|email) service exited with code 78 unexpectedly; stopping the stack/,
+        );
+      },
+    );
   });
 
   describe('when RABBITMQ_URL points at a port nothing listens on', () => {
     it('then the stack exits non-zero with one line that names that URL', { timeout: 30_000 }, async () => {
       const port = await closedPort();
-      const running = startStack({ RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}`, POSTGRES_URL, STACK_BASE_PORT: String(await freePortRange(5)) });
+      const running = startStack({
+        RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${port}`,
+        POSTGRES_URL,
+        STACK_BASE_PORT: String(await freePortRange(5)),
+      });
       const exit = await within(running.exited, 20_000, 'the stack giving up');
       assert.notEqual(exit.code, 0);
       assert.equal(exit.signal, null);
-      const lines = running.output().split('\n').filter((line) => line.trim() !== '');
+      const lines = running
+        .output()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
       assert.equal(lines.length, 1, `exactly one line, got:\n${running.output()}`);
       // The password is masked in what is printed; the rest of the URL is as given.
       assert.match(lines[0] ?? '', new RegExp(`amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${port}`));

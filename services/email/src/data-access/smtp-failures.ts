@@ -52,7 +52,8 @@ export function isTransientSmtpFailure(error: unknown): boolean {
  * email: the next email would fail the same way.
  */
 export function isServerFailure(error: unknown): boolean {
-  if (error instanceof DependencyUnavailableError || error instanceof DependencyTimeoutError || error instanceof SmtpOutcomeUnknownError) return true;
+  if (error instanceof DependencyUnavailableError || error instanceof DependencyTimeoutError || error instanceof SmtpOutcomeUnknownError)
+    return true;
   return replyCodeOf(error) === 421 || CONNECTION_FAILURES.has(codeOf(error));
 }
 

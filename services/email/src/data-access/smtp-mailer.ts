@@ -93,7 +93,13 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer & { policy:
     async send({ to, subject, text, messageId }) {
       let previous: Attempt | undefined;
       await policy.call(async ({ signal }) => {
-        if (previous && mayHaveBeenAccepted(previous.error, previous.messages.some((message) => message.readableDidRead))) {
+        if (
+          previous &&
+          mayHaveBeenAccepted(
+            previous.error,
+            previous.messages.some((message) => message.readableDidRead),
+          )
+        ) {
           // Still pending (no error yet) means the policy gave up on it: it timed out.
           throw new SmtpOutcomeUnknownError(previous.error ?? new DependencyTimeoutError('smtp', timeoutMs));
         }

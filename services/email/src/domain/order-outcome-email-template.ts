@@ -2,8 +2,7 @@ import type { order, PayloadOf } from '@shop/contracts';
 
 /** How an order's saga ended, as the customer is told about it. */
 export type OrderOutcome =
-  | ({ kind: 'confirmation' } & PayloadOf<typeof order.OrderConfirmed>)
-  | ({ kind: 'cancellation' } & PayloadOf<typeof order.OrderCancelled>);
+  ({ kind: 'confirmation' } & PayloadOf<typeof order.OrderConfirmed>) | ({ kind: 'cancellation' } & PayloadOf<typeof order.OrderCancelled>);
 
 export interface RenderedEmail {
   subject: string;

@@ -8,9 +8,7 @@ export type { OrderOutcome } from './order-outcome-email-template';
 
 /** What became of one outcome: its email went out, the order had one already, or sending failed (nothing recorded). */
 export type SendOutcome =
-  | { status: 'sent'; email: SentEmail }
-  | { status: 'already-sent'; earlier: SentEmail }
-  | { status: 'failed'; error: unknown };
+  { status: 'sent'; email: SentEmail } | { status: 'already-sent'; earlier: SentEmail } | { status: 'failed'; error: unknown };
 
 /** The same id for every email about one order, so a resent copy is recognisable as one. */
 export const orderEmailMessageId = (orderId: string) => `<order-${orderId}@shop.example>`;
@@ -26,13 +24,24 @@ export async function sendOrderOutcomeEmails(tx: Queryable, mailer: Mailer, outc
   const drafts = new Map<string, OutgoingEmail & { outcome: OrderOutcome }>();
   for (const outcome of outcomes) {
     if (drafts.has(outcome.orderId)) continue;
-    drafts.set(outcome.orderId, { outcome, to: outcome.email, messageId: orderEmailMessageId(outcome.orderId), ...renderOrderOutcomeEmail(outcome) });
+    drafts.set(outcome.orderId, {
+      outcome,
+      to: outcome.email,
+      messageId: orderEmailMessageId(outcome.orderId),
+      ...renderOrderOutcomeEmail(outcome),
+    });
   }
   // The rows are claimed first: another transaction about the same orders waits on them until this
   // one ends, then finds them (or, if this one gave them back, claims them).
   const claimed = await emailRepository.claimMany(
     tx,
-    [...drafts.values()].map(({ outcome, to, subject, messageId }) => ({ orderId: outcome.orderId, kind: outcome.kind, recipient: to, subject, messageId })),
+    [...drafts.values()].map(({ outcome, to, subject, messageId }) => ({
+      orderId: outcome.orderId,
+      kind: outcome.kind,
+      recipient: to,
+      subject,
+      messageId,
+    })),
   );
   const claimedByOrder = new Map(claimed.map((email) => [email.orderId, email]));
   const taken = [...drafts.keys()].filter((orderId) => !claimedByOrder.has(orderId));
@@ -45,7 +54,10 @@ export async function sendOrderOutcomeEmails(tx: Queryable, mailer: Mailer, outc
   // duplicate it, and only if the process dies (or the commit fails) between the server accepting
   // the mail and the commit. The rare duplicate carries the same Message-ID, so mail clients and
   // people can see it is the same email. The batch's emails go out side by side.
-  const errors = await sendBatch(mailer, claimed.map(({ orderId }) => drafts.get(orderId)!));
+  const errors = await sendBatch(
+    mailer,
+    claimed.map(({ orderId }) => drafts.get(orderId)!),
+  );
   const failures = new Map<string, unknown>();
   for (const [index, { orderId }] of claimed.entries()) if (errors[index] !== undefined) failures.set(orderId, errors[index]);
   // A failed send gives its claim back and the transaction still commits: rolling it back would

@@ -18,12 +18,12 @@ interface ProductRow {
 }
 
 const toProduct = (row: ProductRow): Product => ({
-    sku: row.sku,
-    name: row.name,
-    unitPriceCents: row.unit_price_cents,
-    stock: row.stock,
-    initialStock: row.initial_stock,
-  });
+  sku: row.sku,
+  name: row.name,
+  unitPriceCents: row.unit_price_cents,
+  stock: row.stock,
+  initialStock: row.initial_stock,
+});
 
 /**
  * Products by SKU: a batch locks the products its commands touch in one statement (SKU order),

@@ -46,7 +46,19 @@ export interface NewOrder extends PlaceOrderRequest {
   traceId: string | null;
 }
 
-const NEW_ORDER_COLUMNS = ['id', 'status', 'customer_id', 'email', 'items', 'shipping_address', 'payment_method', 'currency', 'idempotency_key', 'request_hash', 'trace_id'] as const;
+const NEW_ORDER_COLUMNS = [
+  'id',
+  'status',
+  'customer_id',
+  'email',
+  'items',
+  'shipping_address',
+  'payment_method',
+  'currency',
+  'idempotency_key',
+  'request_hash',
+  'trace_id',
+] as const;
 
 const newOrderRow = (order: NewOrder) => [
   order.id,
@@ -122,7 +134,12 @@ export const orderRepository = {
   async finish(
     db: Queryable,
     id: string,
-    outcome: { status: Exclude<OrderStatus, 'PENDING'>; lines: PricedLine[] | null; totalCents: number | null; cancellationReason: string | null },
+    outcome: {
+      status: Exclude<OrderStatus, 'PENDING'>;
+      lines: PricedLine[] | null;
+      totalCents: number | null;
+      cancellationReason: string | null;
+    },
   ): Promise<void> {
     await deferUpdate(
       db,

@@ -15,7 +15,8 @@ export const placeOrderRequest = z
       .superRefine((items, ctx) => {
         const seen = new Set<string>();
         items.forEach((item, index) => {
-          if (seen.has(item.sku)) ctx.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicate SKU ${item.sku}: put the quantity on one line` });
+          if (seen.has(item.sku))
+            ctx.addIssue({ code: 'custom', path: [index, 'sku'], message: `duplicate SKU ${item.sku}: put the quantity on one line` });
           seen.add(item.sku);
         });
       }),

@@ -41,7 +41,9 @@ const toPayment = (row: PaymentRow): Payment => ({
   paymentMethod: row.payment_method,
   chargeId: row.charge_id,
   declineReason: row.decline_reason,
-  refund: row.refunded_at ? { refundedCents: row.refunded_cents, refundId: row.refund_id, refundedAt: row.refunded_at.toISOString() } : null,
+  refund: row.refunded_at
+    ? { refundedCents: row.refunded_cents, refundId: row.refund_id, refundedAt: row.refunded_at.toISOString() }
+    : null,
   chargeStartedAt: row.charge_started_at?.toISOString() ?? null,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
@@ -89,7 +91,8 @@ export const paymentRepository = {
 
   /** The provider's answer, written only while the charge is PENDING; returns the row as it now is. */
   recordChargeResult(db: Queryable, orderId: string, result: { chargeId: string } | { declineReason: string }): Promise<Payment> {
-    const [status, chargeId, declineReason] = 'chargeId' in result ? ['CHARGED', result.chargeId, null] : ['DECLINED', null, result.declineReason];
+    const [status, chargeId, declineReason] =
+      'chargeId' in result ? ['CHARGED', result.chargeId, null] : ['DECLINED', null, result.declineReason];
     return one(
       db,
       `WITH answered AS (
@@ -119,7 +122,11 @@ export const paymentRepository = {
   },
 
   /** The charge is refunded; a charge found at the provider but never recorded here is recorded with it. */
-  recordRefunded(db: Queryable, orderId: string, refund: { chargeId: string; amountCents: number; refundId: string | null }): Promise<Payment> {
+  recordRefunded(
+    db: Queryable,
+    orderId: string,
+    refund: { chargeId: string; amountCents: number; refundId: string | null },
+  ): Promise<Payment> {
     return one(
       db,
       `UPDATE payments SET status = 'REFUNDED', charge_id = $2, amount_cents = coalesce(amount_cents, $3), refunded_cents = $3,
@@ -131,6 +138,8 @@ export const paymentRepository = {
 
   /** The provider holds no charge for the cancelled order, and none can still arrive. */
   async recordNothingCharged(db: Queryable, orderId: string): Promise<void> {
-    await db.query(`UPDATE payments SET charge_started_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'CANCELLED'`, [orderId]);
+    await db.query(`UPDATE payments SET charge_started_at = NULL, updated_at = now() WHERE order_id = $1 AND status = 'CANCELLED'`, [
+      orderId,
+    ]);
   },
 };

@@ -43,7 +43,15 @@ interface ErrorObject {
 const tracer = trace.getTracer('@shop/payment-service');
 
 // A broken or refused connection: the request may not have reached the provider; worth another try.
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
 const isTransient = (error: unknown): boolean =>
   error instanceof ProviderUnavailableError || NETWORK_ERRORS.has(String((error as { code?: unknown }).code ?? ''));
 
@@ -53,7 +61,9 @@ const isTransient = (error: unknown): boolean =>
  * retries with backoff and jitter for timeouts, 5xx and broken connections, a circuit breaker),
  * and each request a CLIENT span under the handler's span, retries included.
  */
-export function createProviderHttpClient(options: ProviderClientOptions): PaymentProvider & { policy: DependencyPolicy; close(): Promise<void> } {
+export function createProviderHttpClient(
+  options: ProviderClientOptions,
+): PaymentProvider & { policy: DependencyPolicy; close(): Promise<void> } {
   const base = new URL(options.url);
   const pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000, pipelining: 1 });
 
@@ -99,7 +109,8 @@ export function createProviderHttpClient(options: ProviderClientOptions): Paymen
   const call = (operation: string, method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string) =>
     policy.call(async ({ signal, attempt }) => {
       const answer = await request(method, path, signal, attempt, body, idempotencyKey);
-      if (answer.status >= 500 || answer.status === 429) throw new ProviderUnavailableError(operation, `${answer.status} ${errorText(answer)}`);
+      if (answer.status >= 500 || answer.status === 429)
+        throw new ProviderUnavailableError(operation, `${answer.status} ${errorText(answer)}`);
       return answer;
     });
 

@@ -3,8 +3,7 @@ import { paymentRepository, type ChargeAttempt, type Payment } from '../data-acc
 import type { ChargeResult, PaymentProvider } from './payment-provider';
 
 export type ChargeOutcome =
-  | { charged: true; paymentId: string; amountCents: number }
-  | { charged: false; reason: 'declined' | 'order-cancelled'; detail: string };
+  { charged: true; paymentId: string; amountCents: number } | { charged: false; reason: 'declined' | 'order-cancelled'; detail: string };
 
 /** What asking the provider gave: nothing asked (the order's payment was decided before), or its answer. */
 export type ChargeCall = { asked: false } | { asked: true; result: ChargeResult };
@@ -22,7 +21,10 @@ export interface ProviderCallDependencies {
  * never a second one. An order whose payment was decided before (a repeat, or a refund that
  * overtook this command) is not asked for again.
  */
-export async function askProviderToCharge({ provider, transaction }: ProviderCallDependencies, attempt: ChargeAttempt): Promise<ChargeCall> {
+export async function askProviderToCharge(
+  { provider, transaction }: ProviderCallDependencies,
+  attempt: ChargeAttempt,
+): Promise<ChargeCall> {
   const payment = await transaction((tx) => paymentRepository.beginCharge(tx, attempt));
   if (payment.status !== 'PENDING') return { asked: false };
   const result = await provider.charge({

@@ -65,7 +65,12 @@ export async function recordRefund(tx: Queryable, orderId: string, call: RefundC
  * One full refund per charge, keyed by the charge. "Already refunded" means an earlier attempt of
  * ours refunded it and its answer was lost, so it counts as done.
  */
-async function refundAtProvider(provider: PaymentProvider, chargeId: string, amountCents: number, unrefundedCents: number): Promise<RefundCall> {
+async function refundAtProvider(
+  provider: PaymentProvider,
+  chargeId: string,
+  amountCents: number,
+  unrefundedCents: number,
+): Promise<RefundCall> {
   if (unrefundedCents <= 0) return { kind: 'refunded', chargeId, amountCents, refundId: null };
   const result = await provider.refund({ idempotencyKey: `refund-${chargeId}`, chargeId, amountCents: unrefundedCents });
   if (result.status === 'succeeded') return { kind: 'refunded', chargeId, amountCents, refundId: result.refundId };

@@ -10,7 +10,11 @@ export type ShipmentOutcome = { created: true; shipmentId: string } | { created:
  * cancelled before (its compensation overtook this command) is refused. Should a cancel insert
  * its marker concurrently, the primary key fails this transaction and the retry sees the marker.
  */
-export async function createShipment(tx: Queryable, request: ShipmentRequest, unservedCountries: readonly string[]): Promise<ShipmentOutcome> {
+export async function createShipment(
+  tx: Queryable,
+  request: ShipmentRequest,
+  unservedCountries: readonly string[],
+): Promise<ShipmentOutcome> {
   const earlier = await shipmentRepository.find(tx, request.orderId, { forUpdate: true });
   if (earlier) return outcomeOf(earlier);
 

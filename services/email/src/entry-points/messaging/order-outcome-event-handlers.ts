@@ -41,7 +41,10 @@ export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
       case 'already-sent':
         if (result.earlier.kind !== kind) {
           // Both outcomes for one order means the saga contradicted itself; the customer keeps the first.
-          logger.warn({ orderId, kind, alreadySent: result.earlier.kind }, 'order already emailed with another outcome; not emailing again');
+          logger.warn(
+            { orderId, kind, alreadySent: result.earlier.kind },
+            'order already emailed with another outcome; not emailing again',
+          );
         } else {
           logger.debug({ orderId, kind }, 'order already emailed');
         }

@@ -28,16 +28,24 @@ async function lockStock(tx: PoolClient, messages: readonly Envelope[]): Promise
 /** What happens when inventory.reserve-stock or inventory.release-stock arrives. */
 export function inventoryCommandHandlers(): MessageHandler[] {
   return [
-    on(inventory.ReserveStock, async ({ message, tx, send }) => {
-      const { orderId, items } = message.data;
-      const outcome = await reserveStock(tx, orderId, items);
-      if (outcome.reserved) await send(inventory.StockReserved, { orderId, lines: outcome.lines });
-      else await send(inventory.StockReservationRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
-    }, { prepare: lockStock }),
-    on(inventory.ReleaseStock, async ({ message, tx, send }) => {
-      const { orderId } = message.data;
-      const released = await releaseStock(tx, orderId);
-      await send(inventory.StockReleased, { orderId, released });
-    }, { prepare: lockStock }),
+    on(
+      inventory.ReserveStock,
+      async ({ message, tx, send }) => {
+        const { orderId, items } = message.data;
+        const outcome = await reserveStock(tx, orderId, items);
+        if (outcome.reserved) await send(inventory.StockReserved, { orderId, lines: outcome.lines });
+        else await send(inventory.StockReservationRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
+      },
+      { prepare: lockStock },
+    ),
+    on(
+      inventory.ReleaseStock,
+      async ({ message, tx, send }) => {
+        const { orderId } = message.data;
+        const released = await releaseStock(tx, orderId);
+        await send(inventory.StockReleased, { orderId, released });
+      },
+      { prepare: lockStock },
+    ),
   ];
 }

@@ -52,7 +52,12 @@ export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies) {
 
     app.get('/orders', async (req, res) => {
       const query = parseRequest(listQuery, req.query, 'query');
-      const orders = await orderRepository.list(pool, { status: query.status, ids: query.ids, limit: query.limit + 1, afterId: query.cursor });
+      const orders = await orderRepository.list(pool, {
+        status: query.status,
+        ids: query.ids,
+        limit: query.limit + 1,
+        afterId: query.cursor,
+      });
       const page = orders.slice(0, query.limit);
       res.json({ orders: page.map(orderSummary), nextCursor: orders.length > query.limit ? (page.at(-1)?.id ?? null) : null });
     });

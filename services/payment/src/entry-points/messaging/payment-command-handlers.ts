@@ -11,7 +11,8 @@ export interface PaymentHandlerDependencies extends ProviderCallDependencies {
 
 /** Refusals that asking again will not change go to the dead-letter queue with their reason. */
 const permanentWhenRefused = (error: unknown): never => {
-  if (error instanceof ProviderRejectedRequestError || error instanceof RefundRefusedError) throw new PermanentError(error.message, { cause: error });
+  if (error instanceof ProviderRejectedRequestError || error instanceof RefundRefusedError)
+    throw new PermanentError(error.message, { cause: error });
   throw error;
 };
 
@@ -21,15 +22,18 @@ const permanentWhenRefused = (error: unknown): never => {
  * and the reply sent in the message's transaction.
  */
 export function paymentCommandHandlers(dependencies: PaymentHandlerDependencies): MessageHandler[] {
-  const askToCharge = ({ data }: Envelope<PayloadOf<typeof payment.ChargePayment>>) => askProviderToCharge(dependencies, data).catch(permanentWhenRefused);
-  const askToRefund = ({ data }: Envelope<PayloadOf<typeof payment.RefundPayment>>) => askProviderToRefund(dependencies, data.orderId).catch(permanentWhenRefused);
+  const askToCharge = ({ data }: Envelope<PayloadOf<typeof payment.ChargePayment>>) =>
+    askProviderToCharge(dependencies, data).catch(permanentWhenRefused);
+  const askToRefund = ({ data }: Envelope<PayloadOf<typeof payment.RefundPayment>>) =>
+    askProviderToRefund(dependencies, data.orderId).catch(permanentWhenRefused);
   return [
     on(
       payment.ChargePayment,
       async ({ message, tx, send, outside }) => {
         const { orderId } = message.data;
         const outcome = await recordCharge(tx, orderId, outside);
-        if (outcome.charged) await send(payment.PaymentCharged, { orderId, paymentId: outcome.paymentId, amountCents: outcome.amountCents });
+        if (outcome.charged)
+          await send(payment.PaymentCharged, { orderId, paymentId: outcome.paymentId, amountCents: outcome.amountCents });
         else await send(payment.PaymentRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
       },
       { outside: askToCharge },

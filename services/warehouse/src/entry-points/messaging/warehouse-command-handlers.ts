@@ -20,16 +20,24 @@ async function lockShipments(tx: PoolClient, messages: readonly Envelope[]): Pro
 /** What happens when warehouse.create-shipment or warehouse.cancel-shipment arrives. */
 export function warehouseCommandHandlers(unservedCountries: readonly string[]): MessageHandler[] {
   return [
-    on(warehouse.CreateShipment, async ({ message, tx, send }) => {
-      const { orderId } = message.data;
-      const outcome = await createShipment(tx, message.data, unservedCountries);
-      if (outcome.created) await send(warehouse.ShipmentCreated, { orderId, shipmentId: outcome.shipmentId });
-      else await send(warehouse.ShipmentRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
-    }, { prepare: lockShipments }),
-    on(warehouse.CancelShipment, async ({ message, tx, send }) => {
-      const { orderId } = message.data;
-      const cancelled = await cancelShipment(tx, orderId);
-      await send(warehouse.ShipmentCancelled, { orderId, cancelled });
-    }, { prepare: lockShipments }),
+    on(
+      warehouse.CreateShipment,
+      async ({ message, tx, send }) => {
+        const { orderId } = message.data;
+        const outcome = await createShipment(tx, message.data, unservedCountries);
+        if (outcome.created) await send(warehouse.ShipmentCreated, { orderId, shipmentId: outcome.shipmentId });
+        else await send(warehouse.ShipmentRejected, { orderId, reason: outcome.reason, detail: outcome.detail });
+      },
+      { prepare: lockShipments },
+    ),
+    on(
+      warehouse.CancelShipment,
+      async ({ message, tx, send }) => {
+        const { orderId } = message.data;
+        const cancelled = await cancelShipment(tx, orderId);
+        await send(warehouse.ShipmentCancelled, { orderId, cancelled });
+      },
+      { prepare: lockShipments },
+    ),
   ];
 }
