@@ -7,27 +7,10 @@ import { inSpan, startSpan } from '@shop/telemetry';
 import { BusyParticipants, type AwaitingSaga } from './busy-participants';
 import type { CommandSender } from './command-sender';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
+import type { SagaEngineOptions } from './saga-engine-options';
 import type { DueSaga, SagaInstance, SagaStore } from './saga-store';
 
-export interface SagaEngineOptions<Tx = PoolClient> {
-  /** Where sagas and their deadlines live: `postgresSagaStore` in the services. */
-  store: SagaStore<Tx>;
-  /** How commands leave, in the transaction of the transition: `outboxCommandSender` in the services. */
-  sender: CommandSender<Tx>;
-  logger: Logger;
-  /** How long a step may wait for its reply before it counts as failed (per-step override in the definition). */
-  stepTimeoutMs: number;
-  /** Compensations are retried until they succeed; the wait between tries grows up to this. */
-  compensationRetryMaxMs: number;
-  /**
-   * Whether messages wait in the queue of the participant a command goes to: while they do, the
-   * participant is behind (a spike, a paused consumer, a restart), not failing, and the deadlines
-   * of the steps awaiting it start again instead of firing. Without it, deadlines always fire.
-   */
-  participantBacklog?: (command: MessageContract) => Promise<boolean>;
-  /** The time deadlines are set and checked against, in epoch milliseconds: Date.now unless a test moves it. */
-  now?: () => number;
-}
+export type { SagaEngineOptions } from './saga-engine-options';
 
 const tracer = trace.getTracer('@shop/saga');
 

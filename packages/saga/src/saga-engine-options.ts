@@ -1,0 +1,25 @@
+import type { MessageContract } from '@shop/contracts';
+import type { PoolClient } from '@shop/db';
+import type { Logger } from '@shop/logger';
+import type { CommandSender } from './command-sender';
+import type { SagaStore } from './saga-store';
+
+export interface SagaEngineOptions<Tx = PoolClient> {
+  /** Where sagas and their deadlines live: `postgresSagaStore` in the services. */
+  store: SagaStore<Tx>;
+  /** How commands leave, in the transaction of the transition: `outboxCommandSender` in the services. */
+  sender: CommandSender<Tx>;
+  logger: Logger;
+  /** How long a step may wait for its reply before it counts as failed (per-step override in the definition). */
+  stepTimeoutMs: number;
+  /** Compensations are retried until they succeed; the wait between tries grows up to this. */
+  compensationRetryMaxMs: number;
+  /**
+   * Whether messages wait in the queue of the participant a command goes to: while they do, the
+   * participant is behind (a spike, a paused consumer, a restart), not failing, and the deadlines
+   * of the steps awaiting it start again instead of firing. Without it, deadlines always fire.
+   */
+  participantBacklog?: (command: MessageContract) => Promise<boolean>;
+  /** The time deadlines are set and checked against, in epoch milliseconds: Date.now unless a test moves it. */
+  now?: () => number;
+}
