@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
-# One image per service: docker build --build-arg SERVICE=order -t shop-order .
-# (docker-compose.yml builds all five, and the fake card provider with PACKAGE and PACKAGE_DIR).
-# The steps mirror the native build exactly: `npm ci`, then `turbo run build`, on the subset of
-# the monorepo the package needs.
+# One image for the five services and the fake card provider, built once:
+#   docker build -t shop:local .
+# docker-compose.yml runs it once per service, each in its own folder (working_dir). The steps
+# mirror the native build exactly: `npm ci`, then `turbo run build`. infra/docker/check-image.sh
+# builds and runs it for real.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -13,17 +14,15 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
     NPM_CONFIG_AUDIT=false
 WORKDIR /app
 
-# 1. Keep only the service and the workspace packages it depends on.
+# 1. Keep only what the services and the provider need of the monorepo.
 FROM base AS pruner
-ARG SERVICE
-ARG PACKAGE=@shop/${SERVICE}-service
-RUN test -n "${SERVICE}" || { echo "set --build-arg SERVICE=<order|inventory|payment|warehouse|email>" >&2; exit 1; }
 COPY . .
 # The turbo version the lockfile pins, so pruning behaves as it does on a developer's machine.
 RUN npm install --global "turbo@$(node -p "require('./package-lock.json').packages['node_modules/turbo'].version")" \
- && turbo prune "${PACKAGE}" --docker
+ && turbo prune @shop/order-service @shop/inventory-service @shop/payment-service @shop/warehouse-service @shop/email-service @shop/payment-provider --docker
 
-# 2. Install from the pruned manifests first, so this layer is reused until a dependency changes.
+# 2. Install from the pruned manifests first, so this layer is reused until a dependency changes;
+#    then build, drop the development dependencies, and everything but the compiled code.
 FROM base AS builder
 COPY --from=pruner /app/out/json/ ./
 RUN npm ci
@@ -31,17 +30,19 @@ COPY --from=pruner /app/out/full/ ./
 # Every package's tsconfig extends it, and `turbo prune` copies workspaces only.
 COPY --from=pruner /app/tsconfig.base.json ./tsconfig.base.json
 RUN npx turbo run build \
- && npm prune --omit=dev
+ && npm prune --omit=dev \
+ && rm -rf packages/*/src packages/*/test packages/*/dist/test services/*/src services/*/test services/*/dist/test \
+           tools/*/src tools/*/test tools/*/dist/test tsconfig.base.json */*/tsconfig.json .turbo */*/.turbo \
+ && find . -name '*.map' -delete
 
-# 3. Runtime: built output and production dependencies, as the unprivileged `node` user.
+# 3. Runtime: compiled code and production dependencies, owned by root, so the unprivileged
+#    `node` user the processes run as cannot change them.
 FROM base AS runner
-ARG SERVICE
-ARG PACKAGE_DIR=services/${SERVICE}
 ENV NODE_ENV=production
-COPY --from=builder --chown=node:node /app /app
-# WORKDIR expands the build argument where an exec-form CMD cannot; exec form keeps node as the
-# process that receives SIGTERM, which the services handle as a graceful stop. The node arguments
-# are those of SERVICE_NODE_ARGS in tools/stack/src/service-catalog.ts: keep the two the same.
-WORKDIR /app/${PACKAGE_DIR}
+COPY --from=builder /app /app
 USER node
+# Exec form keeps node as the process that receives SIGTERM, which the services handle as a
+# graceful stop. The node arguments are those of SERVICE_NODE_ARGS in tools/stack/src/service-catalog.ts:
+# keep the two the same. Compose sets the working directory to the service's folder.
+WORKDIR /app/services/order
 CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=128", "--require", "@shop/telemetry/register", "dist/src/main.js"]

@@ -9,7 +9,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 
 interface ComposeService {
-  build?: { args?: Record<string, string> };
+  working_dir?: string;
   environment?: Record<string, string>;
   ports?: string[];
 }
@@ -24,12 +24,12 @@ describe('the service catalog', () => {
     assert.deepEqual(folders, serviceCatalog.map((service) => service.name).sort());
   });
 
-  test('when docker-compose.yml runs a service, then it builds that service, with its port and its own database', () => {
+  test('when docker-compose.yml runs a service, then it runs its folder of the image, with its port and its own database', () => {
     const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
     for (const service of serviceCatalog) {
       const entry = compose.services[service.name];
       assert.ok(entry, `docker-compose.yml has a ${service.name} service`);
-      assert.equal(entry.build?.args?.SERVICE, service.name, `${service.name} builds its own image`);
+      assert.equal(entry.working_dir, `/app/services/${service.name}`, `${service.name} runs in its own folder`);
       assert.equal(entry.environment?.PORT, String(service.port), `${service.name} listens on ${service.port}`);
       assert.match(entry.environment?.DATABASE_URL ?? '', new RegExp(`/${service.database}$`), `${service.name} uses ${service.database}`);
       assert.ok(
@@ -37,11 +37,11 @@ describe('the service catalog', () => {
         `${service.name} publishes ${service.port}`,
       );
     }
-    const built = Object.entries(compose.services).filter(([, entry]) => entry.build?.args?.SERVICE && !entry.build.args.PACKAGE);
+    const run = Object.entries(compose.services).filter(([, entry]) => entry.working_dir?.startsWith('/app/services/'));
     assert.deepEqual(
-      built.map(([name]) => name).sort(),
+      run.map(([name]) => name).sort(),
       serviceCatalog.map((service) => service.name).sort(),
-      'compose builds no service the catalog does not name',
+      'compose runs no service the catalog does not name',
     );
   });
 

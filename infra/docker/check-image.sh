@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the services' image and runs it for real: the five services and the fake card provider
+# as containers on the host network, against the local RabbitMQ (a vhost of their own) and
+# PostgreSQL (databases of their own), with a mail catcher on the host. Places an order through
+# the containerised order service, waits for it to be CONFIRMED and its email to arrive, then
+# stops every container and checks that each exited 0 (a graceful stop on SIGTERM). Cleans up
+# after itself. Needs root, Docker (dockerd is started when it is not running) and debootstrap,
+# and `npm ci` done (the mail catcher and the base image come from this checkout).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+node=node_modules/.bin/node
+run_id=cc$(date +%s)
+vhost=$run_id
+rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/$vhost"
+postgres=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+base_port=${CONTAINER_CHECK_BASE_PORT:-3900}
+provider_port=$((base_port + 10))
+smtp_port=$((base_port + 11))
+mail_http_port=$((base_port + 12))
+services=(order inventory payment warehouse email)
+containers=()
+mail_pid=
+
+say() { printf '%s\n' "container check: $*"; }
+
+cleanup() {
+  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+  [ -n "$mail_pid" ] && kill "$mail_pid" 2>/dev/null || true
+  rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
+  for s in "${services[@]}"; do psql -q "$postgres/postgres" -c "DROP DATABASE IF EXISTS shop_${run_id}_$s WITH (FORCE)" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+
+if ! docker info >/dev/null 2>&1; then
+  say "starting dockerd"
+  (dockerd >/tmp/dockerd-container-check.log 2>&1 &)
+  for _ in $(seq 30); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/dockerd-container-check.log" >&2; exit 1; }
+fi
+
+bash infra/docker/make-base-image.sh
+say "building shop:local"
+started=$(date +%s)
+DOCKER_BUILDKIT=0 docker build --quiet --network host -t shop:local . >/dev/null
+say "built in $(($(date +%s) - started)) s; $(docker image inspect shop:local --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
+
+rabbitmqctl -q add_vhost "$vhost"
+rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
+"$node" -e "require('./tools/stack/dist/src/mail-catcher').MailCatcher.start($smtp_port, $mail_http_port, () => undefined)" &
+mail_pid=$!
+
+start() { # name, workdir, then docker run arguments
+  local name=$1 workdir=$2
+  shift 2
+  containers+=("$name")
+  docker run -d --name "$name" --network host -w "$workdir" \
+    -e LOG_LEVEL=warn -e OTEL_SDK_DISABLED=true -e SHUTDOWN_TIMEOUT_MS=8000 "$@" >/dev/null
+}
+start "${run_id}-payment-provider" /app/tools/payment-provider -e HOST=127.0.0.1 -e PORT=$provider_port shop:local node dist/src/main.js
+for i in "${!services[@]}"; do
+  s=${services[$i]}
+  start "${run_id}-$s" "/app/services/$s" \
+    -e PORT=$((base_port + i)) -e RABBITMQ_URL="$rabbitmq_url" -e DATABASE_URL="$postgres/shop_${run_id}_$s" \
+    -e PAYMENT_PROVIDER_URL="http://127.0.0.1:$provider_port" -e SMTP_URL="smtp://127.0.0.1:$smtp_port" shop:local
+done
+
+for i in "${!services[@]}"; do
+  url="http://127.0.0.1:$((base_port + i))/readyz"
+  for _ in $(seq 60); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 1; done
+  curl -fs "$url" >/dev/null || { docker logs "${run_id}-${services[$i]}" | tail -20; echo "${services[$i]} not ready" >&2; exit 1; }
+done
+say "the five services report ready"
+
+order_id=$(curl -fs "http://127.0.0.1:$base_port/orders" -H 'content-type: application/json' -d '{
+  "customerId": "c-42", "email": "ada@example.com",
+  "items": [{ "sku": "SKU-MUG", "quantity": 2 }],
+  "shippingAddress": { "name": "Ada Lovelace", "line1": "12 St James Square", "city": "London", "postalCode": "SW1Y 4JH", "country": "GB" },
+  "paymentMethod": "tok_visa" }' | "$node" -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).orderId')
+status=
+for _ in $(seq 60); do
+  status=$(curl -fs "http://127.0.0.1:$base_port/orders/$order_id" | "$node" -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).status')
+  [ "$status" = PENDING ] || break
+  sleep 0.5
+done
+[ "$status" = CONFIRMED ] || { echo "order $order_id ended $status" >&2; exit 1; }
+for _ in $(seq 30); do curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" && break; sleep 0.5; done
+curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" || { echo "no email for order $order_id" >&2; exit 1; }
+say "order $order_id CONFIRMED through the containers, its email delivered"
+
+failed=0
+for c in "${containers[@]}"; do
+  docker stop -t 15 "$c" >/dev/null
+  code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
+  [ "$code" = 0 ] || { echo "$c exited $code" >&2; docker logs "$c" | tail -20; failed=1; }
+done
+[ "$failed" = 0 ] || exit 1
+say "every container stopped on SIGTERM with exit code 0"
