@@ -45,6 +45,7 @@ started=$(date +%s)
 DOCKER_BUILDKIT=0 docker build --quiet --network host -t shop:local . >/dev/null
 say "built in $(($(date +%s) - started)) s; $(docker image inspect shop:local --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
 
+npx turbo run build --filter=@shop/stack --output-logs=errors-only >/dev/null # the mail catcher
 rabbitmqctl -q add_vhost "$vhost"
 rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
 "$node" -e "require('./tools/stack/dist/src/mail-catcher').MailCatcher.start($smtp_port, $mail_http_port, () => undefined)" &
