@@ -58,7 +58,8 @@ export function redactUrl(value: string): string {
 /** A URL setting whose scheme must be one of `protocols`, e.g. `url(['amqp', 'amqps'])`. */
 export function url(protocols: string[]) {
   const expected = protocols.map((p) => `${p}://`).join(' or ');
-  return z.string().refine(
+  // The same words when it is not set at all, rather than zod's "expected string, received undefined".
+  return z.string({ message: `expected a URL starting with ${expected}` }).refine(
     (value) => {
       try {
         return protocols.includes(new URL(value).protocol.replace(/:$/, ''));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { baseServiceSchema, ConfigError, loadConfig } from '../src/index';
+import { baseServiceSchema, ConfigError, loadConfig, url } from '../src/index';
 
 const schema = baseServiceSchema({ port: 3000, database: 'shop_order' });
 
@@ -20,6 +20,16 @@ describe('loadConfig', () => {
       (error: unknown) =>
         error instanceof ConfigError &&
         error.message === 'invalid setting RABBITMQ_URL: expected a URL starting with amqp:// or amqps:// (got "localhost:5672")',
+    );
+  });
+
+  test('when a required URL setting is not set, then the error names it and says what it expects', () => {
+    const required = baseServiceSchema({ port: 3000, database: 'shop_order' }).extend({ PAYMENT_PROVIDER_URL: url(['http', 'https']) });
+    assert.throws(
+      () => loadConfig(required, {}),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === 'invalid setting PAYMENT_PROVIDER_URL: expected a URL starting with http:// or https:// (it is not set)',
     );
   });
 
