@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { createTransport } from 'nodemailer';
 import type { Logger } from '@shop/logger';
 import { DependencyPolicy, DependencyTimeoutError, type BreakerSettings } from '@shop/resilience';
-import { injectFaults, type FaultSettings } from '@shop/runtime';
+import { injectFaults, type FaultSettings } from '@shop/messaging';
 import { isTransientSmtpFailure, mayHaveBeenAccepted, SmtpOutcomeUnknownError } from './smtp-failures';
 
 export interface OutgoingEmail {

@@ -18,8 +18,6 @@ export interface ChargeRequest {
   paymentMethod: string;
 }
 
-export type DeclineCode = 'card_declined' | 'insufficient_funds' | 'invalid_payment_method';
-
 export type ChargeResult = { status: 'succeeded'; chargeId: string } | { status: 'declined'; code: string; message: string };
 
 export interface RefundRequest {
