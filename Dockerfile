@@ -14,12 +14,12 @@ ENV TURBO_TELEMETRY_DISABLED=1 \
     NPM_CONFIG_AUDIT=false
 WORKDIR /app
 
-# 1. Keep only what the services and the provider need of the monorepo.
+# 1. Keep only what the services (every workspace under services/) and the provider need of the monorepo.
 FROM base AS pruner
 COPY . .
 # The turbo version the lockfile pins, so pruning behaves as it does on a developer's machine.
 RUN npm install --global "turbo@$(node -p "require('./package-lock.json').packages['node_modules/turbo'].version")" \
- && turbo prune @shop/order-service @shop/inventory-service @shop/payment-service @shop/warehouse-service @shop/email-service @shop/payment-provider --docker
+ && turbo prune $(for f in services/*/package.json; do node -p "require('./$f').name"; done) @shop/payment-provider --docker
 
 # 2. Install from the pruned manifests first, so this layer is reused until a dependency changes;
 #    then build, drop the development dependencies, and everything but the compiled code.

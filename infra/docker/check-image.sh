@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the services' image and runs it for real: the five services and the fake card provider
+# Builds the services' image and runs it for real: the catalog's services and the fake card provider
 # as containers on the host network, against the local RabbitMQ (a vhost of their own) and
 # PostgreSQL (databases of their own), with a mail catcher on the host. Places an order through
 # the containerised order service, waits for it to be CONFIRMED and its email to arrive, then
@@ -18,7 +18,10 @@ base_port=${CONTAINER_CHECK_BASE_PORT:-3900}
 provider_port=$((base_port + 10))
 smtp_port=$((base_port + 11))
 mail_http_port=$((base_port + 12))
-services=(order inventory payment warehouse email)
+# The stack's build brings the mail catcher and @shop/catalog, which names the services.
+npx turbo run build --filter=@shop/stack --output-logs=errors-only >/dev/null
+service_names=$("$node" -p "require('./packages/catalog').SERVICE_NAMES.join(' ')")
+read -r -a services <<<"$service_names"
 containers=()
 mail_pid=
 
@@ -45,7 +48,6 @@ started=$(date +%s)
 DOCKER_BUILDKIT=0 docker build --quiet --network host -t shop:local . >/dev/null
 say "built in $(($(date +%s) - started)) s; $(docker image inspect shop:local --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
 
-npx turbo run build --filter=@shop/stack --output-logs=errors-only >/dev/null # the mail catcher
 rabbitmqctl -q add_vhost "$vhost"
 rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
 "$node" -e "require('./tools/stack/dist/src/mail-catcher').MailCatcher.start($smtp_port, $mail_http_port, () => undefined)" &
@@ -71,7 +73,7 @@ for i in "${!services[@]}"; do
   for _ in $(seq 60); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 1; done
   curl -fs "$url" >/dev/null || { docker logs "${run_id}-${services[$i]}" | tail -20; echo "${services[$i]} not ready" >&2; exit 1; }
 done
-say "the five services report ready"
+say "the ${#services[@]} services report ready"
 
 order_id=$(curl -fs "http://127.0.0.1:$base_port/orders" -H 'content-type: application/json' -d '{
   "customerId": "c-42", "email": "ada@example.com",

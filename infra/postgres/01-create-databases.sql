@@ -1,3 +1,4 @@
+-- Generated from packages/catalog by `npm run generate`: edit the catalog, not this file.
 -- Runs once, when the postgres container initialises an empty data directory
 -- (docker-entrypoint-initdb.d). One database per service: each service owns its data
 -- and reaches it only through DATABASE_URL. The services would also create a missing

@@ -14,15 +14,24 @@ export interface ServiceEntry {
   database: string;
   consumes: readonly ConsumedQueue[];
   publishes: readonly MessageContract[];
+  /** What its docker-compose.yml block adds to every service's: environment variables, and the compose services it waits for. */
+  compose?: ComposeExtras;
+}
+
+export interface ComposeExtras {
+  environment?: Readonly<Record<string, string>>;
+  /** Compose services (outside the catalog) that must report healthy before it starts. */
+  dependsOn?: readonly string[];
 }
 
 const all = (module: Record<string, MessageContract>, kind: MessageContract['kind']) =>
   Object.values(module).filter((c) => c.kind === kind);
 
 /**
- * Every service of the shop, in start-up and port order. The stack, the tests, the load, bench
- * and chaos tools read it; docker-compose.yml and the PostgreSQL init script are checked against
- * it (test/catalog-matches-deployment.test.ts). Adding a participant: docs/adding-a-service.md.
+ * Every service of the shop, in start-up and port order; the first is the orchestrator, which
+ * compose starts after all the others. The stack, the tests, the load, bench and chaos tools read
+ * it; the service blocks of docker-compose.yml and the PostgreSQL init script are generated from
+ * it by `npm run generate` (src/deployment.ts). Adding a participant: docs/adding-a-service.md.
  */
 export const serviceCatalog = [
   {
@@ -30,7 +39,10 @@ export const serviceCatalog = [
     port: 3000,
     database: 'shop_order',
     consumes: [
-      { queue: 'order.saga-replies', messages: [...all(inventory, 'reply'), ...all(payment, 'reply'), ...all(warehouse, 'reply')] },
+      {
+        queue: 'order.saga-replies',
+        messages: [...all(inventory, 'reply'), ...all(payment, 'reply'), ...all(warehouse, 'reply')],
+      },
     ],
     publishes: [...all(inventory, 'command'), ...all(payment, 'command'), ...all(warehouse, 'command'), ...all(order, 'event')],
   },
@@ -47,6 +59,7 @@ export const serviceCatalog = [
     database: 'shop_payment',
     consumes: [{ queue: 'payment.commands', messages: all(payment, 'command') }],
     publishes: all(payment, 'reply'),
+    compose: { environment: { PAYMENT_PROVIDER_URL: 'http://payment-provider:4010' }, dependsOn: ['payment-provider'] },
   },
   {
     name: 'warehouse',
@@ -61,6 +74,7 @@ export const serviceCatalog = [
     database: 'shop_email',
     consumes: [{ queue: 'email.on-order-outcome', messages: all(order, 'event') }],
     publishes: [],
+    compose: { environment: { SMTP_URL: 'smtp://mailpit:1025', EMAIL_FROM: 'shop@example.test' }, dependsOn: ['mailpit'] },
   },
 ] as const satisfies readonly ServiceEntry[];
 

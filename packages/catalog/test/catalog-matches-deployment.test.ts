@@ -2,17 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { parse } from 'yaml';
+import { generatedDeployment } from '../src/deployment';
 import { serviceCatalog } from '../src/index';
+import { assertComposeRunsCatalog, parseCompose } from './compose-runs-catalog';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
-
-interface ComposeService {
-  working_dir?: string;
-  environment?: Record<string, string>;
-  ports?: string[];
-}
 
 /** What is deployed or developed outside the catalog must say the same as the catalog. */
 describe('the service catalog', () => {
@@ -24,30 +19,21 @@ describe('the service catalog', () => {
     assert.deepEqual(folders, serviceCatalog.map((service) => service.name).sort());
   });
 
-  test('when docker-compose.yml runs a service, then it runs its folder of the image, with its port and its own database', () => {
-    const compose = parse(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
-    for (const service of serviceCatalog) {
-      const entry = compose.services[service.name];
-      assert.ok(entry, `docker-compose.yml has a ${service.name} service`);
-      assert.equal(entry.working_dir, `/app/services/${service.name}`, `${service.name} runs in its own folder`);
-      assert.equal(entry.environment?.PORT, String(service.port), `${service.name} listens on ${service.port}`);
-      assert.match(entry.environment?.DATABASE_URL ?? '', new RegExp(`/${service.database}$`), `${service.name} uses ${service.database}`);
-      assert.ok(
-        entry.ports?.some((mapping) => mapping.endsWith(`:${service.port}:${service.port}`)),
-        `${service.name} publishes ${service.port}`,
-      );
-    }
-    const run = Object.entries(compose.services).filter(([, entry]) => entry.working_dir?.startsWith('/app/services/'));
-    assert.deepEqual(
-      run.map(([name]) => name).sort(),
-      serviceCatalog.map((service) => service.name).sort(),
-      'compose runs no service the catalog does not name',
-    );
+  test('docker-compose.yml and the init SQL are exactly what the catalog generates (run `npm run generate`)', () => {
+    const differences = generatedDeployment(ROOT).flatMap(({ file, content }) => {
+      const found = read(file).split('\n');
+      const expected = content.split('\n');
+      const lines = Math.max(found.length, expected.length);
+      const first = Array.from({ length: lines }, (_, index) => index).find((index) => found[index] !== expected[index]);
+      return first === undefined
+        ? []
+        : [`${file} line ${first + 1} is ${JSON.stringify(found[first])}, the catalog gives ${JSON.stringify(expected[first])}`];
+    });
+    assert.equal(differences.length, 0, `run \`npm run generate\`:\n${differences.join('\n')}`);
   });
 
-  test("when the PostgreSQL init script runs, then it creates exactly the services' databases", () => {
-    const created = [...read('infra/postgres/01-create-databases.sql').matchAll(/^CREATE DATABASE (\w+);/gm)].map((match) => match[1]);
-    assert.deepEqual(created.sort(), serviceCatalog.map((service) => service.database).sort());
+  test('when docker-compose.yml runs a service, then it runs its folder of the image, with its port and its own database', () => {
+    assertComposeRunsCatalog(parseCompose(read('docker-compose.yml')), serviceCatalog);
   });
 
   test("every queue, port and database is its service's alone, and every command has one queue", () => {

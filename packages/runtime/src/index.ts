@@ -6,4 +6,4 @@ export {
   type RunningService,
   type BackgroundTask,
 } from './start-service';
-export { runMain } from './run-main';
+export { defineService, runWhenEntryPoint, type ServiceModule } from './service-module';

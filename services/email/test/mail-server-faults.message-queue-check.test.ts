@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { order, type PayloadOf } from '@shop/contracts';
 import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { emailConfigSchema, startEmailService } from '../src/index';
+import { service as emailService } from '../src/main';
 
-type Service = Awaited<ReturnType<typeof startEmailService>>;
+type Service = Awaited<ReturnType<typeof emailService.start>>;
 type OrderConfirmed = PayloadOf<typeof order.OrderConfirmed>;
 
 const queue = 'email.on-order-outcome';
@@ -44,7 +43,7 @@ describe('order outcome emails when the mail server misbehaves', () => {
       SMTP_BREAKER_HALF_OPEN_AFTER_MS: '300',
       RETRY_DELAYS_MS: String(retryDelayMs),
     });
-    service = await startEmailService(loadConfig(emailConfigSchema, env));
+    service = await emailService.startWith(env);
     await service.broker.waitUntilConnected(10_000);
     client = await TestBrokerClient.connect(infra.rabbitmqUrl);
   });

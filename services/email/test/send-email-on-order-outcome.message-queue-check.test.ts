@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { Exchanges, order, type PayloadOf } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
 import {
@@ -13,9 +12,9 @@ import {
   transactionsThatWrote,
   type TestInfrastructure,
 } from '@shop/testing';
-import { emailConfigSchema, startEmailService } from '../src/index';
+import { service as emailService } from '../src/main';
 
-type Service = Awaited<ReturnType<typeof startEmailService>>;
+type Service = Awaited<ReturnType<typeof emailService.start>>;
 type OrderConfirmed = PayloadOf<typeof order.OrderConfirmed>;
 type OrderCancelled = PayloadOf<typeof order.OrderCancelled>;
 
@@ -60,7 +59,7 @@ describe('send email on order outcome', () => {
       SMTP_ATTEMPTS: String(smtpAttempts),
       RETRY_DELAYS_MS: [retryDelayMs, retryDelayMs, retryDelayMs, retryDelayMs].join(','),
     });
-    service = await startEmailService(loadConfig(emailConfigSchema, env));
+    service = await emailService.startWith(env);
     await service.broker.waitUntilConnected(10_000);
     client = await TestBrokerClient.connect(infra.rabbitmqUrl);
   });

@@ -1,7 +1,20 @@
-import { loadConfigOrExit } from '@shop/config';
-import { runMain } from '@shop/runtime';
+import { queueOf } from '@shop/catalog';
+import { defineService, runWhenEntryPoint } from '@shop/runtime';
 import { inventoryConfigSchema } from './config';
-import { startInventoryService } from './inventory-service';
+import { inventoryMigrations } from './data-access/migrations';
+import { stockRoutes } from './entry-points/http/stock-routes';
+import { inventoryCommandHandlers } from './entry-points/messaging/inventory-command-handlers';
 
-const config = loadConfigOrExit('inventory', inventoryConfigSchema);
-runMain('inventory', () => startInventoryService(config), config.SHUTDOWN_TIMEOUT_MS);
+/** Inventory owns the catalog (sku, name, price, stock) and reserves stock for orders. */
+export const service = defineService({
+  name: 'inventory',
+  configSchema: inventoryConfigSchema,
+  migrations: inventoryMigrations,
+  faults: (config) => ({ failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS }),
+  setup: ({ pool }) => ({
+    consumers: [{ queue: queueOf('inventory'), handlers: inventoryCommandHandlers() }],
+    routes: stockRoutes(pool),
+  }),
+});
+
+runWhenEntryPoint(module, service);

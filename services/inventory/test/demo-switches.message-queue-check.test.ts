@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { inventory } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
 import { eventually, startParticipant, type ParticipantHarness } from '@shop/testing';
-import { inventoryConfigSchema, startInventoryService } from '../src/index';
+import { service as inventoryService } from '../src/main';
 
-type Service = Awaited<ReturnType<typeof startInventoryService>>;
+type Service = Awaited<ReturnType<typeof inventoryService.start>>;
 
 /** The demo switches from the environment to the consumer, through the runtime. */
 describe('inventory demo switches', () => {
   let harness: ParticipantHarness<Service>;
 
   before(async () => {
-    harness = await startParticipant('inventory-switches', (env) => startInventoryService(loadConfig(inventoryConfigSchema, env)), {
+    harness = await startParticipant('inventory-switches', (env) => inventoryService.startWith(env), {
       INVENTORY_FAILURE_RATE: '1',
     });
   });

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { Exchanges, inventory } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
 import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
-import { inventoryConfigSchema, startInventoryService } from '../src/index';
+import { service as inventoryService } from '../src/main';
 
-type Service = Awaited<ReturnType<typeof startInventoryService>>;
+type Service = Awaited<ReturnType<typeof inventoryService.start>>;
 
 describe('inventory commands', () => {
   let harness: ParticipantHarness<Service>;
@@ -15,7 +14,7 @@ describe('inventory commands', () => {
   let client: TestBrokerClient;
 
   before(async () => {
-    harness = await startParticipant('inventory', (env) => startInventoryService(loadConfig(inventoryConfigSchema, env)));
+    harness = await startParticipant('inventory', (env) => inventoryService.startWith(env));
     ({ service, client } = harness);
   });
 

@@ -1,7 +1,62 @@
-import { loadConfigOrExit } from '@shop/config';
-import { runMain } from '@shop/runtime';
+import { queueOf, queueOfCommand } from '@shop/catalog';
+import { GroupCommit } from '@shop/db';
+import { QueueNames } from '@shop/messaging';
+import { defineService, runWhenEntryPoint } from '@shop/runtime';
+import { DeadlineWatcher, outboxCommandSender, postgresSagaStore, SagaEngine } from '@shop/saga';
 import { orderConfigSchema } from './config';
-import { startOrderService } from './order-service';
+import { orderMigrations } from './data-access/migrations';
+import { orderSaga } from './domain/order-saga';
+import { orderRoutes } from './entry-points/http/order-routes';
+import { sagaReplyHandlers } from './entry-points/messaging/saga-reply-handlers';
 
-const config = loadConfigOrExit('order', orderConfigSchema);
-runMain('order', () => startOrderService(config), config.SHUTDOWN_TIMEOUT_MS);
+/** Takes orders over HTTP and orchestrates each one's saga across inventory, payment and warehouse. */
+export const service = defineService({
+  name: 'order',
+  configSchema: orderConfigSchema,
+  migrations: orderMigrations,
+  setup: ({ config, pool, outbox, unitOfWork, logger, broker }) => {
+    const store = postgresSagaStore(pool);
+    const saga = new SagaEngine(orderSaga, {
+      store,
+      sender: outboxCommandSender(outbox),
+      logger,
+      stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
+      compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
+      // A step's deadline measures the participant's silence, not the length of its queue
+      // (decision 0013): messages waiting there, or in its retry queues (named by this
+      // service's RETRY_DELAYS_MS, which the participants share unless configured apart), mean
+      // it is behind, paused or restarting.
+      participantBacklog: async (command) => {
+        const queue = queueOfCommand(command);
+        if (queue === undefined) return false;
+        const retries = config.RETRY_DELAYS_MS.map((delayMs) => broker.readyMessages(QueueNames.retry(queue, delayMs)).catch(() => 0));
+        const waiting = await Promise.all([broker.readyMessages(queue), ...retries]);
+        return waiting.some((count) => count > 0);
+      },
+    });
+    // Orders placed at the same moment share a transaction (decision 0010).
+    const placements = new GroupCommit((work) => unitOfWork.run(work), {
+      maxSize: config.PLACE_ORDER_GROUP_SIZE,
+      concurrency: config.PLACE_ORDER_TRANSACTIONS,
+    });
+    return {
+      // Two batches at once: each locks all its sagas up front in one statement, in id order, and
+      // a saga has one reply outstanding, so they do not wait on each other.
+      consumers: [{ queue: queueOf('order'), handlers: sagaReplyHandlers(saga), concurrency: 2 }],
+      routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
+      background: [
+        new DeadlineWatcher(saga, {
+          store,
+          transaction: (work) => unitOfWork.run(work),
+          logger,
+          pollIntervalMs: config.SAGA_DEADLINE_POLL_MS,
+        }),
+      ],
+    };
+  },
+});
+
+/** The business process, for tests that check a saga ran as it says. */
+export { orderSaga };
+
+runWhenEntryPoint(module, service);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inventory, payment, warehouse, type MessageContract } from '@shop/contracts';
 import type { SagaStep } from '@shop/saga';
-import { orderSaga, type OrderSagaData } from '../src/index';
+import type { OrderSagaData } from '../src/domain/order';
+import { orderSaga } from '../src/domain/order-saga';
 
 const placed: OrderSagaData = {
   orderId: '0b6f9c1e-8d47-4e59-9d0c-3f1f4a6a7b21',

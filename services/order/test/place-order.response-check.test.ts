@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { createTestInfrastructure, serviceTestEnv, type TestInfrastructure } from '@shop/testing';
-import { orderConfigSchema, startOrderService } from '../src/index';
+import { service as orderService } from '../src/main';
 import { buildOrder, post } from './order-builder';
 
-type Service = Awaited<ReturnType<typeof startOrderService>>;
+type Service = Awaited<ReturnType<typeof orderService.start>>;
 
 /**
  * The order service alone (no participants): what POST /orders answers and what it stores. The
@@ -19,7 +18,7 @@ describe('POST /orders and the order queries', () => {
 
   before(async () => {
     infra = await createTestInfrastructure('orderapi');
-    service = await startOrderService(loadConfig(orderConfigSchema, serviceTestEnv(infra, 'order')));
+    service = await orderService.startWith(serviceTestEnv(infra, 'order'));
   });
   after(async () => {
     await service?.stop();

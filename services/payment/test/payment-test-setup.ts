@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '@shop/config';
 import { payment, type PayloadOf } from '@shop/contracts';
 import { startProviderProcess, type Charge as ProviderCharge, type ProviderProcess } from '@shop/payment-provider';
 import type { Envelope } from '@shop/messaging';
 import { startParticipant, type ParticipantHarness } from '@shop/testing';
-import { paymentConfigSchema, startPaymentService } from '../src/index';
+import { service as paymentService } from '../src/main';
 
-export type Service = Awaited<ReturnType<typeof startPaymentService>>;
+export type Service = Awaited<ReturnType<typeof paymentService.start>>;
 export type Charge = PayloadOf<typeof payment.ChargePayment>;
 
 export const buildCharge = (overrides: Partial<Charge> = {}): Charge => ({
@@ -31,7 +30,7 @@ export interface PaymentUnderTest {
 /** The payment service in this process, and the fake card provider as a process of its own, as in production. */
 export async function startPaymentUnderTest(env: Record<string, string> = {}): Promise<PaymentUnderTest> {
   const provider = await startProviderProcess();
-  const harness = await startParticipant('payment', (serviceEnv) => startPaymentService(loadConfig(paymentConfigSchema, serviceEnv)), {
+  const harness = await startParticipant('payment', (serviceEnv) => paymentService.startWith(serviceEnv), {
     PAYMENT_PROVIDER_URL: provider.url,
     ...env,
   }).catch(async (error: unknown) => {

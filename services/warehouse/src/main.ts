@@ -1,7 +1,20 @@
-import { loadConfigOrExit } from '@shop/config';
-import { runMain } from '@shop/runtime';
+import { queueOf } from '@shop/catalog';
+import { defineService, runWhenEntryPoint } from '@shop/runtime';
 import { warehouseConfigSchema } from './config';
-import { startWarehouseService } from './warehouse-service';
+import { warehouseMigrations } from './data-access/migrations';
+import { shipmentRoutes } from './entry-points/http/shipment-routes';
+import { warehouseCommandHandlers } from './entry-points/messaging/warehouse-command-handlers';
 
-const config = loadConfigOrExit('warehouse', warehouseConfigSchema);
-runMain('warehouse', () => startWarehouseService(config), config.SHUTDOWN_TIMEOUT_MS);
+/** Warehouse creates an order's shipment, unless no carrier serves its country, and cancels it as compensation. */
+export const service = defineService({
+  name: 'warehouse',
+  configSchema: warehouseConfigSchema,
+  migrations: warehouseMigrations,
+  faults: (config) => ({ failureRate: config.WAREHOUSE_FAILURE_RATE, addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS }),
+  setup: ({ config, pool }) => ({
+    consumers: [{ queue: queueOf('warehouse'), handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES) }],
+    routes: shipmentRoutes(pool),
+  }),
+});
+
+runWhenEntryPoint(module, service);

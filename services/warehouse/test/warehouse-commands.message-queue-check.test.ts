@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { Exchanges, warehouse, type PayloadOf, type ShippingAddress } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
 import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
-import { startWarehouseService, warehouseConfigSchema } from '../src/index';
+import { service as warehouseService } from '../src/main';
 
-type Service = Awaited<ReturnType<typeof startWarehouseService>>;
+type Service = Awaited<ReturnType<typeof warehouseService.start>>;
 type CreateShipment = PayloadOf<typeof warehouse.CreateShipment>;
 
 const buildShipment = (overrides: Partial<CreateShipment> & { country?: ShippingAddress['country'] } = {}): CreateShipment => {
@@ -27,7 +26,7 @@ describe('warehouse commands', () => {
 
   before(async () => {
     // A list, with odd spacing and case, to prove the setting is parsed and not just defaulted.
-    harness = await startParticipant('warehouse', (env) => startWarehouseService(loadConfig(warehouseConfigSchema, env)), {
+    harness = await startParticipant('warehouse', (env) => warehouseService.startWith(env), {
       WAREHOUSE_UNSERVED_COUNTRIES: 'AQ, kp',
     });
     ({ service, client } = harness);

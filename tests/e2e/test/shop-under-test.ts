@@ -1,50 +1,44 @@
-import { loadConfig } from '@shop/config';
-import { emailConfigSchema, startEmailService } from '@shop/email-service';
-import { inventoryConfigSchema, startInventoryService } from '@shop/inventory-service';
-import { orderConfigSchema, startOrderService } from '@shop/order-service';
+import { PARTICIPANTS, type ServiceName } from '@shop/catalog';
+import { orderSaga } from '@shop/order-service';
 import { startProviderProcess } from '@shop/payment-provider';
-import { paymentConfigSchema, startPaymentService } from '@shop/payment-service';
-import type { RunningService } from '@shop/runtime';
+import type { RunningService, ServiceModule } from '@shop/runtime';
 import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
-import { startWarehouseService, warehouseConfigSchema } from '@shop/warehouse-service';
 
 /** Deadlines short enough for tests, long enough that a loaded CI machine never trips them by accident. */
 export const SAGA_STEP_TIMEOUT_MS = 3_000;
 
+/** A catalog service's package, `@shop/<name>-service`, exports its `service` from its main.ts. */
+async function serviceModule(name: ServiceName): Promise<ServiceModule> {
+  return ((await import(`@shop/${name}-service`)) as { service: ServiceModule }).service;
+}
+
 /**
- * The five services in this process, each with its own database and real connections, on this
- * run's own vhost, with an SMTP sink the test owns.
+ * Every service of the catalog in this process, each with its own database and real connections,
+ * on this run's own vhost, with an SMTP sink the test owns. The participants start first, the
+ * order service last, as compose starts them.
  */
 export async function startShop(label: string) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
   const sink = await new SmtpSink().start();
   // The card provider is a process of its own, as a real one is remote.
   const provider = await startProviderProcess();
-  const env = (service: string, extra: Record<string, string> = {}) => serviceTestEnv(infra, service, extra);
-
-  const startWarehouse = () => startWarehouseService(loadConfig(warehouseConfigSchema, env('warehouse')));
-  const startInventory = () => startInventoryService(loadConfig(inventoryConfigSchema, env('inventory')));
-  const startOrder = () =>
-    startOrderService(
-      loadConfig(
-        orderConfigSchema,
-        env('order', {
-          SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS),
-          SAGA_DEADLINE_POLL_MS: '100',
-          SAGA_COMPENSATION_RETRY_MAX_MS: '5000',
-        }),
-      ),
-    );
-  const services: Record<'inventory' | 'payment' | 'warehouse' | 'email' | 'order', RunningService> = {
-    inventory: await startInventory(),
-    payment: await startPaymentService(
-      loadConfig(paymentConfigSchema, env('payment', { PAYMENT_PROVIDER_URL: provider.url, PAYMENT_PROVIDER_TIMEOUT_MS: '1000' })),
-    ),
-    warehouse: await startWarehouse(),
-    email: await startEmailService(loadConfig(emailConfigSchema, env('email', { SMTP_URL: sink.url }))),
-    order: await startOrder(),
+  // Only the settings these tests need to differ from the defaults.
+  const settings: Partial<Record<ServiceName, Record<string, string>>> = {
+    order: {
+      SAGA_STEP_TIMEOUT_MS: String(SAGA_STEP_TIMEOUT_MS),
+      SAGA_DEADLINE_POLL_MS: '100',
+      SAGA_COMPENSATION_RETRY_MAX_MS: '5000',
+    },
+    payment: { PAYMENT_PROVIDER_URL: provider.url, PAYMENT_PROVIDER_TIMEOUT_MS: '1000' },
+    email: { SMTP_URL: sink.url },
   };
-  await Promise.all(Object.values(services).map((service) => service.broker.waitUntilConnected(10_000)));
+  const start = async (name: ServiceName) => {
+    const service = await (await serviceModule(name)).startWith(serviceTestEnv(infra, name, settings[name]));
+    await service.broker.waitUntilConnected(10_000);
+    return service;
+  };
+  const services = {} as Record<ServiceName, RunningService>;
+  for (const name of [...PARTICIPANTS, 'order' as const]) services[name] = await start(name);
 
   return {
     infra,
@@ -52,14 +46,11 @@ export async function startShop(label: string) {
     provider,
     services,
     /** Stops a service as an outage would; `start` brings a new one up on the same database. */
-    async stop(name: 'warehouse' | 'inventory' | 'order') {
+    async stop(name: ServiceName) {
       await services[name].stop();
     },
-    async start(name: 'warehouse' | 'inventory' | 'order') {
-      const started = { warehouse: startWarehouse, inventory: startInventory, order: startOrder }[name];
-      const service = await started();
-      services[name] = service;
-      await service.broker.waitUntilConnected(10_000);
+    async start(name: ServiceName) {
+      services[name] = await start(name);
     },
     async placeOrder(body: unknown) {
       const response = await fetch(`${services.order.url}/orders`, {
@@ -112,3 +103,29 @@ export interface OrderView {
 
 /** The saga's steps as `action step outcome` lines, the easiest form to compare. */
 export const journey = (order: OrderView) => order.saga.steps.map((s) => `${s.action} ${s.step} ${s.outcome}`);
+
+/**
+ * The journey the order saga's definition gives an order whose step `stoppedAt` ended with
+ * `outcome` (every step succeeding when none is named): the steps before it succeeded, then the
+ * compensations of those that have one, in reverse order. A step that timed out may have acted
+ * after all, so it is compensated too; one that answered `failed` did nothing to undo. Derived
+ * from the definition, so a step added to the business process changes no expectation here.
+ */
+export function expectedJourney(stoppedAt?: string, outcome: 'failed' | 'timed-out' | 'pending' = 'failed'): string[] {
+  const steps = orderSaga.steps;
+  const at = stoppedAt === undefined ? steps.length : steps.findIndex((step) => step.name === stoppedAt);
+  if (at < 0) throw new Error(`the order saga has no step ${stoppedAt}`);
+  const succeeded = steps.slice(0, at);
+  const lines = succeeded.map((step) => `invoke ${step.name} succeeded`);
+  if (stoppedAt === undefined) return lines;
+  lines.push(`invoke ${stoppedAt} ${outcome}`);
+  if (outcome === 'pending') return lines;
+  const undone = outcome === 'timed-out' ? [...succeeded, steps[at]!] : succeeded;
+  return [
+    ...lines,
+    ...undone
+      .filter((step) => step.compensation)
+      .reverse()
+      .map((step) => `compensate ${step.name} succeeded`),
+  ];
+}

@@ -24,7 +24,8 @@ cleanup() {
 trap cleanup EXIT
 
 # Fresh databases: this PostgreSQL may run without autovacuum, and bloat from earlier runs skews a comparison.
-for service in order inventory payment warehouse email; do
+services=$("$node" -p "require('./packages/catalog').SERVICE_NAMES.join(' ')")
+for service in $services; do
   psql -q "$psql_url" -c "DROP DATABASE IF EXISTS shop_$service WITH (FORCE)" >/dev/null
 done
 

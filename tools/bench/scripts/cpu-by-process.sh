@@ -12,11 +12,14 @@ snapshot() {
     rest=${line##*) }
     read -r -a f <<<"$rest"
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-300) || continue
-    case "$cmd" in
-      *services/order/*) g=order ;; *services/inventory/*) g=inventory ;; *services/payment/*) g=payment ;;
-      *services/warehouse/*) g=warehouse ;; *services/email/*) g=email ;; *beam.smp*) g=rabbitmq ;;
-      *postgres*) g=postgresql ;; *tools/load/*) g=load-generator ;; *) g=other ;;
-    esac
+    # A service runs from its folder, services/<name>/: the group is its name.
+    if [[ $cmd =~ services/([a-z0-9-]+)/ ]]; then
+      g=${BASH_REMATCH[1]}
+    else
+      case "$cmd" in
+        *beam.smp*) g=rabbitmq ;; *postgres*) g=postgresql ;; *tools/load/*) g=load-generator ;; *) g=other ;;
+      esac
+    fi
     if [[ $g == postgresql && -n ${PG_DETAIL:-} ]]; then
       # "postgres: 15/main: postgres shop_order 127.0.0.1(43210) idle": a backend, by database;
       # "postgres: 15/main: walwriter": a background process, by name.

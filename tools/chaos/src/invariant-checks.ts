@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ServiceName } from '@shop/catalog';
 import type { Charge } from '@shop/payment-provider';
 import type { ReceivedEmail } from '@shop/testing';
 import type { PlacedOrder } from './order-load';
@@ -12,7 +13,8 @@ export interface InvariantResult {
   bad: string[];
 }
 
-export type DatabaseUrls = Record<'order' | 'inventory' | 'payment' | 'warehouse' | 'email', string>;
+/** Every catalog service's database; the checks read the books of the services they know. */
+export type DatabaseUrls = Record<ServiceName, string>;
 
 /** One query on a fresh connection: the checks run while services may be restarting. */
 export async function rows<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {

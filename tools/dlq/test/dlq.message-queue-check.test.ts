@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '@shop/config';
 import { queueOf } from '@shop/catalog';
 import { createEnvelopeFor, Exchanges, inventory } from './fixtures';
-import { inventoryConfigSchema, startInventoryService } from '@shop/inventory-service';
+import { service as inventoryService } from '@shop/inventory-service';
 import { Headers } from '@shop/messaging';
 import { createTestInfrastructure, eventually, serviceTestEnv, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
 import { DeadLetterStore } from '../src/dead-letter-store';
@@ -14,13 +13,13 @@ const queue = queueOf('inventory');
 
 describe('npm run dlq', () => {
   let infra: TestInfrastructure;
-  let service: Awaited<ReturnType<typeof startInventoryService>>;
+  let service: Awaited<ReturnType<typeof inventoryService.start>>;
   let client: TestBrokerClient;
   let store: DeadLetterStore;
 
   before(async () => {
     infra = await createTestInfrastructure('dlq');
-    service = await startInventoryService(loadConfig(inventoryConfigSchema, serviceTestEnv(infra, 'inventory')));
+    service = await inventoryService.startWith(serviceTestEnv(infra, 'inventory'));
     await service.broker.waitUntilConnected(10_000);
     client = await TestBrokerClient.connect(infra.rabbitmqUrl);
     store = await DeadLetterStore.connect(infra.rabbitmqUrl);

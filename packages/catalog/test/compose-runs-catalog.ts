@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import type { ServiceEntry } from '../src/index';
+
+interface ComposeService {
+  working_dir?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, { condition?: string }>;
+}
+
+export type Compose = { services: Record<string, ComposeService> };
+
+/** A compose file read as compose reads it: anchors resolved and `<<` merged. */
+export const parseCompose = (text: string) => parse(text, { merge: true }) as Compose;
+
+/**
+ * The compose file runs every catalog service in its folder of the image, with its port and its
+ * own database, and runs no folder of services/ that the catalog does not name.
+ */
+export function assertComposeRunsCatalog(compose: Compose, catalog: readonly ServiceEntry[]): void {
+  for (const service of catalog) {
+    const entry = compose.services[service.name];
+    assert.ok(entry, `docker-compose.yml has a ${service.name} service`);
+    assert.equal(entry.working_dir, `/app/services/${service.name}`, `${service.name} runs in its own folder`);
+    assert.equal(entry.environment?.PORT, String(service.port), `${service.name} listens on ${service.port}`);
+    assert.equal(
+      entry.environment?.DATABASE_URL,
+      `postgres://postgres@postgres:5432/${service.database}`,
+      `${service.name} uses ${service.database}`,
+    );
+    assert.deepEqual(entry.ports, [`127.0.0.1:${service.port}:${service.port}`], `${service.name} publishes ${service.port}`);
+  }
+  const run = Object.entries(compose.services).filter(([, entry]) => entry.working_dir?.startsWith('/app/services/'));
+  assert.deepEqual(
+    run.map(([name]) => name).sort(),
+    catalog.map((service) => service.name).sort(),
+    'compose runs no service the catalog does not name',
+  );
+}

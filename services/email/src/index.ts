@@ -1,2 +1,0 @@
-export { startEmailService } from './email-service';
-export { emailConfigSchema, type EmailConfig } from './config';

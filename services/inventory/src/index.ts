@@ -1,2 +1,0 @@
-export { startInventoryService } from './inventory-service';
-export { inventoryConfigSchema, type InventoryConfig } from './config';

@@ -1,2 +1,0 @@
-export { startPaymentService } from './payment-service';
-export { paymentConfigSchema, type PaymentConfig } from './config';

@@ -1,2 +1,0 @@
-export { startWarehouseService } from './warehouse-service';
-export { warehouseConfigSchema, type WarehouseConfig } from './config';
