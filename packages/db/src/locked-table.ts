@@ -13,8 +13,15 @@ export interface LockedTableOptions<Row, Record extends QueryResultRow> {
   fromRecord: (record: Record) => Row;
   /** The columns a deferred insert writes, and a row's values for them in that order. */
   inserted?: { columns: readonly string[]; values: (row: Row) => readonly unknown[] };
-  /** The columns a deferred update writes, the key first, with their SQL types, and a row's values for them. */
-  updated?: { columns: ReadonlyArray<readonly [name: string, sqlType: string]>; values: (row: Row) => readonly unknown[] };
+  /**
+   * The columns a deferred update writes, the key first, with their SQL types, a row's values for
+   * them, and SQL the update also sets (e.g. `updated_at = now()`).
+   */
+  updated?: {
+    columns: ReadonlyArray<readonly [name: string, sqlType: string]>;
+    values: (row: Row) => readonly unknown[];
+    alsoSet?: string;
+  };
 }
 
 /**
@@ -88,7 +95,7 @@ export function lockedTable<Row, Record extends QueryResultRow>(options: LockedT
 
     async updateLater(db, row) {
       if (!updated) throw new Error(`${table}: no updated columns`);
-      await deferUpdate(db, table, updated.columns, '', updated.values(row));
+      await deferUpdate(db, table, updated.columns, updated.alsoSet ?? '', updated.values(row));
       locked(db)?.set(keyOf(row), row);
     },
 

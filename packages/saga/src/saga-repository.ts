@@ -1,4 +1,4 @@
-import { deferInsert, deferUpdate, lockedRows, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { deferInsert, lockedTable, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 import type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
 
@@ -68,41 +68,33 @@ const toRow = (saga: SagaInstance): unknown[] => [
   saga.waitMs,
 ];
 
-/** Sagas this transaction holds locked, so a second reply for one of them in the same batch sees its latest state. */
-const locked = (db: Queryable) => lockedRows<SagaInstance>(db, 'saga_instances');
-
 /**
- * Writes are deferred to the transaction's end (deferInsert, deferUpdate), so a batch of replies
- * costs one statement per table however many sagas it moves.
+ * Sagas a transaction holds locked are read and written in its memory, and their writes deferred
+ * to its end (@shop/db lockedTable), so a batch of replies costs one statement per table however
+ * many sagas it moves, and a second reply for a saga in the same batch sees its latest state.
  */
+const sagas = lockedTable<SagaInstance, InstanceRow>({
+  table: 'saga_instances',
+  key: 'id',
+  keyType: 'uuid',
+  keyOf: (saga) => saga.id,
+  fromRecord: toInstance,
+  inserted: { columns: INSERTED_COLUMNS, values: toRow },
+  updated: { columns: SAVED_COLUMNS, values: (saga) => toRow(saga).filter(SAVED), alsoSet: 'updated_at = now()' },
+});
+
 export const sagaRepository = {
-  async insert(db: Queryable, saga: SagaInstance): Promise<void> {
-    await deferInsert(db, 'saga_instances', INSERTED_COLUMNS, toRow(saga));
-    locked(db)?.set(saga.id, saga);
-  },
+  insert: (db: Queryable, saga: SagaInstance): Promise<void> => sagas.insert(db, saga),
 
   /** Locks the saga for the rest of the transaction: replies and deadlines for it are handled one at a time. */
-  async lock<D>(db: Queryable, id: string): Promise<SagaInstance<D> | undefined> {
-    const cached = locked(db)?.get(id);
-    if (cached) return cached as SagaInstance<D>;
-    const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = $1 FOR UPDATE', [id]);
-    const saga = rows[0] && toInstance<D>(rows[0]);
-    if (saga) locked(db)?.set(id, saga as SagaInstance);
-    return saga;
-  },
+  lock: <D>(db: Queryable, id: string) => sagas.find(db, id, { forUpdate: true }) as Promise<SagaInstance<D> | undefined>,
 
   /**
    * Locks many sagas in one statement, in id order: every transaction that locks several takes
    * them in the same order, so two of them cannot deadlock.
    */
   async lockMany(db: Queryable, ids: readonly string[]): Promise<void> {
-    const cache = locked(db);
-    const wanted = [...new Set(ids)].filter((id) => !cache?.has(id));
-    if (wanted.length === 0) return;
-    const { rows } = await db.query<InstanceRow>('SELECT * FROM saga_instances WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [
-      wanted,
-    ]);
-    for (const row of rows) cache?.set(row.id, toInstance(row));
+    await sagas.lockMany(db, ids);
   },
 
   async find<D>(db: Queryable, id: string): Promise<SagaInstance<D> | undefined> {
@@ -115,9 +107,7 @@ export const sagaRepository = {
    * locked): the update and an insert deferred in the same transaction go in one statement, where
    * the update would not see the new row.
    */
-  async save(db: Queryable, saga: SagaInstance): Promise<void> {
-    await deferUpdate(db, 'saga_instances', SAVED_COLUMNS, 'updated_at = now()', toRow(saga).filter(SAVED));
-  },
+  save: (db: Queryable, saga: SagaInstance): Promise<void> => sagas.updateLater(db, saga),
 
   /**
    * The awaited commands just left the outbox: their deadlines count from now. Looked up by saga
