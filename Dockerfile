@@ -42,7 +42,7 @@ ENV NODE_ENV=production
 COPY --from=builder /app /app
 USER node
 # Exec form keeps node as the process that receives SIGTERM, which the services handle as a
-# graceful stop. The node arguments are those of SERVICE_NODE_ARGS in tools/stack/src/service-catalog.ts:
+# graceful stop. The node arguments are those of SERVICE_NODE_ARGS in packages/catalog/src/service-process.ts:
 # keep the two the same. Compose sets the working directory to the service's folder.
 WORKDIR /app/services/order
 CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=128", "--require", "@shop/telemetry/register", "dist/src/main.js"]

@@ -10,3 +10,4 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from './service-catalog';
+export { SERVICE_NODE_ARGS, serviceEntryPoint } from './service-process';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ServiceEntry } from './service-catalog';
+import { SERVICE_MAIN, SERVICE_NODE_ARGS } from './service-process';
 
 /**
  * The two files every service folder starts with and no one needs to write: its package.json
@@ -16,13 +17,13 @@ export function serviceScaffold(service: ServiceEntry): Array<{ file: string; co
     private: true,
     description: `The ${service.name} service`,
     type: 'commonjs',
-    main: 'dist/src/main.js',
+    main: SERVICE_MAIN,
     types: 'dist/src/main.d.ts',
     scripts: {
       build: 'tsc -p tsconfig.json',
       typecheck: 'tsc -p tsconfig.json --noEmit',
       test: 'node --test --test-reporter=spec "dist/test/**/*.test.js"',
-      start: 'node --max-semi-space-size=1 --max-old-space-size=128 --require @shop/telemetry/register dist/src/main.js',
+      start: ['node', ...SERVICE_NODE_ARGS, SERVICE_MAIN].join(' '),
     },
     dependencies: Object.fromEntries(
       ['@shop/catalog', '@shop/config', '@shop/contracts', '@shop/db', '@shop/messaging', '@shop/runtime', '@shop/telemetry'].map(

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { queueOf } from '@shop/catalog';
 import { order, type PayloadOf } from '@shop/contracts';
-import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
-import { service as emailService } from '../src/main';
+import { eventually, SmtpSink, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
+import { startEmailService, stopEmailService, type EmailService } from './email-service-under-test';
 
-type Service = Awaited<ReturnType<typeof emailService.start>>;
 type OrderConfirmed = PayloadOf<typeof order.OrderConfirmed>;
 
-const queue = 'email.on-order-outcome';
+const queue = queueOf('email');
 // An event retried through its delay queue waits 30-60 s: an email that arrives sooner did without.
 const retryDelayMs = 60_000;
 
@@ -26,14 +26,11 @@ const buildOrderConfirmed = (overrides: Partial<OrderConfirmed> = {}): OrderConf
 describe('order outcome emails when the mail server misbehaves', () => {
   let infra: TestInfrastructure;
   let sink: SmtpSink;
-  let service: Service;
+  let service: EmailService;
   let client: TestBrokerClient;
 
   before(async () => {
-    infra = await createTestInfrastructure('email');
-    sink = await new SmtpSink().start();
-    const env = serviceTestEnv(infra, 'email', {
-      SMTP_URL: sink.url,
+    ({ infra, sink, service, client } = await startEmailService({
       SMTP_TIMEOUT_MS: '1000',
       SMTP_ATTEMPTS: '2',
       SMTP_BACKOFF_MS: '20',
@@ -42,18 +39,10 @@ describe('order outcome emails when the mail server misbehaves', () => {
       SMTP_BREAKER_MIN_RPS: '1',
       SMTP_BREAKER_HALF_OPEN_AFTER_MS: '300',
       RETRY_DELAYS_MS: String(retryDelayMs),
-    });
-    service = await emailService.startWith(env);
-    await service.broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
+    }));
   });
 
-  after(async () => {
-    await client?.close();
-    await service?.stop();
-    await sink?.close();
-    await infra?.cleanup();
-  });
+  after(() => stopEmailService({ client, service, sink, infra }));
 
   const emailsFor = (orderId: string) => sink.emails.filter((email) => email.subject.includes(orderId));
   const confirm = (event: OrderConfirmed) => client.send(order.OrderConfirmed, event, { correlationId: event.orderId });

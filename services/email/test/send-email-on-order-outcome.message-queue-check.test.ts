@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { queueOf } from '@shop/catalog';
 import { Exchanges, order, type PayloadOf } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import {
-  createTestInfrastructure,
-  eventually,
-  serviceTestEnv,
-  SmtpSink,
-  TestBrokerClient,
-  transactionsThatWrote,
-  type TestInfrastructure,
-} from '@shop/testing';
-import { service as emailService } from '../src/main';
+import { eventually, SmtpSink, TestBrokerClient, transactionsThatWrote, type TestInfrastructure } from '@shop/testing';
+import { startEmailService, stopEmailService, type EmailService } from './email-service-under-test';
 
-type Service = Awaited<ReturnType<typeof emailService.start>>;
 type OrderConfirmed = PayloadOf<typeof order.OrderConfirmed>;
 type OrderCancelled = PayloadOf<typeof order.OrderCancelled>;
 
-const queue = 'email.on-order-outcome';
+const queue = queueOf('email');
 // Long enough that a message waiting for its retry can be seen in the retry queue (it waits 250-500 ms).
 const retryDelayMs = 500;
 /** Attempts within one send: a recipient refused this many times fails the send, and its event is retried. */
@@ -48,28 +40,17 @@ const buildOrderCancelled = (overrides: Partial<OrderCancelled> = {}): OrderCanc
 describe('send email on order outcome', () => {
   let infra: TestInfrastructure;
   let sink: SmtpSink;
-  let service: Service;
+  let service: EmailService;
   let client: TestBrokerClient;
 
   before(async () => {
-    infra = await createTestInfrastructure('email');
-    sink = await new SmtpSink().start();
-    const env = serviceTestEnv(infra, 'email', {
-      SMTP_URL: sink.url,
+    ({ infra, sink, service, client } = await startEmailService({
       SMTP_ATTEMPTS: String(smtpAttempts),
       RETRY_DELAYS_MS: [retryDelayMs, retryDelayMs, retryDelayMs, retryDelayMs].join(','),
-    });
-    service = await emailService.startWith(env);
-    await service.broker.waitUntilConnected(10_000);
-    client = await TestBrokerClient.connect(infra.rabbitmqUrl);
+    }));
   });
 
-  after(async () => {
-    await client?.close();
-    await service?.stop();
-    await sink?.close();
-    await infra?.cleanup();
-  });
+  after(() => stopEmailService({ client, service, sink, infra }));
 
   const emailsFor = (orderId: string) => sink.emails.filter((email) => email.subject.includes(orderId));
   const emailFor = (orderId: string) => sink.waitFor((email) => email.subject.includes(orderId));

@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import amqp from 'amqplib';
 import pg from 'pg';
+import { serviceEntryPoint } from '@shop/catalog';
 import { redactUrl } from '@shop/config';
 import { DeadlineError, describeError, isUnreachable } from './error-description';
-import { serviceEntryPoint } from './service-catalog';
 import type { StackSettings } from './stack-settings';
 
 const CONNECT_TIMEOUT_MS = 4_000;

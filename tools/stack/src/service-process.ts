@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LinePrefixer } from './line-prefixer';
-import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from './service-catalog';
+import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
 import { linePrefix } from './stack-output';
 
 export interface ServiceExit {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from './service-catalog';
+import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
 
 export interface SupervisedService {
   name: ServiceName;

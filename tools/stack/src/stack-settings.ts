@@ -1,5 +1,5 @@
+import { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { loadConfig, milliseconds, port, url, z } from '@shop/config';
-import { SERVICE_NAMES, type ServiceName } from './service-catalog';
 
 const schema = z.object({
   RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),

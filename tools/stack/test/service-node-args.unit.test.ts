@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SERVICE_NAMES, SERVICE_NODE_ARGS } from '../src/service-catalog';
+import { SERVICE_NAMES, SERVICE_NODE_ARGS } from '@shop/catalog';
 
 const root = path.resolve(__dirname, '..', '..', '..', '..');
 
