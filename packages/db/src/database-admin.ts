@@ -42,3 +42,8 @@ export async function dropDatabase(url: string): Promise<void> {
   const name = databaseName(url);
   await withAdminClient(url, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
+
+/** Drops a role on the server of `url` (a test's own), when it exists. */
+export async function dropRole(url: string, role: string): Promise<void> {
+  await withAdminClient(url, (client) => client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(role)}`));
+}

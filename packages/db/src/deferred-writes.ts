@@ -25,12 +25,39 @@ type Render = (rowCount: number, firstParameter: number) => string;
 
 interface ScopeState extends TransactionScope {
   buffers: Map<string, RowBuffer>;
+  /** Run once the transaction committed; dropped if it rolls back. */
+  committed: Array<() => void>;
 }
 
 const scopes = new WeakMap<object, ScopeState>();
 
 export function openScope(client: PoolClient): void {
-  scopes.set(client, { memo: new Map(), buffers: new Map() });
+  scopes.set(client, { memo: new Map(), buffers: new Map(), committed: [] });
+}
+
+/**
+ * Runs `effect` once the transaction `db` is running has committed, and never if it rolls back:
+ * for what must count only what happened, such as a metric of the transitions a transaction made
+ * (a batch that rolls back and is handled again message by message must not count twice).
+ * Outside a transaction run by `withTransaction` it runs at once.
+ */
+export function afterCommit(db: Queryable, effect: () => void): void {
+  const scope = scopes.get(db);
+  if (scope) scope.committed.push(effect);
+  else effect();
+}
+
+/** After the COMMIT: the effects registered with afterCommit, in order; one that throws does not stop the others. */
+export function runCommitted(client: PoolClient): void {
+  const scope = scopes.get(client);
+  if (!scope) return;
+  for (const effect of scope.committed.splice(0)) {
+    try {
+      effect();
+    } catch {
+      // An after-commit effect (a measurement) must not turn a committed transaction into a failure.
+    }
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions, type Queryable } from './pool';
 export type { PreparedStatementLimits } from './prepared-statements';
-export { ensureDatabase, dropDatabase } from './database-admin';
+export { ensureDatabase, dropDatabase, dropRole } from './database-admin';
 export { migrate, type Migration } from './migrate';
-export { deferInsert, deferUpdate, scopeOf, transactionMemory, type TransactionScope } from './deferred-writes';
+export { afterCommit, deferInsert, deferUpdate, scopeOf, transactionMemory, type TransactionScope } from './deferred-writes';
 export { lockedTable, type LockedTable, type LockedTableOptions } from './locked-table';
 export { GroupCommit, type GroupCommitOptions, type RunInTransaction } from './group-commit';

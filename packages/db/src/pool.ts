@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Pool, PoolClient } from './client-types';
-import { closeScope, flushScope, openScope } from './deferred-writes';
+import { closeScope, flushScope, openScope, runCommitted } from './deferred-writes';
 import { DEFAULT_PREPARED_STATEMENT_LIMITS, prepareRepeatedStatements, type PreparedStatementLimits } from './prepared-statements';
 import { traceQueries, untracedQuery } from './query-spans';
 
@@ -66,6 +66,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     const result = await work(client);
     await flushScope(client);
     await untracedQuery(client, 'COMMIT');
+    runCommitted(client);
     return result;
   } catch (error) {
     try {

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { Logger } from '@shop/logger';
 import { AppError } from './app-error';
-import { serverSpans } from './server-span';
+import { serverTelemetry } from './server-telemetry';
 
 export interface HealthCheck {
   name: string;
@@ -21,7 +21,7 @@ export interface AppOptions {
 const probePaths: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
- * An express 5 app with a SERVER span per request, JSON bodies under a size limit, request
+ * An express 5 app with a SERVER span and a duration measurement per request, JSON bodies under a size limit, request
  * logging, `/healthz` (alive), `/readyz` (broker and database usable) and one JSON error handler
  * that never leaks a stack.
  */
@@ -29,7 +29,7 @@ export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: App
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(serverSpans(probePaths));
+  app.use(serverTelemetry(probePaths));
   app.use(requestLogger(logger));
   app.use(requireJson);
   app.use(express.json({ limit: bodyLimit, strict: true }));

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { redactUrl } from '@shop/config';
 import type { Logger } from '@shop/logger';
+import { MessagingMetrics } from './metrics';
 import { publishWithConfirms, type OutgoingMessage } from './publish-with-confirms';
 import { QueueSubscriptions, type DeliveryHandler } from './queue-subscriptions';
 
@@ -192,7 +193,15 @@ export class Broker {
   async publish(messages: readonly OutgoingMessage[]): Promise<Set<string>> {
     const channel = this.publisher;
     if (!channel || !this.connected) throw new Error('not connected to RabbitMQ');
-    return publishWithConfirms(channel, messages, { appId: this.options.connectionName, logger: this.options.logger });
+    let unroutable: Set<string>;
+    try {
+      unroutable = await publishWithConfirms(channel, messages, { appId: this.options.connectionName, logger: this.options.logger });
+    } catch (error) {
+      MessagingMetrics.sent(messages, () => 'not_confirmed');
+      throw error;
+    }
+    MessagingMetrics.sent(messages, (message) => (unroutable.has(message.messageId) ? 'unroutable' : undefined));
+    return unroutable;
   }
 
   /** Stops taking new deliveries (graceful shutdown); in-flight ones still finish and ack. */

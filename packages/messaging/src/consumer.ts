@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { context as otelContext } from '@opentelemetry/api';
 import type { Logger } from '@shop/logger';
 import { BatchScheduler } from './batch-scheduler';
@@ -11,6 +12,7 @@ import type { MessageHandler } from './message-handler';
 import { readAttempt } from './message-parking';
 import { MessageSettlement } from './message-settlement';
 import { validateDelivery } from './message-validation';
+import { MessagingMetrics } from './metrics';
 import type { Outbox } from './outbox';
 import { startConsumerSpan } from './telemetry';
 import type { UnitOfWork } from './unit-of-work';
@@ -114,9 +116,13 @@ export class InboxConsumer {
       }),
     );
     this.paused = options.pauseWhen?.paused ?? false;
-    deps.broker.subscribe(queue, (delivery, channel) => this.receive({ delivery, channel, attempt: readAttempt(delivery) }), {
-      paused: this.paused,
-    });
+    deps.broker.subscribe(
+      queue,
+      (delivery, channel) => this.receive({ delivery, channel, attempt: readAttempt(delivery), receivedAt: performance.now() }),
+      {
+        paused: this.paused,
+      },
+    );
     options.pauseWhen?.onChange((paused) => this.setPaused(paused));
   }
 
@@ -150,6 +156,7 @@ export class InboxConsumer {
       return;
     }
     const valid = validateDelivery(item.delivery, this.handlers);
+    MessagingMetrics.consumed(this.options.queue, 'reason' in valid ? undefined : valid.routingKey);
     if ('reason' in valid) {
       this.track(this.settlement.settle(item, { kind: 'dead-letter', reason: valid.reason }));
       return;

@@ -10,6 +10,8 @@ export interface Delivery {
   delivery: ConsumeMessage;
   channel: Channel;
   attempt: number;
+  /** When it arrived (`performance.now()`), for its processing time. */
+  receivedAt: number;
 }
 
 /** A delivery that passed validation, with its CONSUMER span (from arrival to settlement). */

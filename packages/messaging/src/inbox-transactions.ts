@@ -5,6 +5,7 @@ import { failureOutcome, type AcceptedDelivery, type Outcome } from './delivery'
 import type { Envelope } from './envelope';
 import type { HandlerContext, PrepareBatch } from './message-handler';
 import { describeError } from './message-validation';
+import { MessagingMetrics } from './metrics';
 import type { Outbox } from './outbox';
 import type { UnitOfWork } from './unit-of-work';
 
@@ -69,6 +70,7 @@ export class InboxTransactions {
   private outcome(item: AcceptedDelivery, handled: Handled): Outcome {
     if (handled.kind === 'failed') return this.failed(item, handled.error);
     if (handled.kind === 'duplicate') {
+      MessagingMetrics.duplicate(this.options.queue);
       item.span.setAttribute('messaging.duplicate', true);
       this.options.log.debug({ messageId: item.message.id, type: item.message.type }, 'duplicate message ignored');
     }

@@ -3,6 +3,8 @@ import type { Broker } from './broker';
 import type { AcceptedDelivery, Delivery, Outcome } from './delivery';
 import { parkDelivery } from './message-parking';
 import { describeError } from './message-validation';
+import { MessagingMetrics, type DeadLetterReason, type ProcessError } from './metrics';
+import { performance } from 'node:perf_hooks';
 
 export interface SettlementOptions {
   broker: Broker;
@@ -31,20 +33,30 @@ export class MessageSettlement {
       return;
     }
     const { broker, queue, retryDelaysMs, log } = this.options;
+    // A message that failed validation has no routing key worth a series: anyone could make one up.
+    const routingKey = 'routingKey' in item ? item.routingKey : undefined;
+    let error: ProcessError | undefined;
     try {
       if (outcome.kind === 'retry') {
+        error = 'transient';
         if (attempt <= retryDelaysMs.length) {
           await parkDelivery(broker, delivery, { queue, attempt, reason: describeError(outcome.error), to: 'retry', retryDelaysMs });
+          MessagingMetrics.retried(queue, attempt);
         } else {
           log.error({ err: outcome.error, attempt, messageId: delivery.properties.messageId }, 'giving up after the last attempt');
           const reason = `failed after ${attempt} attempts: ${describeError(outcome.error)}`;
           await parkDelivery(broker, delivery, { queue, attempt, reason, to: 'dead-letter', retryDelaysMs });
+          MessagingMetrics.deadLettered(queue, 'retries_exhausted');
         }
       } else if (outcome.kind === 'dead-letter') {
         log.warn({ reason: outcome.reason, messageId: delivery.properties.messageId }, 'message dead-lettered');
         await parkDelivery(broker, delivery, { queue, attempt, reason: outcome.reason, to: 'dead-letter', retryDelaysMs });
+        const why: DeadLetterReason = routingKey === undefined ? 'invalid_message' : 'permanent_failure';
+        MessagingMetrics.deadLettered(queue, why);
+        error = why === 'invalid_message' ? 'invalid_message' : 'permanent';
       }
       channel.ack(delivery);
+      MessagingMetrics.processed(queue, routingKey, (performance.now() - item.receivedAt) / 1000, error);
     } catch (error) {
       // Could not park or ack (broker trouble). Reject so it is redelivered: the inbox makes the
       // redelivery harmless, and reject counts toward the quorum queue's delivery limit.

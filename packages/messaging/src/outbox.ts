@@ -5,6 +5,7 @@ import type { Logger } from '@shop/logger';
 import type { Broker } from './broker';
 import { createEnvelope, type Envelope, type MessageMeta } from './envelope';
 import type { OutgoingMessage } from './publish-with-confirms';
+import { observeOutboxBacklog } from './metrics';
 import { traceProducedMessage } from './telemetry';
 
 export interface OutboxOptions {
@@ -66,6 +67,7 @@ export class Outbox {
   private pendingWake = false;
   private running = false;
   private relay?: Promise<void>;
+  private stopObserving?: () => void;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
 
@@ -129,14 +131,17 @@ export class Outbox {
     this.wakeUp?.();
   }
 
+  /** Starts the relay, and reports the backlog (`shop.outbox.pending`, `shop.outbox.oldest_age`) at each metrics collection. */
   start(): void {
     if (this.running) return;
     this.running = true;
     this.relay = this.relayLoop();
+    this.stopObserving = observeOutboxBacklog(() => this.backlog());
   }
 
   /** Stops after publishing what is already committed (bounded by the caller's shutdown timer). */
   async stop(): Promise<void> {
+    this.stopObserving?.();
     this.running = false;
     this.wakeUp?.();
     await this.relay;
@@ -145,6 +150,14 @@ export class Outbox {
   async pendingCount(): Promise<number> {
     const { rows } = await this.options.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     return rows[0]?.n ?? 0;
+  }
+
+  /** Rows waiting, and the age of the oldest in seconds (0 when none): a stuck relay shows as a growing age. */
+  private async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const { rows } = await this.options.pool.query<{ pending: number; age: number }>(
+      'SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox',
+    );
+    return { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
   }
 
   private async relayLoop(): Promise<void> {

@@ -48,7 +48,10 @@ export class DeadlineWatcher<D, Tx = PoolClient> {
     const due = await this.options.store.due(100);
     if (due.length === 0) return 0;
     const busy = new Set(await this.engine.awaitingBusyParticipants(due));
-    if (busy.size > 0) await this.options.store.postpone([...busy]);
+    if (busy.size > 0) {
+      await this.options.store.postpone([...busy]);
+      this.engine.countPostponed(busy.size);
+    }
     let fired = 0;
     for (const { id } of due) {
       if (busy.has(id)) continue;

@@ -3,11 +3,12 @@ import type { MessageContract } from '@shop/contracts';
 import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import { captureContext, extractContext, on, type Envelope, type MessageHandler } from '@shop/messaging';
-import { inSpan, startSpan } from '@shop/telemetry';
+import { inSpan, secondsSince, startSpan } from '@shop/telemetry';
 import { BusyParticipants, type AwaitingSaga } from './busy-participants';
 import type { CommandSender } from './command-sender';
 import { replyContracts, type SagaDefinition, type SagaHookContext, type SagaStep } from './saga-definition';
 import type { SagaEngineOptions } from './saga-engine-options';
+import { SagaMetrics, type StepAction, type StepOutcome } from './saga-metrics';
 import type { DueSaga, SagaInstance, SagaStore } from './saga-store';
 
 export type { SagaEngineOptions } from './saga-engine-options';
@@ -57,12 +58,15 @@ export class SagaEngine<D, Tx = PoolClient> {
       waitMs: 0,
       attempt: 0,
       failureReason: null,
+      failedStep: null,
+      failureKind: null,
       traceContext: captureContext(),
       createdAt: new Date(this.now()),
       updatedAt: new Date(this.now()),
     };
     await this.invoke(tx, saga, 0, null);
     await this.store.insert(tx, saga);
+    this.store.afterCommit(tx, () => SagaMetrics.started(this.definition.name));
   }
 
   /** One handler per reply type the definition names, for the orchestrator's reply queue (whose transactions are PostgreSQL's). */
@@ -112,6 +116,7 @@ export class SagaEngine<D, Tx = PoolClient> {
     const span = trace.getActiveSpan();
     if (contract.type === step.onSuccess.contract.type) {
       span?.setAttribute('saga.step.outcome', 'succeeded');
+      this.measureStep(tx, saga, step, 'invoke', 'succeeded');
       saga.data = step.onSuccess.apply(saga.data, message.data);
       await this.record(tx, saga, step, 'invoke', 'succeeded', null);
       if (saga.stepIndex + 1 < this.definition.steps.length) await this.invoke(tx, saga, saga.stepIndex + 1, message.id);
@@ -124,6 +129,9 @@ export class SagaEngine<D, Tx = PoolClient> {
       return false;
     }
     saga.failureReason = failure.reason(message.data, saga.data);
+    saga.failedStep = step.name;
+    saga.failureKind = contract.type;
+    this.measureStep(tx, saga, step, 'invoke', 'failed');
     span?.setAttribute('saga.step.outcome', 'failed');
     span?.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
     await this.record(tx, saga, step, 'invoke', 'failed', saga.failureReason);
@@ -144,6 +152,7 @@ export class SagaEngine<D, Tx = PoolClient> {
       return false;
     }
     trace.getActiveSpan()?.setAttribute('saga.step.outcome', 'compensated');
+    this.measureStep(tx, saga, step, 'compensate', 'succeeded');
     await this.record(tx, saga, step, 'compensate', 'succeeded', null);
     await this.compensateFrom(tx, saga, saga.stepIndex - 1, message.id);
     return true;
@@ -180,11 +189,16 @@ export class SagaEngine<D, Tx = PoolClient> {
         if (saga.state === 'RUNNING') {
           const timeoutMs = step.timeoutMs ?? this.options.stepTimeoutMs;
           saga.failureReason = `${step.name} did not answer within ${timeoutMs} ms`;
+          saga.failedStep = step.name;
+          saga.failureKind = 'timed-out';
+          this.measureStep(tx, saga, step, 'invoke', 'timed-out');
+          this.store.afterCommit(tx, () => SagaMetrics.deadline(this.definition.name, step.name, 'invoke'));
           await this.record(tx, saga, step, 'invoke', 'timed-out', saga.failureReason);
           span.setStatus({ code: SpanStatusCode.ERROR, message: saga.failureReason });
           await this.compensateFrom(tx, saga, saga.stepIndex, null);
         } else if (saga.state === 'COMPENSATING') {
           saga.attempt += 1;
+          this.store.afterCommit(tx, () => SagaMetrics.deadline(this.definition.name, step.name, 'compensate'));
           this.log.warn({ sagaId: saga.id, step: step.name, attempt: saga.attempt + 1 }, 'compensation unanswered; sending it again');
           await this.sendCompensation(tx, saga, step, null);
         }
@@ -230,6 +244,9 @@ export class SagaEngine<D, Tx = PoolClient> {
     saga.awaitingMessageId = null;
     saga.deadlineAt = null;
     await this.definition.whenCompensated(this.hookContext(tx, saga, causationId), saga.data, saga.failureReason ?? 'cancelled');
+    const seconds = secondsSince(saga.createdAt.getTime(), this.now());
+    const { failedStep, failureKind } = saga;
+    this.store.afterCommit(tx, () => SagaMetrics.compensated(this.definition.name, seconds, failedStep, failureKind));
     this.log.info({ sagaId: saga.id, reason: saga.failureReason }, 'saga compensated');
   }
 
@@ -259,6 +276,8 @@ export class SagaEngine<D, Tx = PoolClient> {
     saga.awaitingMessageId = null;
     saga.deadlineAt = null;
     await this.definition.whenCompleted(this.hookContext(tx, saga, causationId), saga.data);
+    const seconds = secondsSince(saga.createdAt.getTime(), this.now());
+    this.store.afterCommit(tx, () => SagaMetrics.completed(this.definition.name, seconds));
     this.log.info({ sagaId: saga.id }, 'saga completed');
   }
 
@@ -279,6 +298,20 @@ export class SagaEngine<D, Tx = PoolClient> {
     detail: string | null,
   ) {
     await this.store.log(tx, saga.id, { step: step.name, action, outcome, detail });
+  }
+
+  /**
+   * The time the step's command (or compensation) waited for this outcome: from the saga's last
+   * save, which sent it, to now. Counted once the transaction commits.
+   */
+  private measureStep(tx: Tx, saga: SagaInstance<D>, step: SagaStep<D>, action: StepAction, outcome: StepOutcome): void {
+    const seconds = secondsSince(saga.updatedAt.getTime(), this.now());
+    this.store.afterCommit(tx, () => SagaMetrics.step(this.definition.name, step.name, action, outcome, seconds));
+  }
+
+  /** Due deadlines that started again because their participant is busy (the deadline watcher). */
+  countPostponed(count: number): void {
+    if (count > 0) SagaMetrics.postponed(this.definition.name, count);
   }
 
   private attributes(saga: SagaInstance<D>, step: SagaStep<D>): Attributes {

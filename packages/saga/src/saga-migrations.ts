@@ -56,4 +56,12 @@ export const sagaMigrations: Migration[] = [
       DROP INDEX IF EXISTS saga_instances_awaiting;
     `,
   },
+  {
+    id: '0004-saga-failure-kind',
+    sql: `
+      -- Which step failed and how (the failure reply's type, or timed-out): failure_reason is prose
+      -- for people, these label the saga's outcome metrics.
+      ALTER TABLE saga_instances ADD COLUMN failed_step text, ADD COLUMN failure_kind text;
+    `,
+  },
 ];

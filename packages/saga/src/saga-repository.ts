@@ -1,4 +1,4 @@
-import { deferInsert, lockedTable, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { afterCommit, deferInsert, lockedTable, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 import type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
 
@@ -13,6 +13,8 @@ interface InstanceRow {
   wait_ms: number;
   attempt: number;
   failure_reason: string | null;
+  failed_step: string | null;
+  failure_kind: string | null;
   trace_context: TraceCarrier;
   created_at: Date;
   updated_at: Date;
@@ -29,6 +31,8 @@ const toInstance = <D>(row: InstanceRow): SagaInstance<D> => ({
   waitMs: row.wait_ms,
   attempt: row.attempt,
   failureReason: row.failure_reason,
+  failedStep: row.failed_step,
+  failureKind: row.failure_kind,
   traceContext: row.trace_context,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
@@ -49,6 +53,8 @@ const SAGA_COLUMNS: ReadonlyArray<readonly [name: string, sqlType: string]> = [
   ['failure_reason', 'text'],
   ['trace_context', 'jsonb'],
   ['wait_ms', 'integer'],
+  ['failed_step', 'text'],
+  ['failure_kind', 'text'],
 ];
 const INSERTED_COLUMNS = SAGA_COLUMNS.map(([name]) => name);
 const SAVED = (_: unknown, index: number) => index !== 1; // saga_type never changes
@@ -66,6 +72,8 @@ const toRow = (saga: SagaInstance): unknown[] => [
   saga.failureReason,
   saga.traceContext,
   saga.waitMs,
+  saga.failedStep,
+  saga.failureKind,
 ];
 
 /**
@@ -179,6 +187,7 @@ export function postgresSagaStore(pool: Pool): SagaStore<PoolClient> {
     save: (tx, saga) => sagaRepository.save(tx, saga),
     log: (tx, sagaId, entry) => sagaRepository.log(tx, sagaId, entry),
     restartWaits: (tx, left) => sagaRepository.restartWaits(tx, left),
+    afterCommit,
     due: (limit) => sagaRepository.due(pool, limit),
     postpone: (ids) => sagaRepository.postpone(pool, ids),
   };

@@ -14,6 +14,9 @@ export interface SagaInstance<D = unknown> {
   waitMs: number;
   attempt: number;
   failureReason: string | null;
+  /** The step that failed, and how: the failure reply's type, or `timed-out` (low-cardinality, for metrics). */
+  failedStep: string | null;
+  failureKind: string | null;
   traceContext: TraceCarrier;
   createdAt: Date;
   updatedAt: Date;
@@ -51,6 +54,8 @@ export interface SagaStore<Tx> {
   log(tx: Tx, sagaId: string, entry: Omit<StepLogEntry, 'at'>): Promise<void>;
   /** These awaited commands just left: the waits of the sagas (their correlation ids) count from now. */
   restartWaits(tx: Tx, left: readonly PublishedMessage[]): Promise<void>;
+  /** Runs `effect` once `tx` has committed, never if it rolls back (the engine's measurements). */
+  afterCommit(tx: Tx, effect: () => void): void;
   /** Sagas whose deadline is due, oldest first. Outside any transaction. */
   due(limit: number): Promise<DueSaga[]>;
   /** The deadlines of these sagas, those still due, start again from now. Outside any transaction. */

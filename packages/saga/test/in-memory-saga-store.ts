@@ -50,6 +50,10 @@ export class InMemorySagaStore implements SagaStore<MemoryTransaction> {
     for (const id of [...new Set(ids)].sort()) await this.lock(tx, id);
   }
 
+  afterCommit(tx: MemoryTransaction, effect: () => void): void {
+    tx.atCommit(effect);
+  }
+
   async save(tx: MemoryTransaction, saga: SagaInstance): Promise<void> {
     const row = { ...structuredClone(saga), updatedAt: new Date(this.now()) };
     tx.atCommit(() => {

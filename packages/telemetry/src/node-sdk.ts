@@ -1,20 +1,31 @@
+import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
 /**
- * The started SDK: exporter, sampler and processor from the standard OTEL_* variables. No
- * instrumentation packages: the HTTP server spans come from @shop/http, the database spans from
- * @shop/db, the messaging and saga spans from @shop/messaging and @shop/saga (decision 0011).
+ * The started SDK: trace and metric exporters, sampler and processor from the standard OTEL_*
+ * variables. The one instrumentation package is the runtime's (event loop delay, heap, GC), when
+ * metrics are exported: the HTTP server spans and metrics come from @shop/http, the database spans
+ * from @shop/db, the messaging and saga spans and metrics from @shop/messaging and @shop/saga
+ * (decision 0011).
  *
  * @public Loaded lazily (a `require` in start-telemetry), so a service with the SDK disabled never loads it.
  */
-export function createNodeSdk({ serviceVersion, environment }: { serviceVersion: string; environment: string }): NodeSDK {
+export function createNodeSdk({
+  serviceVersion,
+  environment,
+  metrics,
+}: {
+  serviceVersion: string;
+  environment: string;
+  metrics: boolean;
+}): NodeSDK {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       'service.version': serviceVersion,
       'deployment.environment.name': environment,
     }),
-    instrumentations: [],
+    instrumentations: metrics ? [new RuntimeNodeInstrumentation()] : [],
   });
   sdk.start();
   return sdk;

@@ -6,7 +6,12 @@ let sdk: { shutdown(): Promise<void> } | undefined;
 /**
  * Starts the OpenTelemetry Node SDK, configured by the standard OTEL_* variables (endpoint,
  * protocol http/protobuf, http/json or grpc, sampler, OTEL_SDK_DISABLED). Services load it first,
- * with `node --require @shop/telemetry/register`, so no span is started before it is there.
+ * with `node --require @shop/telemetry/register`, so no span is started and no instrument is
+ * made before it is there (the metrics API has no proxy: a meter taken earlier stays a no-op).
+ *
+ * Metrics are served for Prometheus to scrape (OTEL_METRICS_EXPORTER=prometheus, the default
+ * here) on OTEL_EXPORTER_PROMETHEUS_HOST:OTEL_EXPORTER_PROMETHEUS_PORT (localhost:9464 unless
+ * set), at /metrics; `none` turns them off, `otlp` pushes them instead (docs/metrics.md).
  *
  * Every span comes from our own packages, not from instrumentation packages (decision 0011):
  * HTTP from @shop/http, statements from @shop/db, messages from @shop/messaging, because the
@@ -14,20 +19,20 @@ let sdk: { shutdown(): Promise<void> } | undefined;
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   if (sdk || env.OTEL_SDK_DISABLED === 'true') return false;
-  // Only traces are collected here; without these the SDK would also push metrics and logs to a
-  // collector that does not take them.
-  env.OTEL_METRICS_EXPORTER ??= 'none';
+  // Logs go to stdout (pino), not through the SDK: without this it would push them to a collector.
+  env.OTEL_METRICS_EXPORTER ??= 'prometheus';
   env.OTEL_LOGS_EXPORTER ??= 'none';
   env.OTEL_SERVICE_NAME ??= serviceNameFromEntryPoint();
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://localhost:4318';
 
-  // Loaded only when tracing is on: the SDK with its exporters costs each service about 20 MB of
-  // memory (docs/performance.md), which a service with tracing off keeps.
+  // Loaded only when the SDK is on: with its exporters it costs each service about 20 MB of
+  // memory (docs/performance.md), which a service with OTEL_SDK_DISABLED keeps.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createNodeSdk } = require('./node-sdk') as typeof import('./node-sdk');
   sdk = createNodeSdk({
     serviceVersion: serviceVersion(),
     environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development',
+    metrics: !env.OTEL_METRICS_EXPORTER.split(',').some((exporter) => exporter.trim() === 'none'),
   });
   return true;
 }

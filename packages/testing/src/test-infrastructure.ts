@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { dropDatabase } from '@shop/db';
+import { dropDatabase, dropRole } from '@shop/db';
 
 const run = promisify(execFile);
 
@@ -16,7 +16,9 @@ export interface TestInfrastructure {
   deleteVhost(): Promise<void>;
   /** Brings the deleted vhost back (empty), so clients can connect again. */
   restoreVhost(): Promise<void>;
-  /** Deletes the vhost and every database this run made. */
+  /** A PostgreSQL role name of this run's own (`shop_<runId>_<purpose>`), dropped by cleanup if something created it. */
+  roleName(purpose: string): string;
+  /** Deletes the vhost and every database and role this run made. */
   cleanup(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
   const amqp = new URL(baseRabbitUrl());
   amqp.pathname = `/${encodeURIComponent(vhost)}`;
   const databases = new Set<string>();
+  const roles = new Set<string>();
   let vhostDeleted = false;
   return {
     runId,
@@ -51,6 +54,11 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
       databases.add(url.toString());
       return url.toString();
     },
+    roleName(purpose: string) {
+      const role = `shop_${runId}_${purpose}`;
+      roles.add(role);
+      return role;
+    },
     async deleteVhost() {
       vhostDeleted = true;
       await deleteVhost(vhost);
@@ -61,6 +69,7 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
     },
     async cleanup() {
       await Promise.all([...databases].map((url) => dropDatabase(url)));
+      for (const role of roles) await dropRole(basePostgresUrl(), role);
       if (!vhostDeleted) await deleteVhost(vhost);
     },
   };

@@ -7,6 +7,10 @@ export interface TestStack {
   stack: RunningStack;
   /** The order service; the others follow on the next ports, then the mail catcher's SMTP and HTTP, then the card provider. */
   basePort: number;
+  /** Each service's Prometheus endpoint (`http://127.0.0.1:port/metrics`), by catalog name. */
+  metricsUrls: Record<string, string>;
+  /** The stack's Prometheus, when `STACK_PROMETHEUS` turned it on (off in tests unless asked for). */
+  prometheusUrl: string;
   orderUrl: string;
   /** SIGTERM, and the run's databases are dropped with the infrastructure's cleanup. */
   stop(): Promise<void>;
@@ -17,7 +21,11 @@ export interface TestStack {
  * databases that `infra.cleanup()` drops. Resolves once it printed that it is ready.
  */
 export async function startTestStack(infra: TestInfrastructure, env: Record<string, string> = {}): Promise<TestStack> {
-  const basePort = await freePortRange(SERVICE_NAMES.length + 3);
+  // The services, the mail catcher's two ports and the card provider, then the services' metrics,
+  // Prometheus and the postgres exporter.
+  const basePort = await freePortRange(2 * SERVICE_NAMES.length + 5);
+  const metricsBasePort = basePort + SERVICE_NAMES.length + 3;
+  const prometheusPort = metricsBasePort + SERVICE_NAMES.length;
   for (const service of SERVICE_NAMES) infra.databaseUrl(service); // the stack's databases: shop_<runId>_<service>
   const stack = startStack({
     RABBITMQ_URL: infra.rabbitmqUrl,
@@ -26,6 +34,12 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
     MAIL_CATCHER_SMTP_PORT: String(basePort + SERVICE_NAMES.length),
     MAIL_CATCHER_HTTP_PORT: String(basePort + SERVICE_NAMES.length + 1),
     PAYMENT_PROVIDER_PORT: String(basePort + SERVICE_NAMES.length + 2),
+    STACK_METRICS_BASE_PORT: String(metricsBasePort),
+    STACK_PROMETHEUS: 'off',
+    STACK_PROMETHEUS_PORT: String(prometheusPort),
+    STACK_POSTGRES_EXPORTER: 'off',
+    STACK_POSTGRES_EXPORTER_PORT: String(prometheusPort + 1),
+    STACK_MONITOR_ROLE: infra.roleName('monitor'),
     LOG_LEVEL: 'warn',
     ...env,
   });
@@ -39,6 +53,8 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
     stack,
     basePort,
     orderUrl: `http://127.0.0.1:${basePort}`,
+    metricsUrls: Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, `http://127.0.0.1:${metricsBasePort + index}/metrics`])),
+    prometheusUrl: `http://127.0.0.1:${prometheusPort}`,
     async stop() {
       stack.child.kill('SIGTERM');
       await stack.exited;

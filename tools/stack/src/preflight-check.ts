@@ -36,6 +36,31 @@ export async function runPreflightChecks(settings: StackSettings, repoRoot: stri
     owner: `the ${service.name} service`,
     variable: 'STACK_BASE_PORT',
   }));
+  for (const service of settings.services) {
+    ports.push({
+      port: service.metricsPort,
+      host: '127.0.0.1',
+      owner: `the ${service.name} service's metrics`,
+      variable: 'STACK_METRICS_BASE_PORT',
+    });
+  }
+  const { monitoring } = settings;
+  if (monitoring.prometheus) {
+    ports.push({
+      port: monitoring.prometheusPort,
+      host: '127.0.0.1',
+      owner: 'Prometheus',
+      variable: 'STACK_PROMETHEUS_PORT (or STACK_PROMETHEUS=off)',
+    });
+  }
+  if (monitoring.postgresExporter) {
+    ports.push({
+      port: monitoring.postgresExporterPort,
+      host: '127.0.0.1',
+      owner: 'the postgres exporter',
+      variable: 'STACK_POSTGRES_EXPORTER_PORT (or STACK_POSTGRES_EXPORTER=off)',
+    });
+  }
   if (!settings.smtpUrl) {
     ports.push({
       port: settings.mailCatcher.smtpPort,

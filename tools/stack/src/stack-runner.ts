@@ -3,6 +3,7 @@ import { startProviderProcess, type ProviderProcess } from '@shop/payment-provid
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEmail, MailCatcher } from './mail-catcher';
 import { runPreflightChecks } from './preflight-check';
+import { startMonitoring } from './stack-monitoring';
 import { waitUntilReady } from './readiness-wait';
 import { describeExit, ServiceProcess, stoppedCleanly } from './service-process';
 import { linePrefix, stackOutput } from './stack-output';
@@ -44,6 +45,8 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
     }
   }
   const outside = { smtpUrl, paymentProviderUrl: settings.paymentProviderUrl ?? provider?.url };
+
+  const monitoring = await startMonitoring(settings, repoRoot);
 
   const services = settings.services.map(
     (service, index) =>
@@ -92,6 +95,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         fakeProvider: provider !== undefined,
         otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
         tracingDisabled: process.env.OTEL_SDK_DISABLED === 'true',
+        monitoring: monitoring.describe(),
       }),
     );
   } else if (!ending.signal.aborted) {
@@ -103,6 +107,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   const stopped = await stopServices(services, settings.stopTimeoutMs);
   await mailCatcher?.close();
   await provider?.stop();
+  await monitoring.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (!stopped && exitCode === 0) exitCode = 1;
@@ -119,6 +124,8 @@ function serviceEnv(
   return {
     ...process.env,
     PORT: String(service.port),
+    OTEL_EXPORTER_PROMETHEUS_HOST: process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1',
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(service.metricsPort),
     RABBITMQ_URL: settings.rabbitmqUrl,
     DATABASE_URL: service.databaseUrl,
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? service.name,

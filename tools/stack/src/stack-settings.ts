@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { loadConfig, milliseconds, port, url, z } from '@shop/config';
 
@@ -26,6 +28,24 @@ const schema = z.object({
   /** The fake card provider's port (tools/payment-provider), when the stack starts it. */
   PAYMENT_PROVIDER_PORT: port(4010),
   MAIL_CATCHER_HTTP_PORT: port(8025),
+  /** The services' metrics endpoints: this port and the next ones, in catalog order. */
+  STACK_METRICS_BASE_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65536 - SERVICE_NAMES.length, `expected a port from 1 to ${65536 - SERVICE_NAMES.length}`)
+    .default(9464),
+  /** `auto` starts Debian's `prometheus` when it is installed; `off`, or the program's path. */
+  STACK_PROMETHEUS: z.string().min(1).default('auto'),
+  STACK_PROMETHEUS_PORT: port(9090),
+  /** `auto` starts `prometheus-postgres-exporter` (or `postgres_exporter`) when installed; `off`, or the program's path. */
+  STACK_POSTGRES_EXPORTER: z.string().min(1).default('auto'),
+  STACK_POSTGRES_EXPORTER_PORT: port(9187),
+  /** The PostgreSQL role the exporter logs in as, created with only pg_monitor. */
+  STACK_MONITOR_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case PostgreSQL role name')
+    .default('shop_monitor'),
   STACK_READY_TIMEOUT_MS: milliseconds(60_000),
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
   STACK_STOP_TIMEOUT_MS: milliseconds(15_000),
@@ -36,6 +56,8 @@ export type StackEnv = z.infer<typeof schema>;
 export interface ServiceSettings {
   name: ServiceName;
   port: number;
+  /** Where its Prometheus exporter listens. */
+  metricsPort: number;
   databaseUrl: string;
 }
 
@@ -49,6 +71,14 @@ export interface StackSettings {
   readyTimeoutMs: number;
   stopTimeoutMs: number;
   services: ServiceSettings[];
+  monitoring: {
+    /** The programs to start, when found. */
+    prometheus: string | undefined;
+    prometheusPort: number;
+    postgresExporter: string | undefined;
+    postgresExporterPort: number;
+    monitorRole: string;
+  };
 }
 
 /** Reads the stack's settings from the environment; throws ConfigError naming each bad variable. */
@@ -66,9 +96,36 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
     services: SERVICE_NAMES.map((name, index) => ({
       name,
       port: config.STACK_BASE_PORT + index,
+      metricsPort: config.STACK_METRICS_BASE_PORT + index,
       databaseUrl: serviceDatabaseUrl(config.POSTGRES_URL, `${config.STACK_DATABASE_PREFIX}${name}`),
     })),
+    monitoring: {
+      prometheus: program(config.STACK_PROMETHEUS, ['prometheus'], env),
+      prometheusPort: config.STACK_PROMETHEUS_PORT,
+      postgresExporter: program(config.STACK_POSTGRES_EXPORTER, ['prometheus-postgres-exporter', 'postgres_exporter'], env),
+      postgresExporterPort: config.STACK_POSTGRES_EXPORTER_PORT,
+      monitorRole: config.STACK_MONITOR_ROLE,
+    },
   };
+}
+
+/** `off`: none; `auto`: the first of `names` found on PATH; anything else is the program's path. */
+function program(setting: string, names: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  if (setting === 'off') return undefined;
+  if (setting !== 'auto') return setting;
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The same server, user and options as `postgresUrl`, with another database. */

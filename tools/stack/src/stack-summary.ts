@@ -11,6 +11,8 @@ export interface SummaryInput {
   fakeProvider: boolean;
   otlpEndpoint: string | undefined;
   tracingDisabled: boolean;
+  /** Where the metrics, Prometheus and the exporters are (StackMonitoring.describe). */
+  monitoring: string;
 }
 
 /** The one line that says the stack is usable, and where everything is. */
@@ -22,6 +24,7 @@ export function summaryLine({
   fakeProvider,
   otlpEndpoint,
   tracingDisabled,
+  monitoring,
 }: SummaryInput): string {
   const services = settings.services.map((service) => `${service.name} http://127.0.0.1:${service.port}`).join(', ');
   const mail = mailCatcher
@@ -36,5 +39,5 @@ export function summaryLine({
   const jaeger = tracingDisabled
     ? 'tracing off (OTEL_SDK_DISABLED)'
     : `traces to ${otlpEndpoint ?? 'http://localhost:4318'}, Jaeger UI http://127.0.0.1:16686 (\`docker compose up -d jaeger\`)`;
-  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit} | ${jaeger} | Ctrl-C stops`;
+  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit} | ${jaeger} | ${monitoring} | Ctrl-C stops`;
 }

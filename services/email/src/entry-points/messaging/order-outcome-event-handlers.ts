@@ -1,8 +1,27 @@
 import { order } from '@shop/contracts';
 import { transactionMemory, type PoolClient } from '@shop/db';
 import { on, type Envelope, type HandlerContext, type MessageHandler } from '@shop/messaging';
+import { getMeter } from '@shop/telemetry';
+import { isTransientSmtpFailure } from '../../data-access/smtp-failures';
 import type { Mailer } from '../../data-access/smtp-mailer';
 import { sendOrderOutcomeEmails, type OrderOutcome, type SendOutcome } from '../../domain/send-order-outcome-email-use-case';
+
+const meter = getMeter('@shop/email-service');
+const emailsSent = meter.createCounter('shop.emails.sent', { unit: '{email}', description: 'Emails the SMTP server accepted.' });
+const emailsFailed = meter.createCounter('shop.emails.failed', {
+  unit: '{email}',
+  description: 'Emails the SMTP server did not accept, by whether the failure is worth another attempt (transient) or not (permanent).',
+});
+
+/** Counts what the SMTP server said, at once: an accepted email is sent whatever becomes of the transaction. */
+function countSends(outcomes: readonly OrderOutcome[], results: readonly SendOutcome[]): void {
+  for (const [index, result] of results.entries()) {
+    if (result.status === 'sent') emailsSent.add(1, { 'shop.email.kind': outcomes[index]!.kind });
+    else if (result.status === 'failed') {
+      emailsFailed.add(1, { 'error.type': isTransientSmtpFailure(result.error) ? 'transient' : 'permanent' });
+    }
+  }
+}
 
 /** The prepare step gets the batch's messages of both types, each already checked against its contract. */
 const outcomeOf = (message: Envelope): OrderOutcome =>
@@ -23,7 +42,9 @@ const sendResults = (tx: PoolClient) => {
  */
 export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
   const emailTheBatch = async (tx: PoolClient, messages: readonly Envelope[]) => {
-    const outcomes = await sendOrderOutcomeEmails(tx, mailer, messages.map(outcomeOf));
+    const batch = messages.map(outcomeOf);
+    const outcomes = await sendOrderOutcomeEmails(tx, mailer, batch);
+    countSends(batch, outcomes);
     const results = sendResults(tx);
     for (const [index, message] of messages.entries()) results.set(message.id, outcomes[index]!);
   };

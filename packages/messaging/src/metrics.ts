@@ -1,0 +1,131 @@
+import { metrics, type Attributes, type BatchObservableResult } from '@opentelemetry/api';
+import { Buckets } from '@shop/telemetry';
+import type { OutgoingMessage } from './publish-with-confirms';
+
+/**
+ * The messaging pipeline's measurements (docs/metrics.md): the semantic conventions' consumed,
+ * sent and processing-time instruments, and the project's own for retries, dead letters and
+ * duplicates. Recorded for every message, whether its trace is sampled or not.
+ */
+const meter = metrics.getMeter('@shop/messaging');
+
+const consumed = meter.createCounter('messaging.client.consumed.messages', {
+  unit: '{message}',
+  description: 'Messages a consumer took from its queue to handle.',
+});
+const processDuration = meter.createHistogram('messaging.process.duration', {
+  unit: 's',
+  description: 'From a message arriving to it being settled: acked, or parked in a retry or dead-letter queue.',
+  advice: { explicitBucketBoundaries: [...Buckets.short] },
+});
+const sent = meter.createCounter('messaging.client.sent.messages', {
+  unit: '{message}',
+  description: 'Messages published: confirmed by the broker, or returned as unroutable or not confirmed (error.type).',
+});
+const retries = meter.createCounter('shop.messaging.retries', {
+  unit: '{message}',
+  description: 'Failed messages sent to a retry queue, by queue and the attempt that failed.',
+});
+const deadLetters = meter.createCounter('shop.messaging.dead_letters', {
+  unit: '{message}',
+  description: 'Messages parked in their queue’s dead-letter queue, by reason.',
+});
+const duplicates = meter.createCounter('shop.inbox.duplicates', {
+  unit: '{message}',
+  description: 'Redeliveries the inbox recognised and did not handle again.',
+});
+
+/** Why a message was dead-lettered: it failed validation, its handler refused it, or it ran out of attempts. */
+export type DeadLetterReason = 'invalid_message' | 'permanent_failure' | 'retries_exhausted';
+
+/** What went wrong with a message that was not handled, as `error.type`. */
+export type ProcessError = 'invalid_message' | 'permanent' | 'transient';
+
+function consumerAttributes(queue: string, routingKey: string | undefined): Attributes {
+  const attributes: Attributes = {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.name': 'process',
+    'messaging.destination.name': queue,
+  };
+  if (routingKey !== undefined) attributes['messaging.rabbitmq.destination.routing_key'] = routingKey;
+  return attributes;
+}
+
+/** What the broker said of a message it did not take. */
+type SendError = 'unroutable' | 'not_confirmed';
+
+function sentTo(exchange: string, routingKey: string, count: number, error: SendError | undefined): void {
+  const attributes: Attributes = {
+    'messaging.system': 'rabbitmq',
+    'messaging.operation.name': 'publish',
+    // The default exchange has no name on the wire; RabbitMQ's own metrics call it amq.default.
+    'messaging.destination.name': exchange || 'amq.default',
+    'messaging.rabbitmq.destination.routing_key': routingKey,
+  };
+  if (error) attributes['error.type'] = error;
+  sent.add(count, attributes);
+}
+
+export const MessagingMetrics = {
+  /** A delivery taken to be handled. The routing key is left out for one that failed validation. */
+  consumed(queue: string, routingKey: string | undefined): void {
+    consumed.add(1, consumerAttributes(queue, routingKey));
+  },
+
+  /** A delivery settled, `seconds` after it arrived; `error` when it was not handled. */
+  processed(queue: string, routingKey: string | undefined, seconds: number, error?: ProcessError): void {
+    const attributes = consumerAttributes(queue, routingKey);
+    if (error) attributes['error.type'] = error;
+    processDuration.record(seconds, attributes);
+  },
+
+  /** A published batch, counted by exchange, routing key and what the broker said (`errorOf`). */
+  sent(messages: readonly OutgoingMessage[], errorOf: (message: OutgoingMessage) => SendError | undefined): void {
+    const counts = new Map<string, { message: OutgoingMessage; error: SendError | undefined; count: number }>();
+    for (const message of messages) {
+      const error = errorOf(message);
+      const key = `${message.exchange}\u0000${message.routingKey}\u0000${error ?? ''}`;
+      const entry = counts.get(key);
+      if (entry) entry.count += 1;
+      else counts.set(key, { message, error, count: 1 });
+    }
+    for (const { message, error, count } of counts.values()) sentTo(message.exchange, message.routingKey, count, error);
+  },
+
+  retried(queue: string, failedAttempt: number): void {
+    retries.add(1, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': failedAttempt });
+  },
+
+  deadLettered(queue: string, reason: DeadLetterReason): void {
+    deadLetters.add(1, { 'messaging.destination.name': queue, 'shop.dead_letter.reason': reason });
+  },
+
+  duplicate(queue: string): void {
+    duplicates.add(1, { 'messaging.destination.name': queue });
+  },
+};
+
+const outboxPending = meter.createObservableGauge('shop.outbox.pending', {
+  unit: '{message}',
+  description: 'Outbox rows not yet published.',
+});
+const outboxOldestAge = meter.createObservableGauge('shop.outbox.oldest_age', {
+  unit: 's',
+  description: 'Age of the oldest outbox row not yet published; 0 when the outbox is empty.',
+});
+
+/**
+ * Reports an outbox's backlog each time metrics are collected (a scrape), read by `read`; a failed
+ * read (the database is down) reports nothing, so the series goes stale rather than lie. Returns
+ * the function that stops it.
+ */
+export function observeOutboxBacklog(read: () => Promise<{ pending: number; oldestAgeSeconds: number }>): () => void {
+  const callback = async (result: BatchObservableResult) => {
+    const backlog = await read().catch(() => undefined);
+    if (!backlog) return;
+    result.observe(outboxPending, backlog.pending);
+    result.observe(outboxOldestAge, backlog.oldestAgeSeconds);
+  };
+  meter.addBatchObservableCallback(callback, [outboxPending, outboxOldestAge]);
+  return () => meter.removeBatchObservableCallback(callback, [outboxPending, outboxOldestAge]);
+}
