@@ -8,3 +8,7 @@ CREATE DATABASE shop_inventory;
 CREATE DATABASE shop_payment;
 CREATE DATABASE shop_warehouse;
 CREATE DATABASE shop_email;
+
+-- The postgres exporter logs in as shop_monitor (docker-compose.yml), which reads the
+-- server's statistics through pg_monitor and can read no service's tables.
+CREATE ROLE shop_monitor LOGIN PASSWORD 'shop-monitor' IN ROLE pg_monitor;

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderPrometheusConfig } from './prometheus-config';
 import { serviceCatalog, type ServiceEntry } from './service-catalog';
 
 /**
  * The parts of the deployment that follow from the catalog: the services' blocks of
- * docker-compose.yml (between two marker lines; the rest of the file is written by hand) and the
- * PostgreSQL init script. `npm run generate` writes them (src/generate-deployment.ts); the catalog
- * test fails while either file differs from what is rendered here.
+ * docker-compose.yml (between two marker lines; the rest of the file is written by hand), the
+ * PostgreSQL init script and Prometheus's configuration for compose. `npm run generate` writes
+ * them (src/generate-deployment.ts); the catalog test fails while any of them differs from what
+ * is rendered here.
  */
 
 const COMPOSE_BEGIN = '  # ---- generated from packages/catalog by `npm run generate`: edit the catalog, not these lines ----';
@@ -19,6 +21,24 @@ const SQL_HEADER = [
   '-- and reaches it only through DATABASE_URL. The services would also create a missing',
   '-- database themselves; creating them here makes a fresh `docker compose up` predictable.',
 ];
+
+/** The postgres exporter's login in compose: it reads the server's statistics and no table. */
+const MONITORING_ROLE = [
+  '-- The postgres exporter logs in as shop_monitor (docker-compose.yml), which reads the',
+  "-- server's statistics through pg_monitor and can read no service's tables.",
+  "CREATE ROLE shop_monitor LOGIN PASSWORD 'shop-monitor' IN ROLE pg_monitor;",
+];
+
+const PROMETHEUS_HEADER = [
+  '# Generated from packages/catalog by `npm run generate` (src/prometheus-config.ts): edit the',
+  '# catalog or the renderer, not this file. Prometheus under docker-compose.yml: every service',
+  '# exports on 9464 in its container, found through DNS so that every replica of a scaled',
+  "# service is scraped; RabbitMQ's Prometheus plugin on 15692, the postgres exporter on 9187.",
+  '# The alert and recording rules are in rules/; docs/metrics.md describes every series.',
+];
+
+/** Where each service's container serves its metrics under compose (OTEL_EXPORTER_PROMETHEUS_PORT's default). */
+const COMPOSE_METRICS_PORT = 9464;
 
 const COMPOSE_NAME = /^[a-z][a-z0-9-]*$/;
 const DATABASE_NAME = /^[a-z_][a-z0-9_]*$/;
@@ -42,7 +62,23 @@ export function generatedDeployment(root: string, catalog: readonly ServiceEntry
   return [
     { file: 'docker-compose.yml', content: withGeneratedServices(compose, catalog) },
     { file: 'infra/postgres/01-create-databases.sql', content: renderInitSql(catalog) },
+    { file: 'infra/prometheus/prometheus.yml', content: renderComposePrometheusConfig(catalog) },
   ];
+}
+
+/** prometheus.yml for compose: the services by their compose names, scraped every 5 seconds. */
+function renderComposePrometheusConfig(catalog: readonly ServiceEntry[]): string {
+  const config = renderPrometheusConfig(
+    {
+      interval: '5s',
+      services: Object.fromEntries(catalog.map((service) => [service.name, [`${service.name}:${COMPOSE_METRICS_PORT}`]])),
+      serviceDiscovery: 'dns',
+      rabbitmq: ['rabbitmq:15692'],
+      postgres: ['postgres-exporter:9187'],
+    },
+    catalog,
+  );
+  return [...PROMETHEUS_HEADER, config].join('\n');
 }
 
 /** `compose` with the lines between its two marker lines replaced by the catalog's service blocks. */
@@ -58,7 +94,7 @@ export function withGeneratedServices(compose: string, catalog: readonly Service
   return [...lines.slice(0, begin + 1), ...renderComposeServices(catalog), ...lines.slice(end)].join('\n');
 }
 
-/** The init script: one database per service, in catalog order. */
+/** The init script: one database per service, in catalog order, and the monitoring role. */
 export function renderInitSql(catalog: readonly ServiceEntry[] = serviceCatalog): string {
   unique(
     catalog.map((service) => service.database),
@@ -67,6 +103,8 @@ export function renderInitSql(catalog: readonly ServiceEntry[] = serviceCatalog)
   return [
     ...SQL_HEADER,
     ...catalog.map((service) => `CREATE DATABASE ${checked(service.database, DATABASE_NAME, 'database name')};`),
+    '',
+    ...MONITORING_ROLE,
     '',
   ].join('\n');
 }

@@ -5,8 +5,8 @@ import { serviceCatalog, type ServiceEntry } from './service-catalog';
 import { serviceScaffold } from './service-scaffold';
 
 /**
- * `npm run generate`: writes the catalog's part of docker-compose.yml and the PostgreSQL init
- * script (src/deployment.ts), and the package.json and tsconfig.json of a catalog service whose
+ * `npm run generate`: writes the catalog's part of docker-compose.yml, the PostgreSQL init
+ * script and Prometheus's configuration for compose (src/deployment.ts), and the package.json and tsconfig.json of a catalog service whose
  * folder has none yet (src/service-scaffold.ts). With --check it writes nothing, names each file that differs from
  * what it would write, and exits 1 if any does.
  */
@@ -21,8 +21,10 @@ export interface FileOutcome {
 export function generate(root: string, check: boolean, catalog: readonly ServiceEntry[] = serviceCatalog): FileOutcome[] {
   const deployment = generatedDeployment(root, catalog).map(({ file, content }): FileOutcome => {
     const target = path.join(root, file);
-    if (readFileSync(target, 'utf8') === content) return { file, state: 'up to date' };
-    if (check) return { file, state: 'differs' };
+    const exists = existsSync(target);
+    if (exists && readFileSync(target, 'utf8') === content) return { file, state: 'up to date' };
+    if (check) return { file, state: exists ? 'differs' : 'missing' };
+    mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, content);
     return { file, state: 'written' };
   });
@@ -47,7 +49,7 @@ function main(args: readonly string[]): number {
   const outcomes = generate(path.resolve(__dirname, '..', '..', '..', '..'), args.includes('--check'));
   for (const { file, state } of outcomes) {
     if (state === 'differs') process.stderr.write(`${file}: differs from what the catalog generates (run \`npm run generate\`)\n`);
-    else if (state === 'missing') process.stderr.write(`${file}: missing for a service the catalog names (run \`npm run generate\`)\n`);
+    else if (state === 'missing') process.stderr.write(`${file}: missing, though the catalog generates it (run \`npm run generate\`)\n`);
     else process.stdout.write(`${file}: ${state}\n`);
   }
   return outcomes.some(({ state }) => state === 'differs' || state === 'missing') ? 1 : 0;

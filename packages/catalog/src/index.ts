@@ -10,4 +10,5 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from './service-catalog';
+export { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
 export { SERVICE_NODE_ARGS, serviceEntryPoint } from './service-process';

@@ -45,6 +45,11 @@ describe('the deployment rendered from the catalog', () => {
     const sql = renderInitSql(withLoyalty);
     assert.match(sql, /^CREATE DATABASE shop_loyalty;$/m);
     assert.equal(sql.match(/^CREATE DATABASE /gm)?.length, withLoyalty.length);
+    assert.match(
+      sql,
+      /^CREATE ROLE shop_monitor LOGIN PASSWORD '[^']+' IN ROLE pg_monitor;$/m,
+      'the exporter gets a role that reads statistics only',
+    );
   });
 
   test('when the catalog is unchanged, then rendering again changes nothing', () => {
@@ -83,6 +88,7 @@ describe('the deployment rendered from the catalog', () => {
       assert.deepEqual(generate(root, true, withLoyalty), [
         { file: 'docker-compose.yml', state: 'differs' },
         { file: 'infra/postgres/01-create-databases.sql', state: 'differs' },
+        { file: 'infra/prometheus/prometheus.yml', state: 'missing' },
         { file: 'services/loyalty/package.json', state: 'missing' },
         { file: 'services/loyalty/tsconfig.json', state: 'missing' },
       ]);
@@ -90,16 +96,17 @@ describe('the deployment rendered from the catalog', () => {
 
       assert.deepEqual(
         generate(root, false, withLoyalty).map(({ state }) => state),
-        ['written', 'written', 'written', 'written'],
+        ['written', 'written', 'written', 'written', 'written'],
       );
       const scaffolded = JSON.parse(readFileSync(path.join(root, 'services', 'loyalty', 'package.json'), 'utf8')) as { name: string };
       assert.equal(scaffolded.name, '@shop/loyalty-service', 'the name the end-to-end tests load it by');
       assert.equal(readFileSync(path.join(root, 'services', 'email', 'package.json'), 'utf8'), '{"name":"kept as it is"}');
       assert.match(readFileSync(sqlFile, 'utf8'), /^CREATE DATABASE shop_loyalty;$/m);
       assert.ok(parseCompose(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).services.loyalty);
+      assert.match(readFileSync(path.join(root, 'infra', 'prometheus', 'prometheus.yml'), 'utf8'), /^ {2}- job_name: loyalty$/m);
       assert.deepEqual(
         generate(root, true, withLoyalty).map(({ state }) => state),
-        ['up to date', 'up to date'],
+        ['up to date', 'up to date', 'up to date'],
       );
     } finally {
       rmSync(root, { recursive: true, force: true });
