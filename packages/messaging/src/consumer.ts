@@ -96,6 +96,7 @@ export class InboxConsumer {
       this.handlers.set(handler.contract.type, faults ? injectFaultsInto(handler, faults, queue) : handler);
     }
     this.log = deps.logger.child({ queue });
+    MessagingMetrics.declareConsumer(queue, options.retryDelaysMs.length);
     const isPaused = () => this.paused;
     this.inbox = new InboxTransactions({ queue, unitOfWork: deps.unitOfWork, outbox: deps.outbox, log: this.log, isPaused });
     this.settlement = new MessageSettlement({ broker: deps.broker, queue, retryDelaysMs: options.retryDelaysMs, log: this.log, isPaused });

@@ -22,7 +22,7 @@ const sent = meter.createCounter('messaging.client.sent.messages', {
   unit: '{message}',
   description: 'Messages published: confirmed by the broker, or returned as unroutable or not confirmed (error.type).',
 });
-const retries = meter.createCounter('shop.messaging.retries', {
+const retriesCounter = meter.createCounter('shop.messaging.retries', {
   unit: '{message}',
   description: 'Failed messages sent to a retry queue, by queue and the attempt that failed.',
 });
@@ -58,7 +58,8 @@ function sentTo(exchange: string, routingKey: string, count: number, error: Send
   const attributes: Attributes = {
     'messaging.system': 'rabbitmq',
     'messaging.operation.name': 'publish',
-    // The default exchange has no name on the wire; RabbitMQ's own metrics call it amq.default.
+    // The default exchange has no name on the wire (RabbitMQ's own series say exchange=""); the
+    // semantic conventions call it amq.default.
     'messaging.destination.name': exchange || 'amq.default',
     'messaging.rabbitmq.destination.routing_key': routingKey,
   };
@@ -67,6 +68,20 @@ function sentTo(exchange: string, routingKey: string, count: number, error: Send
 }
 
 export const MessagingMetrics = {
+  /**
+   * A consumer's rare-event series at 0 from its start (duplicates, dead letters by reason,
+   * retries by attempt), so `rate()` counts their first event and alerts find them.
+   */
+  declareConsumer(queue: string, retries: number): void {
+    duplicates.add(0, { 'messaging.destination.name': queue });
+    for (const reason of ['invalid_message', 'permanent_failure', 'retries_exhausted'] satisfies DeadLetterReason[]) {
+      deadLetters.add(0, { 'messaging.destination.name': queue, 'shop.dead_letter.reason': reason });
+    }
+    for (let attempt = 1; attempt <= retries; attempt += 1) {
+      retriesCounter.add(0, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': attempt });
+    }
+  },
+
   /** A delivery taken to be handled. The routing key is left out for one that failed validation. */
   consumed(queue: string, routingKey: string | undefined): void {
     consumed.add(1, consumerAttributes(queue, routingKey));
@@ -93,7 +108,7 @@ export const MessagingMetrics = {
   },
 
   retried(queue: string, failedAttempt: number): void {
-    retries.add(1, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': failedAttempt });
+    retriesCounter.add(1, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': failedAttempt });
   },
 
   deadLettered(queue: string, reason: DeadLetterReason): void {

@@ -41,6 +41,14 @@ export class SagaEngine<D, Tx = PoolClient> {
     this.sender = options.sender;
     this.now = options.now ?? Date.now;
     if (options.participantBacklog) this.busyParticipants = new BusyParticipants(options.participantBacklog, this.now, this.log);
+    SagaMetrics.declare(
+      definition.name,
+      definition.steps.map((step) => ({
+        name: step.name,
+        failures: step.onFailure.map((failure) => failure.contract.type),
+        compensated: step.compensation !== undefined,
+      })),
+    );
     // A saga's command carries the saga id as its correlation id, so the sagas are found by key.
     this.sender.onLeft((tx, left) => this.store.restartWaits(tx, left));
   }

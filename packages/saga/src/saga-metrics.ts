@@ -35,6 +35,25 @@ export type StepAction = 'invoke' | 'compensate';
 export type StepOutcome = 'succeeded' | 'failed' | 'timed-out';
 
 export const SagaMetrics = {
+  /**
+   * Every series the definition can produce, at 0: each outcome with each failed step and reason
+   * it names, each deadline. A counter that has a series from the start makes `rate()` and
+   * `increase()` count its first event, and dashboards and alerts find their series before
+   * anything went wrong.
+   */
+  declare(saga: string, steps: ReadonlyArray<{ name: string; failures: readonly string[]; compensated: boolean }>): void {
+    started.add(0, { 'saga.name': saga });
+    finished.add(0, { 'saga.name': saga, 'saga.outcome': 'completed' });
+    postponed.add(0, { 'saga.name': saga });
+    for (const step of steps) {
+      for (const reason of [...step.failures, 'timed-out']) {
+        finished.add(0, { 'saga.name': saga, 'saga.outcome': 'compensated', 'saga.failed_step': step.name, 'saga.reason': reason });
+      }
+      deadlines.add(0, { 'saga.name': saga, 'saga.step': step.name, 'saga.action': 'invoke' });
+      if (step.compensated) deadlines.add(0, { 'saga.name': saga, 'saga.step': step.name, 'saga.action': 'compensate' });
+    }
+  },
+
   started(saga: string): void {
     started.add(1, { 'saga.name': saga });
   },

@@ -9,3 +9,4 @@ export { startTestStack, type TestStack } from './test-stack';
 export { buildOrder } from './order-fixtures';
 export { startParticipant, type ParticipantHarness } from './participant-harness';
 export { transactionsThatWrote } from './writing-transactions';
+export { scrape, total, type Sample } from './prometheus-text';

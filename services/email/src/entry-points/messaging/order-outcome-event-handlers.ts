@@ -41,6 +41,8 @@ const sendResults = (tx: PoolClient) => {
  * (`failAlone`): the batch commits, and the others are not sent again.
  */
 export function orderOutcomeEventHandlers(mailer: Mailer): MessageHandler[] {
+  for (const kind of ['confirmation', 'cancellation'] satisfies OrderOutcome['kind'][]) emailsSent.add(0, { 'shop.email.kind': kind });
+  for (const type of ['transient', 'permanent']) emailsFailed.add(0, { 'error.type': type });
   const emailTheBatch = async (tx: PoolClient, messages: readonly Envelope[]) => {
     const batch = messages.map(outcomeOf);
     const outcomes = await sendOrderOutcomeEmails(tx, mailer, batch);
