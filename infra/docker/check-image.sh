@@ -2,7 +2,8 @@
 # Builds the services' image and runs it for real: the catalog's services and the fake card provider
 # as containers on the host network, against the local RabbitMQ (a vhost of their own) and
 # PostgreSQL (databases of their own), with a mail catcher on the host. Places an order through
-# the containerised order service, waits for it to be CONFIRMED and its email to arrive, then
+# the containerised order service, waits for it to be CONFIRMED and its email to arrive, reads
+# each container's metrics endpoint (metrics on, traces off), then
 # stops every container and checks that each exited 0 (a graceful stop on SIGTERM). Cleans up
 # after itself. Needs root, Docker (dockerd is started when it is not running) and debootstrap,
 # and `npm ci` done (the mail catcher and the base image come from this checkout).
@@ -18,6 +19,7 @@ base_port=${CONTAINER_CHECK_BASE_PORT:-3900}
 provider_port=$((base_port + 10))
 smtp_port=$((base_port + 11))
 mail_http_port=$((base_port + 12))
+metrics_base_port=$((base_port + 20))
 # The stack's build brings the mail catcher and @shop/catalog, which names the services.
 npx turbo run build --filter=@shop/stack --output-logs=errors-only >/dev/null
 service_names=$("$node" -p "require('./packages/catalog').SERVICE_NAMES.join(' ')")
@@ -63,7 +65,8 @@ start() { # name, workdir, then docker run arguments
 start "${run_id}-payment-provider" /app/tools/payment-provider -e HOST=127.0.0.1 -e PORT=$provider_port shop:local node dist/src/main.js
 for i in "${!services[@]}"; do
   s=${services[$i]}
-  start "${run_id}-$s" "/app/services/$s" \
+  start "${run_id}-$s" "/app/services/$s" -e OTEL_SDK_DISABLED=false -e OTEL_TRACES_EXPORTER=none \
+    -e OTEL_EXPORTER_PROMETHEUS_HOST=127.0.0.1 -e OTEL_EXPORTER_PROMETHEUS_PORT=$((metrics_base_port + i)) \
     -e PORT=$((base_port + i)) -e RABBITMQ_URL="$rabbitmq_url" -e DATABASE_URL="$postgres/shop_${run_id}_$s" \
     -e PAYMENT_PROVIDER_URL="http://127.0.0.1:$provider_port" -e SMTP_URL="smtp://127.0.0.1:$smtp_port" shop:local
 done
@@ -90,6 +93,17 @@ done
 for _ in $(seq 30); do curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" || { echo "no email for order $order_id" >&2; exit 1; }
 say "order $order_id CONFIRMED through the containers, its email delivered"
+
+# What the order did, as each container's metrics say it.
+metrics() { curl -fs "http://127.0.0.1:$((metrics_base_port + $1))/metrics"; }
+for _ in $(seq 20); do metrics 0 | grep -q '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' && break; sleep 0.5; done
+metrics 0 | grep -q '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' ||
+  { echo "the order container's metrics do not count the completed saga" >&2; metrics 0 | grep '^shop_saga' >&2 || true; exit 1; }
+for i in "${!services[@]}"; do
+  metrics "$i" | grep -q '^messaging_client_consumed_messages_total{.*} [1-9]' ||
+    { echo "${services[$i]}'s metrics count no consumed message" >&2; exit 1; }
+done
+say "each container's metrics count the messages it took, and the order's the completed saga"
 
 failed=0
 for c in "${containers[@]}"; do
