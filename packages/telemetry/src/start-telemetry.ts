@@ -25,15 +25,30 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): boolean {
   env.OTEL_SERVICE_NAME ??= serviceNameFromEntryPoint();
   env.OTEL_EXPORTER_OTLP_ENDPOINT ??= 'http://localhost:4318';
 
-  // Loaded only when the SDK is on: with its exporters it costs each service about 20 MB of
-  // memory (docs/performance.md), which a service with OTEL_SDK_DISABLED keeps.
+  const exporters = (variable: string | undefined) => (variable ?? '').split(',').map((name) => name.trim());
+  const metricsOn = !exporters(env.OTEL_METRICS_EXPORTER).includes('none');
+  const tracesOff = exporters(env.OTEL_TRACES_EXPORTER).includes('none');
+  const environment = env.DEPLOYMENT_ENVIRONMENT ?? 'development';
+
+  // Loaded only when they are needed: the Node SDK with its exporters costs each service about
+  // 20 MB of memory (docs/performance.md), which a service with OTEL_SDK_DISABLED keeps, and with
+  // traces off and metrics scraped by Prometheus the metrics SDK alone is enough.
+  if (tracesOff && metricsOn && exporters(env.OTEL_METRICS_EXPORTER).every((name) => name === 'prometheus')) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startMetricsOnly } = require('./metrics-only') as typeof import('./metrics-only');
+    const port = Number(env.OTEL_EXPORTER_PROMETHEUS_PORT);
+    sdk = startMetricsOnly({
+      serviceName: env.OTEL_SERVICE_NAME,
+      serviceVersion: serviceVersion(),
+      environment,
+      host: env.OTEL_EXPORTER_PROMETHEUS_HOST || undefined,
+      port: Number.isInteger(port) && port > 0 ? port : undefined,
+    });
+    return true;
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createNodeSdk } = require('./node-sdk') as typeof import('./node-sdk');
-  sdk = createNodeSdk({
-    serviceVersion: serviceVersion(),
-    environment: env.DEPLOYMENT_ENVIRONMENT ?? 'development',
-    metrics: !env.OTEL_METRICS_EXPORTER.split(',').some((exporter) => exporter.trim() === 'none'),
-  });
+  sdk = createNodeSdk({ serviceVersion: serviceVersion(), environment, metrics: metricsOn });
   return true;
 }
 

@@ -26,6 +26,7 @@ let broker: TestBrokerClient;
 
 before(async () => {
   infra = await createTestInfrastructure('metrics');
+  // Traces off: the metrics SDK alone, without the Node SDK (@shop/telemetry's metrics-only path).
   shop = await startTestStack(infra, { OTEL_TRACES_EXPORTER: 'none' });
   broker = await TestBrokerClient.connect(infra.rabbitmqUrl);
 });

@@ -10,6 +10,7 @@ import { queueOf } from '@shop/catalog';
 import { TOP_QUERIES } from '@shop/top/dist/src/top-queries';
 import {
   buildOrder,
+  closedPort,
   createTestInfrastructure,
   eventually,
   startTestStack,
@@ -52,7 +53,9 @@ before(async () => {
   }
   infra = await createTestInfrastructure('prom');
   shop = await startTestStack(infra, {
-    OTEL_TRACES_EXPORTER: 'none',
+    // Traces on, so the metrics come through the whole Node SDK here (the other metrics test has
+    // traces off: the metrics SDK alone); the spans go to a port nobody listens on.
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`,
     STACK_PROMETHEUS: 'auto',
     STACK_POSTGRES_EXPORTER: 'auto',
     // Every kind of event the dashboards show happens: retries (a flaky mail server), failed
