@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sampleServices } from '@shop/load/dist/src/service-resources';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
@@ -23,11 +25,15 @@ const CALM_PROVIDER_ENV = {
   PROVIDER_LEDGER_FILE: '',
 };
 
+/** The services with the OpenTelemetry SDK off: no spans, no metrics, the SDK not even loaded. */
+const TELEMETRY_OFF = { OTEL_SDK_DISABLED: 'true' };
+
 /**
  * The five services as processes on this machine, in a vhost and databases of the bench's own,
  * with an SMTP sink, the fake card provider as a process of the bench's own (it outlives service
  * restarts, and its latency is switched at run time) and, for the tracing comparison, an OTLP
- * sink standing in for Jaeger.
+ * sink standing in for Jaeger. Each service has a port of its own for its Prometheus endpoint,
+ * in a range right after the services' ports.
  */
 export class BenchEnvironment {
   supervisor!: ServiceSupervisor;
@@ -37,6 +43,7 @@ export class BenchEnvironment {
     private readonly sink: SmtpSink,
     readonly receiver: OtlpSink,
     readonly provider: ProviderProcess,
+    /** The services' ports, then their metrics ports, in catalog order. */
     private readonly basePort: number,
     private readonly logDirectory: string,
   ) {}
@@ -48,7 +55,7 @@ export class BenchEnvironment {
       await new SmtpSink().start(),
       await new OtlpSink().start(),
       await startProviderProcess(CALM_PROVIDER_ENV),
-      await freePortRange(SERVICE_NAMES.length),
+      await freePortRange(2 * SERVICE_NAMES.length),
       path.join(repoRoot, '.bench', infra.runId),
     );
     return environment;
@@ -58,8 +65,23 @@ export class BenchEnvironment {
     return this.infra.databaseUrl(service);
   }
 
-  /** (Re)starts every service, with tracing exported to the receiver or switched off. */
-  async start(repoRoot: string, tracing: boolean, extraEnv: Record<string, string> = {}): Promise<void> {
+  /**
+   * Each service's Prometheus endpoint, by catalog name; it answers while the services run with
+   * the SDK on and OTEL_METRICS_EXPORTER=prometheus.
+   */
+  get metricsUrls(): Record<ServiceName, string> {
+    return Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, `http://127.0.0.1:${this.metricsPort(i)}/metrics`])) as Record<
+      ServiceName,
+      string
+    >;
+  }
+
+  /**
+   * (Re)starts every service with `telemetry` (OTEL_* variables and any other) over the bench's
+   * own: by default the SDK off. With it on, spans go to the receiver (when a trace exporter is
+   * on) and metrics are served on each service's metrics port (when the metrics exporter is on).
+   */
+  async start(repoRoot: string, telemetry: Record<string, string> = TELEMETRY_OFF): Promise<void> {
     await this.supervisor?.stopAll();
     this.supervisor = new ServiceSupervisor(
       repoRoot,
@@ -75,11 +97,13 @@ export class BenchEnvironment {
           SMTP_URL: this.sink.url,
           PAYMENT_PROVIDER_URL: this.provider.url,
           LOG_LEVEL: 'warn',
-          OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
+          ...TELEMETRY_OFF,
           OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.endpoint,
           // The SDK's default encoding, as the services send to Jaeger under docker compose.
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-          ...extraEnv,
+          OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(this.metricsPort(i)),
+          ...telemetry,
         },
       })),
     );
@@ -88,11 +112,33 @@ export class BenchEnvironment {
     this.orderUrl = this.supervisor.urlOf('order');
   }
 
+  /**
+   * The CPU ticks of this environment's services (@shop/load's sampleServices, kept to the
+   * processes this one started): services that other runs on the machine start at the same time
+   * are not counted.
+   */
+  sampleServices(): ReturnType<typeof sampleServices> {
+    return sampleServices().filter((sample) => parentPid(sample.pid) === process.pid);
+  }
+
+  private metricsPort(index: number): number {
+    return this.basePort + SERVICE_NAMES.length + index;
+  }
+
   async close(keep: boolean): Promise<void> {
     await this.supervisor?.stopAll();
     await this.provider.stop();
     await this.sink.close();
     await this.receiver.stop();
     if (!keep) await this.infra.cleanup();
+  }
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
   }
 }

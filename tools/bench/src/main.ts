@@ -4,30 +4,77 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { orderFor } from '@shop/load/dist/src/order-scenarios';
-import { resourcesBetween, sampleServices, watchMemory, type MemoryFootprint } from '@shop/load/dist/src/service-resources';
+import { resourcesBetween, watchMemory } from '@shop/load/dist/src/service-resources';
 import { SERVICE_NAMES } from '@shop/catalog';
 import type { Check } from './bench-check';
 import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
 import { withClient } from './database-client';
 import { latencyAtRate } from './latency-at-rate';
 import { readCounters } from './message-accounting';
+import { compareMetrics, metricsChecks, type MetricsComparison } from './metrics-comparison';
 import { pgbenchTps } from './pgbench-reference';
 import { providerLatencyChecks, providerLatencySummary, searchAtProviderLatencies } from './provider-latency-comparison';
 import { sagaStep } from './saga-capacity';
-import { compareTracing, describeSteps, median } from './tracing-comparison';
+import { describeFootprint, describeSteps, median } from './setting-rounds';
+import { compareTracing } from './tracing-comparison';
 import { VacuumBetweenSteps } from './vacuum-between-steps';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Summed RSS counts the node binary's pages once per service; this counts them once in all. */
-const footprint = (memory: MemoryFootprint) => `${memory.peakFootprintMb.toFixed(0)} MB (${memory.peakPrivateMb.toFixed(0)} MB private)`;
+const USAGE = `npm run bench [-- options]
+
+  --step-seconds N          length of each measured step (15)
+  --rates A,B,...           the sustainable-rate search's offered rates, tried in increasing order
+                            (25,50,100,150,200,250,275,300,325,350,375,400,450,500)
+  --post-rate N             POST /orders rate for the latency checks (300)
+  --tracing-rounds N        rounds of the tracing comparison (3)
+  --metrics-rounds N        rounds of the metrics comparison (3)
+  --provider-latencies A,B  card provider latencies (ms) to search the sustainable rate at (0,200);
+                            the rest of the bench runs at the first
+  --only metrics            only the sustainable-rate search at the first provider latency (for the
+                            saturating rate, twice the sustainable one) and the metrics comparison;
+                            no references, tracing, POST or memory checks
+  --json FILE               where to write the figures (bench-results/bench-<time>.json)
+  --keep                    keep the run's vhost and databases
+  --help                    this text`;
+
+/** The services, databases and settings every section of the bench runs with. */
+interface BenchRun {
+  environment: BenchEnvironment;
+  databaseUrls: string[];
+  /** Before a measured step: the sagas of the one before have finished, and their dead rows are gone. */
+  betweenSteps: () => Promise<void>;
+  stepSeconds: number;
+  rates: number[];
+  postRate: number;
+  tracingRounds: number;
+  metricsRounds: number;
+  providerLatencies: number[];
+}
+
+interface References {
+  pgRef: Awaited<ReturnType<typeof pgbenchTps>>;
+  hello: Awaited<ReturnType<typeof latencyAtRate>>;
+}
+
+/** What a section of the bench found: its checks, and the figures it adds to the JSON file. */
+interface Findings {
+  checks: Check[];
+  figures: Record<string, unknown>;
+}
+
+/** The saturating steps' rate: twice the sustainable rate (50/s when none was sustainable). */
+const saturatingRateFor = (bestRate: number) => Math.max(2 * bestRate, 50);
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
 
 /**
  * `npm run bench`: the maximum sustainable saga rate (with the card provider answering at once
  * and slowly, `--provider-latencies`), POST /orders latency while sagas run and
- * with the participants stopped, the cost of tracing and memory, each set against references
- * measured in the same run on the same machine (pgbench, an Express hello-world).
+ * with the participants stopped, the cost of tracing, of metrics and memory, each set against
+ * references measured in the same run on the same machine (pgbench, an Express hello-world).
+ * `--only metrics` runs the metrics comparison alone, after the search that sets its rate.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -36,16 +83,27 @@ async function main(): Promise<number> {
       rates: { type: 'string', default: '25,50,100,150,200,250,275,300,325,350,375,400,450,500' },
       'post-rate': { type: 'string', default: '300' },
       'tracing-rounds': { type: 'string', default: '3' },
+      'metrics-rounds': { type: 'string', default: '3' },
       // The sustainable-rate search runs once per latency; the rest of the bench runs at the first.
       'provider-latencies': { type: 'string', default: '0,200' },
+      only: { type: 'string' },
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    say(USAGE);
+    return 0;
+  }
+  if (values.only !== undefined && values.only !== 'metrics') throw new Error(`--only takes metrics, got ${values.only}\n\n${USAGE}`);
   const stepSeconds = Number(values['step-seconds']);
   const rates = values.rates.split(',').map(Number);
   const postRate = Number(values['post-rate']);
   const tracingRounds = Number(values['tracing-rounds']);
+  const metricsRounds = Number(values['metrics-rounds']);
+  if (![tracingRounds, metricsRounds].every((rounds) => Number.isInteger(rounds) && rounds >= 1))
+    throw new Error(`--tracing-rounds and --metrics-rounds expect a whole number of rounds, at least 1`);
   const providerLatencies = values['provider-latencies'].split(',').map(Number);
   if (providerLatencies.some((ms) => !Number.isFinite(ms) || ms < 0))
     throw new Error(`--provider-latencies expects milliseconds, e.g. 0,200, got ${values['provider-latencies']}`);
@@ -53,156 +111,38 @@ async function main(): Promise<number> {
   const jsonFile = values.json ?? path.join(REPO_ROOT, 'bench-results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const postgresUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-  say('references');
-  const pgRef = await pgbenchTps(postgresUrl, 10);
-  say(`  PostgreSQL: ${pgRef.tps?.toFixed(0) ?? '-'} tps (${pgRef.note})`);
-  const hello = await expressHelloLatency(postRate);
-  say(`  Express hello-world POST at ${postRate}/s: p50 ${hello.p50.toFixed(1)} ms, p99 ${hello.p99.toFixed(1)} ms`);
+  let references: References | undefined;
+  if (values.only === undefined) {
+    say('references');
+    const pgRef = await pgbenchTps(postgresUrl, 10);
+    say(`  PostgreSQL: ${pgRef.tps?.toFixed(0) ?? '-'} tps (${pgRef.note})`);
+    const hello = await expressHelloLatency(postRate);
+    say(`  Express hello-world POST at ${postRate}/s: p50 ${hello.p50.toFixed(1)} ms, p99 ${hello.p99.toFixed(1)} ms`);
+    references = { pgRef, hello };
+  }
 
   const environment = await BenchEnvironment.create(REPO_ROOT);
   const databaseUrls = SERVICE_NAMES.map((name) => environment.databaseUrl(name));
   const vacuum = await VacuumBetweenSteps.forServer(postgresUrl, databaseUrls);
   if (vacuum.needed)
     say('  PostgreSQL runs with autovacuum off: the bench vacuums the service databases before each measured step in its place');
-  /** Before a measured step: the sagas of the one before have finished, and their dead rows are gone. */
-  const betweenSteps = async () => {
-    await waitForNoPending(environment.databaseUrl('order'));
-    await vacuum.run();
+  const run: BenchRun = {
+    environment,
+    databaseUrls,
+    betweenSteps: async () => {
+      await waitForNoPending(environment.databaseUrl('order'));
+      await vacuum.run();
+    },
+    stepSeconds,
+    rates,
+    postRate,
+    tracingRounds,
+    metricsRounds,
+    providerLatencies,
   };
   try {
-    await environment.start(REPO_ROOT, false);
-    // VmHWM covers a process's whole life; the footprint is watched over the same span.
-    const memoryOff = watchMemory(sampleServices());
-
-    say('messages and commits per order (happy path, 20/s for 10 s)');
-    const before = await readCounters(databaseUrls);
-    const happy = await sagaStep(environment.orderUrl, 20, 10, [['confirm', 1]]);
-    await sleep(1_500); // pg_stat counters are flushed when backends go idle
-    const after = await readCounters(databaseUrls);
-    const messagesPerOrder = (after.handled - before.handled) / happy.sagas.endToEndMs.count;
-    const commitsPerMessage = (after.commits - before.commits) / (after.handled - before.handled);
-    say(`  ${messagesPerOrder.toFixed(1)} messages handled per order, ${commitsPerMessage.toFixed(2)} commits per handled message`);
-
-    say(
-      `saga capacity: steps of ${stepSeconds} s until 99% of orders take over 5 s from due to final, or any is dropped or left pending; once for each card provider latency (${providerLatencies.join(' and ')} ms), the provider switched at run time`,
-    );
-    const searches = await searchAtProviderLatencies(environment, {
-      latenciesMs: providerLatencies,
-      rates,
-      stepSeconds,
-      beforeStep: betweenSteps,
-      say,
-    });
-    const baseline = searches[0]!;
-    const { bestRate, bestThroughput } = baseline;
-    const saturatingRate = Math.max(2 * bestRate, 50);
-    await betweenSteps();
-    const saturatedBefore = await readCounters(databaseUrls);
-    const saturatedOff = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
-    await sleep(1_500);
-    const saturatedAfter = await readCounters(databaseUrls);
-    const commitsPerMessageSaturated =
-      (saturatedAfter.commits - saturatedBefore.commits) / (saturatedAfter.handled - saturatedBefore.handled);
-    say(
-      `  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s, ${commitsPerMessageSaturated.toFixed(2)} commits per handled message`,
-    );
-
-    say(`POST /orders at ${postRate}/s while sagas run, then with the four participants stopped`);
-    await betweenSteps();
-    const resourcesBefore = sampleServices();
-    const running = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
-    const resources = resourcesBetween(resourcesBefore, sampleServices());
-    const peakRssMb = resources.reduce((sum, r) => sum + r.peakRssMb, 0);
-    const footprintOff = memoryOff.stop();
-    for (const participant of PARTICIPANTS) await environment.supervisor.stop(participant);
-    const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
-    say(
-      `  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`,
-    );
-
-    say(
-      `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
-    );
-    const tracing = await compareTracing(environment, REPO_ROOT, {
-      rate: saturatingRate,
-      stepSeconds,
-      rounds: tracingRounds,
-      say,
-      betweenSteps,
-    });
-    const { tracedResources, footprintOn } = tracing;
-    const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
-    const capacity = {
-      off: median(tracing.completedPerSecond.off),
-      on: median(tracing.completedPerSecond.on),
-      sampled: median(tracing.completedPerSecond.sampled),
-    };
-
-    const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
-    const checks: Check[] = [
-      {
-        what: 'sustainable sagas/s vs 0.15 x PostgreSQL tps',
-        measured: `${bestThroughput.toFixed(1)}/s at ${bestRate}/s offered = ${pgRef.tps ? ratio(bestThroughput, pgRef.tps).toFixed(3) : '-'} x ${pgRef.tps?.toFixed(0) ?? '-'} tps`,
-        target: `>= 0.15 x (${pgRef.tps ? (0.15 * pgRef.tps).toFixed(0) : '-'}/s)`,
-        ok: pgRef.tps ? bestThroughput >= 0.15 * pgRef.tps : null,
-      },
-      ...providerLatencyChecks(searches),
-      {
-        what: `POST /orders p50 at ${postRate}/s vs hello-world`,
-        measured: `${running.p50.toFixed(1)} vs ${hello.p50.toFixed(1)} ms = ${ratio(running.p50, hello.p50).toFixed(2)} x`,
-        target: '<= 2 x',
-        ok: running.p50 <= 2 * hello.p50,
-      },
-      {
-        what: `POST /orders p99 at ${postRate}/s vs hello-world`,
-        measured: `${running.p99.toFixed(1)} vs ${hello.p99.toFixed(1)} ms = ${ratio(running.p99, hello.p99).toFixed(2)} x`,
-        target: '<= 3 x',
-        ok: running.p99 <= 3 * hello.p99,
-      },
-      {
-        what: 'POST p99, participants stopped vs running',
-        measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`,
-        target: '<= 1.2 x',
-        ok: stopped.p99 <= 1.2 * running.p99,
-      },
-      {
-        what: 'saga capacity with tracing on vs off',
-        measured: `${describeSteps(tracing.completedPerSecond.on)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.on, capacity.off).toFixed(2)} x (medians)`,
-        target: '>= 0.9 x',
-        ok: capacity.on >= 0.9 * capacity.off,
-      },
-      {
-        what: 'the same, one order in ten sampled',
-        measured: `${describeSteps(tracing.completedPerSecond.sampled)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.sampled, capacity.off).toFixed(2)} x (medians)`,
-        target: 'reported (the target is for every order traced)',
-        ok: null,
-      },
-      {
-        what: 'summed peak RSS of the five services',
-        measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
-        target: '<= 400 MB',
-        ok: peakRssMb <= 400,
-      },
-      {
-        what: 'the same with tracing on (saturating step)',
-        measured: `${tracedPeakRssMb.toFixed(0)} MB (${tracedResources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
-        target: 'reported',
-        ok: null,
-      },
-      {
-        what: 'the five services together, shared pages counted once (tracing off / on)',
-        measured: `${footprint(footprintOff)} / ${footprint(footprintOn)}`,
-        target: 'reported',
-        ok: null,
-      },
-      { what: 'messages handled per order (happy path)', measured: messagesPerOrder.toFixed(1), target: 'reported', ok: null },
-      {
-        what: 'database commits per handled message',
-        measured: `${commitsPerMessage.toFixed(2)} at 20/s, ${commitsPerMessageSaturated.toFixed(2)} saturated`,
-        target: 'reported (1 = one per message)',
-        ok: null,
-      },
-    ];
+    await environment.start(REPO_ROOT);
+    const { checks, figures } = references ? await wholeBench(run, references) : await metricsOnly(run);
     say('\nresults');
     for (const check of checks)
       say(
@@ -211,13 +151,221 @@ async function main(): Promise<number> {
     mkdirSync(path.dirname(jsonFile), { recursive: true });
     writeFileSync(
       jsonFile,
-      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, references: { pgbench: pgRef, helloWorld: hello }, vacuumedBetweenSteps: vacuum.needed, messagesPerOrder, commitsPerMessage, commitsPerMessageSaturated, capacity: { providerLatencyMs: baseline.latencyMs, bestRate, bestThroughput, saturatingRate, saturatedOff: saturatedOff.sagas, tracingSteps: tracing.completedPerSecond }, providerLatency: providerLatencySummary(searches), post: { running, stopped }, resources, tracedResources, footprintOff, footprintOn, checks }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), node: process.version, ...(references ? { references: { pgbench: references.pgRef, helloWorld: references.hello } } : { only: values.only }), vacuumedBetweenSteps: vacuum.needed, ...figures, checks }, null, 2)}\n`,
     );
     say(`\nfigures written to ${jsonFile}; the bench took ${((performance.now() - benchStarted) / 60_000).toFixed(1)} min`);
     return 0;
   } finally {
     await environment.close(values.keep);
   }
+}
+
+/** Every section, in order, each check against its target. */
+async function wholeBench(run: BenchRun, { pgRef, hello }: References): Promise<Findings> {
+  const { environment, databaseUrls, betweenSteps, stepSeconds, rates, postRate, tracingRounds, providerLatencies } = run;
+  // VmHWM covers a process's whole life; the footprint is watched over the same span.
+  const memoryOff = watchMemory(environment.sampleServices());
+
+  say('messages and commits per order (happy path, 20/s for 10 s)');
+  const before = await readCounters(databaseUrls);
+  const happy = await sagaStep(environment.orderUrl, 20, 10, [['confirm', 1]]);
+  await sleep(1_500); // pg_stat counters are flushed when backends go idle
+  const after = await readCounters(databaseUrls);
+  const messagesPerOrder = (after.handled - before.handled) / happy.sagas.endToEndMs.count;
+  const commitsPerMessage = (after.commits - before.commits) / (after.handled - before.handled);
+  say(`  ${messagesPerOrder.toFixed(1)} messages handled per order, ${commitsPerMessage.toFixed(2)} commits per handled message`);
+
+  say(
+    `saga capacity: steps of ${stepSeconds} s until 99% of orders take over 5 s from due to final, or any is dropped or left pending; once for each card provider latency (${providerLatencies.join(' and ')} ms), the provider switched at run time`,
+  );
+  const searches = await searchAtProviderLatencies(environment, {
+    latenciesMs: providerLatencies,
+    rates,
+    stepSeconds,
+    beforeStep: betweenSteps,
+    say,
+  });
+  const baseline = searches[0]!;
+  const { bestRate, bestThroughput } = baseline;
+  const saturatingRate = saturatingRateFor(bestRate);
+  await betweenSteps();
+  const saturatedBefore = await readCounters(databaseUrls);
+  const saturatedOff = await sagaStep(environment.orderUrl, saturatingRate, stepSeconds);
+  await sleep(1_500);
+  const saturatedAfter = await readCounters(databaseUrls);
+  const commitsPerMessageSaturated =
+    (saturatedAfter.commits - saturatedBefore.commits) / (saturatedAfter.handled - saturatedBefore.handled);
+  say(
+    `  at ${saturatingRate}/s offered (tracing off): ${saturatedOff.sagas.completedPerSecond.toFixed(1)} completed/s, ${commitsPerMessageSaturated.toFixed(2)} commits per handled message`,
+  );
+
+  say(`POST /orders at ${postRate}/s while sagas run, then with the four participants stopped`);
+  await betweenSteps();
+  const resourcesBefore = environment.sampleServices();
+  const running = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
+  const resources = resourcesBetween(resourcesBefore, environment.sampleServices());
+  const peakRssMb = resources.reduce((sum, r) => sum + r.peakRssMb, 0);
+  const footprintOff = memoryOff.stop();
+  for (const participant of PARTICIPANTS) await environment.supervisor.stop(participant);
+  const stopped = await latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), postRate, 10);
+  say(
+    `  running: p50 ${running.p50.toFixed(1)} ms p99 ${running.p99.toFixed(1)} ms; participants stopped: p50 ${stopped.p50.toFixed(1)} ms p99 ${stopped.p99.toFixed(1)} ms`,
+  );
+
+  say(
+    `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step, metrics off; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
+  );
+  const tracing = await compareTracing(environment, REPO_ROOT, {
+    rate: saturatingRate,
+    stepSeconds,
+    rounds: tracingRounds,
+    say,
+    betweenSteps,
+  });
+  const { tracedResources, footprintOn } = tracing;
+  const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
+  const capacity = {
+    off: median(tracing.completedPerSecond.off),
+    on: median(tracing.completedPerSecond.on),
+    sampled: median(tracing.completedPerSecond.sampled),
+  };
+
+  const metrics = await measureMetrics(run, saturatingRate);
+
+  const checks: Check[] = [
+    {
+      what: 'sustainable sagas/s vs 0.15 x PostgreSQL tps',
+      measured: `${bestThroughput.toFixed(1)}/s at ${bestRate}/s offered = ${pgRef.tps ? ratio(bestThroughput, pgRef.tps).toFixed(3) : '-'} x ${pgRef.tps?.toFixed(0) ?? '-'} tps`,
+      target: `>= 0.15 x (${pgRef.tps ? (0.15 * pgRef.tps).toFixed(0) : '-'}/s)`,
+      ok: pgRef.tps ? bestThroughput >= 0.15 * pgRef.tps : null,
+    },
+    ...providerLatencyChecks(searches),
+    {
+      what: `POST /orders p50 at ${postRate}/s vs hello-world`,
+      measured: `${running.p50.toFixed(1)} vs ${hello.p50.toFixed(1)} ms = ${ratio(running.p50, hello.p50).toFixed(2)} x`,
+      target: '<= 2 x',
+      ok: running.p50 <= 2 * hello.p50,
+    },
+    {
+      what: `POST /orders p99 at ${postRate}/s vs hello-world`,
+      measured: `${running.p99.toFixed(1)} vs ${hello.p99.toFixed(1)} ms = ${ratio(running.p99, hello.p99).toFixed(2)} x`,
+      target: '<= 3 x',
+      ok: running.p99 <= 3 * hello.p99,
+    },
+    {
+      what: 'POST p99, participants stopped vs running',
+      measured: `${stopped.p99.toFixed(1)} vs ${running.p99.toFixed(1)} ms = ${ratio(stopped.p99, running.p99).toFixed(2)} x`,
+      target: '<= 1.2 x',
+      ok: stopped.p99 <= 1.2 * running.p99,
+    },
+    {
+      what: 'saga capacity with tracing on vs off',
+      measured: `${describeSteps(tracing.completedPerSecond.on)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.on, capacity.off).toFixed(2)} x (medians)`,
+      target: '>= 0.9 x',
+      ok: capacity.on >= 0.9 * capacity.off,
+    },
+    {
+      what: 'the same, one order in ten sampled',
+      measured: `${describeSteps(tracing.completedPerSecond.sampled)} vs ${describeSteps(tracing.completedPerSecond.off)} = ${ratio(capacity.sampled, capacity.off).toFixed(2)} x (medians)`,
+      target: 'reported (the target is for every order traced)',
+      ok: null,
+    },
+    ...metricsChecks(metrics),
+    {
+      what: 'summed peak RSS of the five services',
+      measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
+      target: '<= 400 MB',
+      ok: peakRssMb <= 400,
+    },
+    {
+      what: 'the same with tracing on (saturating step)',
+      measured: `${tracedPeakRssMb.toFixed(0)} MB (${tracedResources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
+      target: 'reported',
+      ok: null,
+    },
+    {
+      what: 'the five services together, shared pages counted once (tracing off / on)',
+      measured: `${describeFootprint(footprintOff)} / ${describeFootprint(footprintOn)}`,
+      target: 'reported',
+      ok: null,
+    },
+    { what: 'messages handled per order (happy path)', measured: messagesPerOrder.toFixed(1), target: 'reported', ok: null },
+    {
+      what: 'database commits per handled message',
+      measured: `${commitsPerMessage.toFixed(2)} at 20/s, ${commitsPerMessageSaturated.toFixed(2)} saturated`,
+      target: 'reported (1 = one per message)',
+      ok: null,
+    },
+  ];
+  return {
+    checks,
+    figures: {
+      messagesPerOrder,
+      commitsPerMessage,
+      commitsPerMessageSaturated,
+      capacity: {
+        providerLatencyMs: baseline.latencyMs,
+        bestRate,
+        bestThroughput,
+        saturatingRate,
+        saturatedOff: saturatedOff.sagas,
+        tracingSteps: tracing.completedPerSecond,
+      },
+      metrics,
+      providerLatency: providerLatencySummary(searches),
+      post: { running, stopped },
+      resources,
+      tracedResources,
+      footprintOff,
+      footprintOn,
+    },
+  };
+}
+
+/**
+ * `--only metrics`: the sustainable-rate search at the first provider latency, for the saturating
+ * rate the whole bench would use, then the metrics comparison at that rate.
+ */
+async function metricsOnly(run: BenchRun): Promise<Findings> {
+  const latencyMs = run.providerLatencies[0]!;
+  say(
+    `saga capacity: steps of ${run.stepSeconds} s until 99% of orders take over 5 s from due to final, or any is dropped or left pending; the card provider at ${latencyMs} ms`,
+  );
+  const [search] = await searchAtProviderLatencies(run.environment, {
+    latenciesMs: [latencyMs],
+    rates: run.rates,
+    stepSeconds: run.stepSeconds,
+    beforeStep: run.betweenSteps,
+    say,
+  });
+  const { bestRate, bestThroughput } = search!;
+  const saturatingRate = saturatingRateFor(bestRate);
+  const metrics = await measureMetrics(run, saturatingRate);
+  return {
+    checks: [
+      {
+        what: `sustainable rate, provider at ${latencyMs} ms`,
+        measured: `${bestRate}/s offered (${bestThroughput.toFixed(1)} completed/s); saturating steps at ${saturatingRate}/s`,
+        target: 'reported',
+        ok: null,
+      },
+      ...metricsChecks(metrics),
+    ],
+    figures: { capacity: { providerLatencyMs: latencyMs, bestRate, bestThroughput, saturatingRate }, metrics },
+  };
+}
+
+async function measureMetrics(run: BenchRun, rate: number): Promise<MetricsComparison> {
+  say(
+    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, the order rotating, the services restarted for each step; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics once a second`,
+  );
+  return compareMetrics(run.environment, REPO_ROOT, {
+    rate,
+    stepSeconds: run.stepSeconds,
+    rounds: run.metricsRounds,
+    say,
+    betweenSteps: run.betweenSteps,
+  });
 }
 
 async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import type { LoadReport } from '@shop/load/dist/src/load-report';
+import { percentiles } from '@shop/load/dist/src/latency-stats';
+import { resourcesBetween, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
+import type { BenchEnvironment } from './bench-environment';
+import { sagaStep } from './saga-capacity';
+
+/** One way of running the services: the variables (OTEL_* and any other) they are started with. */
+export interface ServiceSetting<Name extends string> {
+  name: Name;
+  label: string;
+  env: Record<string, string>;
+}
+
+/** CPU time used over a step, in seconds. */
+export interface StepCpu {
+  /** Each of the bench's services, by name. */
+  services: Record<string, number>;
+  /** This process: the load generator, the saga tracking, the SMTP and OTLP sinks and whatever runs beside the step. */
+  bench: number;
+  /** The whole machine (/proc/stat, all but idle and iowait): PostgreSQL, RabbitMQ and anything else included. */
+  machine: number;
+}
+
+export interface SettingStep {
+  round: number;
+  report: LoadReport;
+  /** The services' CPU share and peak RSS over the step, the wait for its sagas included. */
+  resources: ServiceResources[];
+  cpu: StepCpu;
+  /** The services' memory over the step, shared pages counted once: the first step of each setting in `watchMemoryOf`. */
+  footprint?: MemoryFootprint;
+}
+
+/** Runs beside one step (a scraper, a counter); what `end` returns is appended to the step's line. */
+export interface StepCompanion {
+  end(): Promise<string>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/**
+ * One saturating step per setting in each of `rounds` rounds, the services restarted (fresh
+ * processes, with the setting's variables) before every step and `betweenSteps` run after the
+ * restart, outside the step's time. The order rotates from round to round, so with as many rounds
+ * as settings each setting runs first, second, ... once: the databases grow from step to step and
+ * a fixed order would favour whichever setting ran first. One step alone varies by 10-20% on a
+ * shared 2-core machine, which is as large as the effects these comparisons measure.
+ */
+export async function rotateSettings<Name extends string>(
+  environment: BenchEnvironment,
+  repoRoot: string,
+  settings: ReadonlyArray<ServiceSetting<Name>>,
+  {
+    rate,
+    stepSeconds,
+    rounds,
+    say,
+    betweenSteps,
+    watchMemoryOf = [],
+    beside,
+  }: {
+    rate: number;
+    stepSeconds: number;
+    rounds: number;
+    say: (line: string) => void;
+    betweenSteps: () => Promise<void>;
+    watchMemoryOf?: Name[];
+    /** Started right before each step's load, ended once its sagas have finished. */
+    beside?: (setting: ServiceSetting<Name>) => StepCompanion | undefined;
+  },
+): Promise<Record<Name, SettingStep[]>> {
+  const steps = Object.fromEntries(settings.map((setting) => [setting.name, []])) as unknown as Record<Name, SettingStep[]>;
+  const labelWidth = Math.max(...settings.map((setting) => setting.label.length));
+  for (let round = 0; round < rounds; round += 1) {
+    for (let i = 0; i < settings.length; i += 1) {
+      const setting = settings[(round + i) % settings.length]!;
+      await environment.start(repoRoot, setting.env);
+      await betweenSteps();
+      const memory =
+        watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
+      const companion = beside?.(setting);
+      const before = { services: environment.sampleServices(), bench: process.cpuUsage(), machine: machineBusyTicks() };
+      const report = await sagaStep(environment.orderUrl, rate, stepSeconds);
+      const after = environment.sampleServices();
+      const benchUsed = process.cpuUsage(before.bench);
+      const cpu: StepCpu = {
+        services: Object.fromEntries(
+          after.flatMap((end) => {
+            const start = before.services.find((sample) => sample.pid === end.pid);
+            return start ? [[end.service, (end.ticks - start.ticks) / CLOCK_TICKS]] : [];
+          }),
+        ),
+        bench: (benchUsed.user + benchUsed.system) / 1e6,
+        machine: (machineBusyTicks() - before.machine) / CLOCK_TICKS,
+      };
+      const resources = resourcesBetween(before.services, after);
+      const footprint = memory?.stop();
+      const extra = (await companion?.end()) ?? '';
+      steps[setting.name].push({ round, report, resources, cpu, ...(footprint ? { footprint } : {}) });
+      say(`  round ${round + 1}, ${setting.label.padEnd(labelWidth)} ${report.sagas.completedPerSecond.toFixed(1)} completed/s${extra}`);
+    }
+  }
+  return steps;
+}
+
+/** CPU ticks the machine spent busy so far: every CPU's time but idle and iowait (0 where /proc/stat cannot be read). */
+function machineBusyTicks(): number {
+  try {
+    const fields = /^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]!.trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal (guest and guest_nice are inside user and nice)
+    return fields.slice(0, 8).reduce((sum, ticks, index) => (index === 3 || index === 4 ? sum : sum + ticks), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Completed sagas/s of each step, in the order run. */
+export const completedPerSecond = (steps: SettingStep[]): number[] => steps.map((step) => step.report.sagas.completedPerSecond);
+
+/** The middle step (nearest rank: with an even number of rounds, the lower of the two middle ones). */
+export const median = (values: number[]): number => percentiles(values).p50;
+
+/** "98.2/s (93.1-104.0)": the median of the steps and their range. */
+export function describeSteps(values: number[]): string {
+  return `${median(values).toFixed(1)}/s (${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)})`;
+}
+
+/** Summed RSS counts the node binary's pages once per service; this counts them once in all. */
+export const describeFootprint = (memory: MemoryFootprint) =>
+  `${memory.peakFootprintMb.toFixed(0)} MB (${memory.peakPrivateMb.toFixed(0)} MB private)`;
