@@ -74,6 +74,7 @@ function renderComposePrometheusConfig(catalog: readonly ServiceEntry[]): string
       services: Object.fromEntries(catalog.map((service) => [service.name, [`${service.name}:${COMPOSE_METRICS_PORT}`]])),
       serviceDiscovery: 'dns',
       rabbitmq: ['rabbitmq:15692'],
+      rabbitmqVhost: '/',
       postgres: ['postgres-exporter:9187'],
     },
     catalog,

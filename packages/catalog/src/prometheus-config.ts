@@ -20,6 +20,11 @@ export interface PrometheusConfigOptions {
   serviceDiscovery?: 'static' | 'dns';
   /** RabbitMQ's Prometheus plugin: `host:15692`. None leaves out the `rabbitmq` and `rabbitmq-aggregate` jobs. */
   rabbitmq: readonly string[];
+  /**
+   * The shop's vhost: the per-queue series are asked for this vhost only, so the queues of other
+   * vhosts on the same broker (a test run's, say) neither fill the dashboards nor fire the alerts.
+   */
+  rabbitmqVhost: string;
   /** The postgres exporter: `host:9187`. None leaves out the `postgres` job. */
   postgres: readonly string[];
   /** The rule files, a path or glob relative to the configuration file. `rules/*.yml` unless given. */
@@ -63,6 +68,8 @@ export function renderPrometheusConfig(options: PrometheusConfigOptions, catalog
       '    params:',
       '      family:',
       ...RABBITMQ_FAMILIES.map((family) => `        - ${family}`),
+      '      vhost:',
+      `        - ${JSON.stringify(checkedVhost(options.rabbitmqVhost))}`,
     ]),
     ...optionalJob('rabbitmq-aggregate', options.rabbitmq, ['    metrics_path: /metrics']),
     ...optionalJob('postgres', options.postgres, []),
@@ -121,6 +128,11 @@ function checkedTargets(job: string, targets: readonly string[]): Array<{ host: 
     }
     return { host, port: number };
   });
+}
+
+function checkedVhost(vhost: string): string {
+  if (!/^[\w./-]+$/.test(vhost)) throw new Error(`vhost ${JSON.stringify(vhost)}: expected letters, digits and _ . / -`);
+  return vhost;
 }
 
 function checkedDuration(value: string): string {

@@ -25,6 +25,7 @@ const native: PrometheusConfigOptions = {
   interval: '1s',
   services: Object.fromEntries(serviceCatalog.map((service, index) => [service.name, [`127.0.0.1:${9464 + index}`]])),
   rabbitmq: ['127.0.0.1:15692'],
+  rabbitmqVhost: 'shop-test',
   postgres: ['127.0.0.1:9187'],
 };
 
@@ -52,6 +53,7 @@ describe('prometheus.yml rendered from the catalog', () => {
     assert.equal(rabbitmq.metrics_path, '/metrics/detailed');
     assert.ok(rabbitmq.params?.family?.includes('queue_coarse_metrics'));
     assert.ok(rabbitmq.params?.family?.includes('queue_consumer_count'));
+    assert.deepEqual(rabbitmq.params?.vhost, ['shop-test'], 'only the shop vhost’s queues');
     assert.deepEqual(rabbitmq.static_configs, [{ targets: ['127.0.0.1:15692'] }]);
     assert.equal(jobNamed(render(native), 'rabbitmq-aggregate').metrics_path, '/metrics');
   });

@@ -130,13 +130,15 @@ const outboxOldestAge = meter.createObservableGauge('shop.outbox.oldest_age', {
 });
 
 /**
- * Reports an outbox's backlog each time metrics are collected (a scrape), read by `read`; a failed
- * read (the database is down) reports nothing, so the series goes stale rather than lie. Returns
- * the function that stops it.
+ * Reports an outbox's backlog each time metrics are collected (a scrape), as `latest` last read
+ * it. The scrape never waits on the database: a query there could outlast the scrape's timeout
+ * when the database is down or the pool busy, and the whole service's series would go missing.
+ * Undefined (no recent reading) reports nothing, so the series goes stale rather than lie.
+ * Returns the function that stops it.
  */
-export function observeOutboxBacklog(read: () => Promise<{ pending: number; oldestAgeSeconds: number }>): () => void {
-  const callback = async (result: BatchObservableResult) => {
-    const backlog = await read().catch(() => undefined);
+export function observeOutboxBacklog(latest: () => { pending: number; oldestAgeSeconds: number } | undefined): () => void {
+  const callback = (result: BatchObservableResult) => {
+    const backlog = latest();
     if (!backlog) return;
     result.observe(outboxPending, backlog.pending);
     result.observe(outboxOldestAge, backlog.oldestAgeSeconds);

@@ -49,8 +49,7 @@ export class DeadlineWatcher<D, Tx = PoolClient> {
     if (due.length === 0) return 0;
     const busy = new Set(await this.engine.awaitingBusyParticipants(due));
     if (busy.size > 0) {
-      await this.options.store.postpone([...busy]);
-      this.engine.countPostponed(busy.size);
+      this.engine.countPostponed(await this.options.store.postpone([...busy]));
     }
     let fired = 0;
     for (const { id } of due) {

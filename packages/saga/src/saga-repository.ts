@@ -166,12 +166,14 @@ export const sagaRepository = {
    * Their deadlines start again from now, one statement for all: their participant is behind, not
    * failing. Only those still due: a saga a reply moved on meanwhile has a deadline of its own.
    */
-  async postpone(db: Queryable, ids: readonly string[]): Promise<void> {
-    await db.query(
+  /** Returns how many deadlines it started again (another replica may have postponed or fired some first). */
+  async postpone(db: Queryable, ids: readonly string[]): Promise<number> {
+    const { rowCount } = await db.query(
       `UPDATE saga_instances SET deadline_at = now() + wait_ms * interval '1 millisecond'
         WHERE id IN (SELECT id FROM saga_instances WHERE id = ANY($1::uuid[]) AND deadline_at <= now() ORDER BY id FOR UPDATE)`,
       [ids],
     );
+    return rowCount ?? 0;
   },
 };
 

@@ -59,5 +59,5 @@ export interface SagaStore<Tx> {
   /** Sagas whose deadline is due, oldest first. Outside any transaction. */
   due(limit: number): Promise<DueSaga[]>;
   /** The deadlines of these sagas, those still due, start again from now. Outside any transaction. */
-  postpone(ids: readonly string[]): Promise<void>;
+  postpone(ids: readonly string[]): Promise<number>;
 }

@@ -83,11 +83,16 @@ export class InMemorySagaStore implements SagaStore<MemoryTransaction> {
       .map(({ id, state, stepIndex }) => ({ id, state, stepIndex }));
   }
 
-  async postpone(ids: readonly string[]): Promise<void> {
+  async postpone(ids: readonly string[]): Promise<number> {
+    let postponed = 0;
     for (const id of ids) {
       const saga = this.sagas.get(id);
-      if (saga?.deadlineAt && saga.deadlineAt.getTime() <= this.now()) saga.deadlineAt = new Date(this.now() + saga.waitMs);
+      if (saga?.deadlineAt && saga.deadlineAt.getTime() <= this.now()) {
+        saga.deadlineAt = new Date(this.now() + saga.waitMs);
+        postponed += 1;
+      }
     }
+    return postponed;
   }
 
   /** The committed saga, as another transaction would read it. */

@@ -33,7 +33,13 @@ describe('promtool', () => {
     try {
       symlinkSync(path.join(PROMETHEUS_DIR, 'rules'), path.join(dir, 'rules'));
       const services = Object.fromEntries(serviceCatalog.map((service, index) => [service.name, [`127.0.0.1:${9464 + index}`]]));
-      const config = renderPrometheusConfig({ interval: '1s', services, rabbitmq: ['127.0.0.1:15692'], postgres: ['127.0.0.1:9187'] });
+      const config = renderPrometheusConfig({
+        interval: '1s',
+        services,
+        rabbitmq: ['127.0.0.1:15692'],
+        rabbitmqVhost: '/',
+        postgres: ['127.0.0.1:9187'],
+      });
       writeFileSync(path.join(dir, 'prometheus.yml'), config);
       promtool('check', 'config', path.join(dir, 'prometheus.yml'));
     } finally {

@@ -27,10 +27,29 @@ export interface StackMonitoring {
  * `prometheus-postgres-exporter`). Nothing here stops the shop: what cannot start is said, with how.
  */
 export async function startMonitoring(settings: StackSettings, repoRoot: string): Promise<StackMonitoring> {
-  const { monitoring } = settings;
   const lines: string[] = [];
   const processes: ChildProcess[] = [];
   const workDir = mkdtempSync(path.join(tmpdir(), 'shop-stack-monitoring-'));
+  const stop = async () => {
+    await Promise.all(processes.map((child) => stopProgram(child)));
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  try {
+    await startEach(settings, repoRoot, { lines, processes, workDir });
+  } catch (error) {
+    // Whatever started is stopped again; the shop runs without its monitoring.
+    await stop();
+    return { describe: () => `no monitoring: ${describeError(error)}`, stop: async () => undefined };
+  }
+  return { describe: () => lines.join(' | '), stop };
+}
+
+async function startEach(
+  settings: StackSettings,
+  repoRoot: string,
+  { lines, processes, workDir }: { lines: string[]; processes: ChildProcess[]; workDir: string },
+): Promise<void> {
+  const { monitoring } = settings;
 
   lines.push(`metrics ${settings.services.map((service) => `${service.name} :${service.metricsPort}`).join(', ')} (/metrics)`);
   const rabbitHost = new URL(settings.rabbitmqUrl).hostname;
@@ -58,6 +77,7 @@ export async function startMonitoring(settings: StackSettings, repoRoot: string)
       interval: '1s',
       services: Object.fromEntries(settings.services.map((service) => [service.name, [`127.0.0.1:${service.metricsPort}`]])),
       rabbitmq: [`${rabbitHost}:${RABBITMQ_METRICS_PORT}`],
+      rabbitmqVhost: decodeURIComponent(new URL(settings.rabbitmqUrl).pathname.slice(1)) || '/',
       postgres: exporterTarget ? [exporterTarget] : [],
     });
     writeFileSync(path.join(workDir, 'prometheus.yml'), config);
@@ -75,14 +95,6 @@ export async function startMonitoring(settings: StackSettings, repoRoot: string)
   } else {
     lines.push('no Prometheus, so no alerts and no `npm run top` (`apt install prometheus`, or `docker compose up -d prometheus grafana`)');
   }
-
-  return {
-    describe: () => lines.join(' | '),
-    async stop() {
-      await Promise.all(processes.map((child) => stopProgram(child)));
-      rmSync(workDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** RabbitMQ's Prometheus plugin: found answering, or enabled here when the broker runs on this machine. */
@@ -90,7 +102,7 @@ async function ensureRabbitMqMetrics(host: string): Promise<string> {
   const where = `RabbitMQ queue metrics http://${host}:${RABBITMQ_METRICS_PORT}/metrics/detailed`;
   if (await answers(`http://${host}:${RABBITMQ_METRICS_PORT}/metrics`)) return where;
   const fix = 'run `rabbitmq-plugins enable rabbitmq_prometheus` where RabbitMQ runs';
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) return `RabbitMQ's Prometheus plugin is not answering: ${fix}`;
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) return `RabbitMQ's Prometheus plugin is not answering: ${fix}`;
   try {
     await run('rabbitmq-plugins', ['enable', 'rabbitmq_prometheus'], { timeout: 60_000 });
   } catch (error) {
@@ -113,21 +125,34 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** The exporter's role: it may log in and read the statistics views (pg_monitor), nothing else. */
+/**
+ * The exporter's role: it may log in and read the statistics views (pg_monitor), nothing else.
+ * Then one login as the role, so a server that asks it for a password is said here instead of
+ * showing as PostgreSQL down.
+ */
 async function ensureMonitorRole(postgresUrl: string, role: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 4_000 });
-  client.on('error', () => undefined);
+  const admin = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 4_000 });
+  admin.on('error', () => undefined);
   try {
-    await client.connect();
-    const { rows } = await client.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists', [role]);
-    const quoted = client.escapeIdentifier(role);
-    if (!rows[0]?.exists) await client.query(`CREATE ROLE ${quoted} LOGIN`);
-    await client.query(`GRANT pg_monitor TO ${quoted}`);
-    return undefined;
+    await admin.connect();
+    const { rows } = await admin.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists', [role]);
+    const quoted = admin.escapeIdentifier(role);
+    if (!rows[0]?.exists) await admin.query(`CREATE ROLE ${quoted} LOGIN`);
+    await admin.query(`GRANT pg_monitor TO ${quoted}`);
   } catch (error) {
     return `could not create the monitoring role ${role} (${describeError(error)}); POSTGRES_URL's user needs CREATEROLE`;
   } finally {
-    await client.end().catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+  const monitor = new pg.Client({ connectionString: monitorUrl(postgresUrl, role), connectionTimeoutMillis: 4_000 });
+  monitor.on('error', () => undefined);
+  try {
+    await monitor.connect();
+    return undefined;
+  } catch (error) {
+    return `the monitoring role ${role} cannot log in without a password (${describeError(error)}): the exporter needs a server that trusts local connections`;
+  } finally {
+    await monitor.end().catch(() => undefined);
   }
 }
 

@@ -15,11 +15,16 @@ const emailsFailed = meter.createCounter('shop.emails.failed', {
 
 /** Counts what the SMTP server said, at once: an accepted email is sent whatever becomes of the transaction. */
 function countSends(outcomes: readonly OrderOutcome[], results: readonly SendOutcome[]): void {
+  // Two events about one order in a batch share its one email, and both report a failed send.
+  const counted = new Set<string>();
   for (const [index, result] of results.entries()) {
-    if (result.status === 'sent') emailsSent.add(1, { 'shop.email.kind': outcomes[index]!.kind });
+    const { orderId, kind } = outcomes[index]!;
+    if (counted.has(orderId)) continue;
+    if (result.status === 'sent') emailsSent.add(1, { 'shop.email.kind': kind });
     else if (result.status === 'failed') {
       emailsFailed.add(1, { 'error.type': isTransientSmtpFailure(result.error) ? 'transient' : 'permanent' });
     }
+    counted.add(orderId);
   }
 }
 
