@@ -38,7 +38,9 @@ RUN npx turbo run build \
 # 3. Runtime: compiled code and production dependencies, owned by root, so the unprivileged
 #    `node` user the processes run as cannot change them.
 FROM base AS runner
-ENV NODE_ENV=production
+# The services listen on the loopback unless HOST says otherwise; in a container, every interface.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
 COPY --from=builder /app /app
 USER node
 # Exec form keeps node as the process that receives SIGTERM, which the services handle as a

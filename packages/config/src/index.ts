@@ -114,6 +114,9 @@ export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug',
 export function baseServiceSchema(service: { port: number; database: string }) {
   return z.object({
     PORT: port(service.port),
+    // The loopback unless told otherwise: a service on a developer's machine is not for the
+    // network to reach. A container sets 0.0.0.0 (docker-compose.yml).
+    HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: logLevel(),
     RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
     DATABASE_URL: url(['postgres', 'postgresql']).default(`postgres://postgres@127.0.0.1:5432/${service.database}`),

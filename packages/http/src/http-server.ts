@@ -8,8 +8,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on `port` (0 picks a free one, as tests do). */
-export async function listen(app: Express, port: number, host = '0.0.0.0'): Promise<RunningServer> {
+/** Listens on `host`:`port` (port 0 picks a free one, as tests do). */
+export async function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningServer> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });

@@ -131,7 +131,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
     ],
     routes: parts.routes,
   });
-  const server = await listen(app, config.PORT);
+  const server = await listen(app, config.PORT, config.HOST);
   broker.start();
   outbox.start();
   for (const task of parts.background ?? []) task.start();

@@ -32,7 +32,7 @@ export async function runPreflightChecks(settings: StackSettings, repoRoot: stri
   }
   const ports = settings.services.map((service) => ({
     port: service.port,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     owner: `the ${service.name} service`,
     variable: 'STACK_BASE_PORT',
   }));
