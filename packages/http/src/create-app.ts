@@ -1,4 +1,5 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Logger } from '@shop/logger';
 import { AppError } from './app-error';
 import { serverTelemetry } from './server-telemetry';
@@ -21,7 +22,7 @@ export interface AppOptions {
 const probePaths: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
- * An express 5 app with a SERVER span and a duration measurement per request, JSON bodies under a size limit, request
+ * An express 5 app with a SERVER span and a duration measurement per request, helmet's security headers, JSON bodies under a size limit, request
  * logging, `/healthz` (alive), `/readyz` (broker and database usable) and one JSON error handler
  * that never leaks a stack.
  */
@@ -30,6 +31,10 @@ export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: App
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(serverTelemetry(probePaths));
+  // The standard security headers (nosniff, no framing, a restrictive content security policy,
+  // HSTS, no referrer), from helmet rather than by hand: every answer is JSON, but a browser that
+  // is pointed at one must not run or frame it.
+  app.use(helmet());
   app.use(requestLogger(logger));
   app.use(requireJson);
   app.use(express.json({ limit: bodyLimit, strict: true }));
@@ -81,6 +86,55 @@ interface BodyParserError {
   status?: number;
   expose?: boolean;
   message?: string;
+  charset?: string;
+  encoding?: string;
+}
+
+interface ClientProblem {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * A body-parser failure as a client error whose message starts with the field to fix: `body`, or
+ * the header (`content-type`, `content-encoding`, `content-length`) that says how to read it.
+ */
+function bodyParserProblem(error: BodyParserError, req: Request): ClientProblem | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return { status: 400, code: 'invalid_json', message: 'body: the request body is not valid JSON' };
+    case 'entity.too.large':
+      return { status: 413, code: 'body_too_large', message: 'body: the request body is larger than the limit' };
+    case 'charset.unsupported':
+      return {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: `content-type: unsupported charset ${JSON.stringify(error.charset ?? '')}, expected utf-8`,
+      };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        code: 'unsupported_media_type',
+        message: `content-encoding: unsupported content encoding ${JSON.stringify(error.encoding ?? '')}, expected gzip, deflate, br or identity`,
+      };
+    case 'request.size.invalid':
+      return { status: 400, code: 'bad_request', message: 'content-length: the request body is not as long as Content-Length says' };
+    case 'request.aborted':
+      return { status: 400, code: 'bad_request', message: 'body: the request was aborted before its body was read' };
+  }
+  // An exposed client error without a type comes from the decompression stream: the body is not in its Content-Encoding.
+  if (error.type === undefined && error.expose && error.status && error.status < 500 && req.headers['content-encoding'] !== undefined) {
+    return {
+      status: 400,
+      code: 'invalid_content_encoding',
+      message: `content-encoding: the request body is not valid ${req.headers['content-encoding']} data`,
+    };
+  }
+  if (error.expose && error.status && error.status < 500) {
+    return { status: error.status, code: 'bad_request', message: `body: ${error.message ?? 'bad request'}` };
+  }
+  return undefined;
 }
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -92,17 +146,9 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
         .json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
       return;
     }
-    const parserError = error as BodyParserError;
-    if (parserError.type === 'entity.parse.failed') {
-      res.status(400).json({ error: { code: 'invalid_json', message: 'body: the request body is not valid JSON' } });
-      return;
-    }
-    if (parserError.type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'body_too_large', message: `body: the request body is larger than the limit` } });
-      return;
-    }
-    if (parserError.expose && parserError.status && parserError.status < 500) {
-      res.status(parserError.status).json({ error: { code: 'bad_request', message: parserError.message ?? 'bad request' } });
+    const problem = bodyParserProblem(error as BodyParserError, req);
+    if (problem) {
+      res.status(problem.status).json({ error: { code: problem.code, message: problem.message } });
       return;
     }
     logger.error({ err: error, method: req.method, path: req.originalUrl }, 'unhandled error');

@@ -13,6 +13,8 @@ export const orderConfigSchema = baseServiceSchema(serviceNamed('order')).extend
    */
   PLACE_ORDER_GROUP_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   PLACE_ORDER_TRANSACTIONS: z.coerce.number().int().min(1).max(50).default(2),
+  /** POST /orders a minute from one client address, per replica; over it, 429 with Retry-After. 0: no limit. */
+  ORDER_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(0),
   ORDER_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR')

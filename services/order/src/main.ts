@@ -43,7 +43,11 @@ export const service = defineService({
       // Two batches at once: each locks all its sagas up front in one statement, in id order, and
       // a saga has one reply outstanding, so they do not wait on each other.
       consumers: [{ queue: queueOf('order'), handlers: sagaReplyHandlers(saga), concurrency: 2 }],
-      routes: orderRoutes(pool, { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY }),
+      routes: orderRoutes(
+        pool,
+        { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY },
+        { ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE },
+      ),
       background: [
         new DeadlineWatcher(saga, {
           store,

@@ -82,6 +82,14 @@ describe('POST /orders and the order queries', () => {
     ['a missing city', { shippingAddress: { name: 'A', line1: 'B', postalCode: 'D', country: 'DE' } }, /^shippingAddress\.city$/],
     ['no payment method', { paymentMethod: '' }, /^paymentMethod$/],
     ['an unknown field', { coupon: 'FREE' }, /^coupon$/],
+    // Text PostgreSQL cannot store: found by the fuzz test (tests/hostile-input) as a 500.
+    ['a NUL character in the customer id', { customerId: 'c-\u0000' }, /^customerId$/],
+    [
+      'a lone surrogate in the city',
+      { shippingAddress: { name: 'A', line1: 'B', city: 'Lon\ud800don', postalCode: 'D', country: 'DE' } },
+      /^shippingAddress\.city$/,
+    ],
+    ['a NUL character in a SKU', { items: [{ sku: 'SKU-\u0000', quantity: 1 }] }, /^items\.0\.sku$/],
   ];
   for (const [what, overrides, field] of invalid) {
     test(`when the body has ${what}, then it answers 400 naming the field and stores nothing`, async () => {
@@ -223,5 +231,31 @@ describe('POST /orders and the order queries', () => {
     const notIds = await fetch(`${service.url}/orders?ids=${placed[0]},42`);
     assert.equal(notIds.status, 400);
     assert.match(((await notIds.json()) as { error: { message: string } }).error.message, /ids/);
+  });
+});
+
+describe('POST /orders with ORDER_RATE_LIMIT_PER_MINUTE', () => {
+  let infra: TestInfrastructure;
+  let service: Service;
+
+  before(async () => {
+    infra = await createTestInfrastructure('orderlimit');
+    service = await orderService.startWith({ ...serviceTestEnv(infra, 'order'), ORDER_RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  after(async () => {
+    await service?.stop();
+    await infra?.cleanup();
+  });
+
+  test('when a client places more orders a minute than the limit, then the next is a 429 with Retry-After, and nothing is stored for it', async () => {
+    for (let i = 0; i < 3; i += 1) assert.equal((await post(service.url, buildOrder())).status, 202);
+    const refused = await post(service.url, buildOrder());
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.code, 'rate_limited');
+    assert.match(refused.body.error.message, /at most 3 orders a minute/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After in seconds: ${refused.headers.get('retry-after')}`);
+    const { rows } = await service.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
+    assert.equal(rows[0]?.n, 3, 'three orders stored, not four');
   });
 });

@@ -3,13 +3,37 @@ import { z } from 'zod';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
 
+/** A lone UTF-16 surrogate: a high one not followed by a low one, or a low one not after a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Text the order can be stored and sent with: no NUL (PostgreSQL text and jsonb hold none) and no
+ * lone surrogate (it is not Unicode text; jsonb refuses its `\ud800` escape). The field with one is
+ * named in the 400. The email and the country match ASCII patterns, which leave both out already.
+ */
+const storable = <S extends z.ZodType<string>>(text: S) =>
+  text.refine(
+    (value) => !value.includes('\u0000') && !LONE_SURROGATE.test(value),
+    'expected text without NUL characters or lone surrogates',
+  );
+
+const storableItem = orderItem.extend({ sku: storable(orderItem.shape.sku) }).strict();
+const storableAddress = shippingAddress
+  .extend({
+    name: storable(shippingAddress.shape.name),
+    line1: storable(shippingAddress.shape.line1),
+    city: storable(shippingAddress.shape.city),
+    postalCode: storable(shippingAddress.shape.postalCode),
+  })
+  .strict();
+
 /** The body of POST /orders. Unknown fields are refused, so a misspelt one is named, not ignored. */
 export const placeOrderRequest = z
   .object({
-    customerId: z.string().trim().min(1).max(100),
+    customerId: storable(z.string().trim().min(1).max(100)),
     email: z.email('expected a valid email address'),
     items: z
-      .array(orderItem.strict())
+      .array(storableItem)
       .min(1, 'expected at least 1 item')
       .max(50, 'expected at most 50 items')
       .superRefine((items, ctx) => {
@@ -20,8 +44,8 @@ export const placeOrderRequest = z
           seen.add(item.sku);
         });
       }),
-    shippingAddress: shippingAddress.strict(),
-    paymentMethod: z.string().min(1).max(100),
+    shippingAddress: storableAddress,
+    paymentMethod: storable(z.string().min(1).max(100)),
   })
   .strict();
 

@@ -8,6 +8,7 @@ import { placeOrderRequest } from '../../domain/order';
 import type { OrderSagaData } from '../../domain/order';
 import { orderSummary, orderView } from '../../domain/order-view';
 import { IdempotencyKeyReusedError, placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
+import { orderRateLimit } from './order-rate-limit';
 
 const listQuery = z.object({
   status: z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']).optional(),
@@ -24,8 +25,10 @@ const idempotencyKey = z.string().min(1).max(200).optional();
 const orderIdParam = z.object({ id: z.uuid('expected an order id (a UUID)') });
 
 /** POST /orders is the system's only synchronous path; the GETs read the order service's own tables. */
-export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies) {
+export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies, { ordersPerMinute = 0 }: { ordersPerMinute?: number } = {}) {
+  const limit = orderRateLimit(ordersPerMinute);
   return (app: Express) => {
+    if (limit) app.post('/orders', limit);
     app.post('/orders', async (req, res) => {
       const request = parseRequest(placeOrderRequest, req.body ?? {}, 'body');
       const key = parseRequest(idempotencyKey, req.get('idempotency-key'), 'Idempotency-Key');
