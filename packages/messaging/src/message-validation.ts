@@ -12,6 +12,13 @@ export interface ValidMessage {
 }
 
 /**
+ * JSON travels as UTF-8: a body that is not UTF-8 fails to decode instead of having its bad bytes
+ * replaced with U+FFFD (which would make an otherwise valid envelope pass). A byte order mark is
+ * kept, so JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
  * Checks a delivery's body against the envelope and the contract of its type. A failure names
  * the reason, which the dead-letter queue keeps beside the message.
  */
@@ -21,7 +28,7 @@ export function validateDelivery(
 ): ValidMessage | { reason: string } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(delivery.content.toString('utf8'));
+    parsed = JSON.parse(utf8.decode(delivery.content));
   } catch (error) {
     return { reason: `unparseable body: ${describeError(error)}` };
   }
