@@ -133,7 +133,7 @@ const outboxOldestAge = meter.createObservableGauge('shop.outbox.oldest_age', {
  * Reports an outbox's backlog each time metrics are collected (a scrape), as `latest` last read
  * it. The scrape never waits on the database: a query there could outlast the scrape's timeout
  * when the database is down or the pool busy, and the whole service's series would go missing.
- * Undefined (no recent reading) reports nothing, so the series goes stale rather than lie.
+ * Undefined (no reading yet, or the last one failed) reports nothing.
  * Returns the function that stops it.
  */
 export function observeOutboxBacklog(latest: () => { pending: number; oldestAgeSeconds: number } | undefined): () => void {

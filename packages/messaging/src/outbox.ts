@@ -41,9 +41,6 @@ const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type',
 export const TAKE_BATCH_SQL = `DELETE FROM outbox WHERE seq = ANY (ARRAY (SELECT seq FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
   RETURNING seq, message_id, exchange, routing_key, message_type, correlation_id, mandatory, body, headers, created_at`;
 
-/** How often the backlog the metrics report is read from the outbox table. */
-const BACKLOG_READ_INTERVAL_MS = 2_000;
-
 interface OutboxRow {
   seq: number;
   message_id: string;
@@ -71,8 +68,7 @@ export class Outbox {
   private running = false;
   private relay?: Promise<void>;
   private stopObserving?: () => void;
-  private backlogTimer?: NodeJS.Timeout;
-  private backlogReading?: { pending: number; oldestAgeSeconds: number; at: number };
+  private backlogReading?: { pending: number; oldestAgeSeconds: number };
   private readingBacklog = false;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -142,18 +138,16 @@ export class Outbox {
     if (this.running) return;
     this.running = true;
     this.relay = this.relayLoop();
-    void this.readBacklog();
-    this.backlogTimer = setInterval(() => void this.readBacklog(), BACKLOG_READ_INTERVAL_MS).unref();
+    // Each collection reports the reading the previous one started: read only while someone scrapes.
     this.stopObserving = observeOutboxBacklog(() => {
-      const reading = this.backlogReading;
-      return reading && Date.now() - reading.at < 5 * BACKLOG_READ_INTERVAL_MS ? reading : undefined;
+      void this.readBacklog();
+      return this.backlogReading;
     });
   }
 
   /** Stops after publishing what is already committed (bounded by the caller's shutdown timer). */
   async stop(): Promise<void> {
     this.stopObserving?.();
-    clearInterval(this.backlogTimer);
     this.running = false;
     this.wakeUp?.();
     await this.relay;
@@ -166,7 +160,8 @@ export class Outbox {
 
   /**
    * Rows waiting, and the age of the oldest in seconds (0 when none), read into memory for the
-   * metrics: a stuck relay shows as a growing age. One read at a time; a failed one keeps the last.
+   * metrics: a stuck relay shows as a growing age. One read at a time; a failed one leaves no
+   * reading, so the series goes stale rather than lie.
    */
   private async readBacklog(): Promise<void> {
     if (this.readingBacklog) return;
@@ -175,9 +170,9 @@ export class Outbox {
       const { rows } = await this.options.pool.query<{ pending: number; age: number }>(
         'SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox',
       );
-      this.backlogReading = { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0), at: Date.now() };
+      this.backlogReading = { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
     } catch {
-      // The database is away: the reading ages out, and the series with it.
+      this.backlogReading = undefined; // the database is away
     } finally {
       this.readingBacklog = false;
     }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import type { SagaEngine } from './saga-engine';
+import { SagaMetrics } from './saga-metrics';
 import type { SagaStore } from './saga-store';
 
 export interface DeadlineWatcherOptions<Tx = PoolClient> {
@@ -49,7 +50,8 @@ export class DeadlineWatcher<D, Tx = PoolClient> {
     if (due.length === 0) return 0;
     const busy = new Set(await this.engine.awaitingBusyParticipants(due));
     if (busy.size > 0) {
-      this.engine.countPostponed(await this.options.store.postpone([...busy]));
+      const postponed = await this.options.store.postpone([...busy]);
+      if (postponed > 0) SagaMetrics.postponed(this.engine.definition.name, postponed);
     }
     let fired = 0;
     for (const { id } of due) {

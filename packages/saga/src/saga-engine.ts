@@ -317,11 +317,6 @@ export class SagaEngine<D, Tx = PoolClient> {
     this.store.afterCommit(tx, () => SagaMetrics.step(this.definition.name, step.name, action, outcome, seconds));
   }
 
-  /** Due deadlines that started again because their participant is busy (the deadline watcher). */
-  countPostponed(count: number): void {
-    if (count > 0) SagaMetrics.postponed(this.definition.name, count);
-  }
-
   private attributes(saga: SagaInstance<D>, step: SagaStep<D>): Attributes {
     return { [`${this.definition.name}.id`]: saga.id, 'saga.name': this.definition.name, 'saga.step': step.name, 'saga.state': saga.state };
   }

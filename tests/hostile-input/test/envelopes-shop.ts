@@ -1,7 +1,7 @@
 import { PARTICIPANTS, type ServiceName } from '@shop/catalog';
 import type { RunningService, ServiceModule } from '@shop/runtime';
 import { createTestInfrastructure, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
-import { startApprovingCardProvider } from './envelopes-card-provider';
+import { startProviderProcess } from '@shop/payment-provider';
 
 /** A catalog service's package, `@shop/<name>-service`, exports its `service` from its main.ts. */
 async function serviceModule(name: ServiceName): Promise<ServiceModule> {
@@ -10,13 +10,13 @@ async function serviceModule(name: ServiceName): Promise<ServiceModule> {
 
 /**
  * Every service of the catalog in this process, on this run's own vhost and databases, with an
- * SMTP sink and an approving card provider of the test's own. The participants start first, the
+ * SMTP sink and the fake card provider (tools/payment-provider) as a process of its own. The participants start first, the
  * order service last.
  */
 export async function startEnvelopeShop(label: string) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
   const sink = await new SmtpSink().start();
-  const provider = await startApprovingCardProvider();
+  const provider = await startProviderProcess();
   const settings: Partial<Record<ServiceName, Record<string, string>>> = {
     payment: { PAYMENT_PROVIDER_URL: provider.url, PAYMENT_PROVIDER_TIMEOUT_MS: '1000' },
     email: { SMTP_URL: sink.url },

@@ -25,6 +25,8 @@ interface Rule {
   record?: string;
   alert?: string;
   expr: string;
+  /** How long an alert's expression must hold before it fires, as a Prometheus duration. */
+  for?: string;
 }
 
 /** Every rule of every rule file, with the file it is in. */

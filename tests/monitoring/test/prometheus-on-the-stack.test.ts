@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { parse as parseYaml } from 'yaml';
 import { queueOf } from '@shop/catalog';
 import { TOP_QUERIES } from '@shop/top/dist/src/top-queries';
 import {
@@ -18,6 +15,7 @@ import {
   type TestInfrastructure,
   type TestStack,
 } from '@shop/testing';
+import { dashboardExpressions, dashboards, rules } from './monitoring-files';
 import { namesIn, withGrafanaVariables } from './promql-names';
 
 /**
@@ -25,21 +23,6 @@ import { namesIn, withGrafanaVariables } from './promql-names';
  * infra/prometheus/rules: every name the dashboards, the rules and `npm run top` use must be one
  * the running stack exposes, and the backlog alert must see a stopped participant.
  */
-const REPO = path.resolve(__dirname, '..', '..', '..', '..');
-const RULES_DIR = path.join(REPO, 'infra', 'prometheus', 'rules');
-const DASHBOARDS_DIR = path.join(REPO, 'infra', 'grafana', 'dashboards');
-
-interface Rule {
-  alert?: string;
-  record?: string;
-  expr: string;
-  for?: string;
-}
-const rules: Rule[] = readdirSync(RULES_DIR)
-  .filter((file) => file.endsWith('.yml'))
-  .flatMap((file) => (parseYaml(readFileSync(path.join(RULES_DIR, file), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups)
-  .flatMap((group) => group.rules);
-
 let infra: TestInfrastructure;
 let shop: TestStack;
 
@@ -103,29 +86,23 @@ async function settled(orderId: string): Promise<void> {
   );
 }
 
-/** Every expression a dashboard panel, a rule or `npm run top` evaluates, with where it is from. */
+/** Every expression a dashboard panel or variable, a rule or `npm run top` evaluates, with where it is from. */
 function expressions(): Array<{ where: string; expr: string }> {
-  const found: Array<{ where: string; expr: string }> = [];
-  for (const file of readdirSync(DASHBOARDS_DIR).filter((name) => name.endsWith('.json'))) {
-    const dashboard = JSON.parse(readFileSync(path.join(DASHBOARDS_DIR, file), 'utf8')) as {
-      panels?: Array<{ title?: string; targets?: Array<{ expr?: string }>; panels?: unknown[] }>;
-      templating?: { list?: Array<{ name: string; query?: unknown; definition?: string }> };
-    };
-    for (const panel of dashboard.panels ?? []) {
-      for (const target of panel.targets ?? []) {
-        if (target.expr) found.push({ where: `${file} "${panel.title}"`, expr: withGrafanaVariables(target.expr) });
-      }
-    }
-    for (const variable of dashboard.templating?.list ?? []) {
-      const query = typeof variable.query === 'string' ? variable.query : (variable.query as { query?: string } | undefined)?.query;
-      const metric = /label_values\((?:([a-zA-Z_:][\w:]*)\s*,\s*)?\w+\)/.exec(query ?? '')?.[1];
-      if (metric) found.push({ where: `${file} variable $${variable.name}`, expr: metric });
-    }
-  }
-  for (const rule of rules) found.push({ where: `rule ${rule.alert ?? rule.record}`, expr: rule.expr });
-  for (const [name, query] of Object.entries(TOP_QUERIES))
-    found.push({ where: `npm run top ${name}`, expr: query.replaceAll('$vhost', '') });
-  return found;
+  const variables = dashboards().flatMap(({ file, dashboard }) =>
+    dashboard.templating.list.flatMap((variable) => {
+      const { query } = variable as { query?: string | { query?: string } };
+      const metric = /label_values\((?:([a-zA-Z_:][\w:]*)\s*,\s*)?\w+\)/.exec(
+        typeof query === 'string' ? query : (query?.query ?? ''),
+      )?.[1];
+      return metric ? [{ where: `${file} variable $${variable.name}`, expr: metric }] : [];
+    }),
+  );
+  return [
+    ...dashboardExpressions().map(({ where, expr }) => ({ where, expr: withGrafanaVariables(expr) })),
+    ...variables,
+    ...rules().map((rule) => ({ where: `rule ${rule.alert ?? rule.record}`, expr: rule.expr })),
+    ...Object.entries(TOP_QUERIES).map(([name, query]) => ({ where: `npm run top ${name}`, expr: query.replaceAll('$vhost', '') })),
+  ];
 }
 
 describe('Prometheus scraping the running stack', () => {
@@ -201,7 +178,7 @@ describe('Prometheus scraping the running stack', () => {
   });
 
   test('when a participant stops under load, then the backlog alert’s expression turns true, and clears once it is back', async () => {
-    const backlog = rules.find((rule) => rule.alert === 'QueueBacklogHigh');
+    const backlog = rules().find((rule) => rule.alert === 'QueueBacklogHigh');
     assert.ok(backlog, 'the QueueBacklogHigh rule');
     const queue = queueOf('inventory');
     const firing = async () =>
