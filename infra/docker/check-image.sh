@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the services' image and runs it for real: the catalog's services and the fake card provider
 # as containers on the host network, against the local RabbitMQ (a vhost of their own) and
-# PostgreSQL (databases of their own), with a mail catcher on the host. Places an order through
+# PostgreSQL (databases of their own), each service with its own broker user and database role
+# as `npm run stack` provisions them, with a mail catcher on the host. Places an order through
 # the containerised order service, waits for it to be CONFIRMED and its email to arrive, reads
 # each container's metrics endpoint (metrics on, traces off), then
 # stops every container and checks that each exited 0 (a graceful stop on SIGTERM). Cleans up
@@ -13,8 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 node=node_modules/.bin/node
 run_id=cc$(date +%s)
 vhost=$run_id
-rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/$vhost"
+admin_rabbitmq_url="amqp://guest:guest@127.0.0.1:5672/$vhost"
 postgres=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
+declare -A rabbitmq_urls database_urls
 base_port=${CONTAINER_CHECK_BASE_PORT:-3900}
 provider_port=$((base_port + 10))
 smtp_port=$((base_port + 11))
@@ -33,7 +35,11 @@ cleanup() {
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
   [ -n "$mail_pid" ] && kill "$mail_pid" 2>/dev/null || true
   rabbitmqctl -q delete_vhost "$vhost" >/dev/null 2>&1 || true
-  for s in "${services[@]}"; do psql -q "$postgres/postgres" -c "DROP DATABASE IF EXISTS shop_${run_id}_$s WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for s in "${services[@]}"; do
+    rabbitmqctl -q delete_user "$vhost-$s" >/dev/null 2>&1 || true
+    psql -q "$postgres/postgres" -c "DROP DATABASE IF EXISTS shop_${run_id}_$s WITH (FORCE)" >/dev/null 2>&1 || true
+    psql -q "$postgres/postgres" -c "DROP ROLE IF EXISTS shop_${run_id}_$s" >/dev/null 2>&1 || true
+  done
 }
 trap cleanup EXIT
 
@@ -50,8 +56,13 @@ started=$(date +%s)
 DOCKER_BUILDKIT=0 docker build --quiet --network host -t shop:local . >/dev/null
 say "built in $(($(date +%s) - started)) s; $(docker image inspect shop:local --format '{{.Size}}' | awk '{printf "%.0f MB", $1 / 1e6}')"
 
-rabbitmqctl -q add_vhost "$vhost"
-rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*'
+# The vhost with its exchanges, a user per service and a role per service owning its database.
+while IFS=$'\t' read -r s rabbitmq database; do
+  rabbitmq_urls[$s]=$rabbitmq
+  database_urls[$s]=$database
+done < <(RABBITMQ_URL="$admin_rabbitmq_url" POSTGRES_URL="$postgres/postgres" STACK_DATABASE_PREFIX="shop_${run_id}_" \
+  "$node" tools/stack/dist/src/provision-main.js)
+[ "${#rabbitmq_urls[@]}" -eq "${#services[@]}" ] || { echo "provisioning gave ${#rabbitmq_urls[@]} services, not ${#services[@]}" >&2; exit 1; }
 "$node" -e "require('./tools/stack/dist/src/mail-catcher').MailCatcher.start($smtp_port, $mail_http_port, () => undefined)" &
 mail_pid=$!
 
@@ -67,7 +78,7 @@ for i in "${!services[@]}"; do
   s=${services[$i]}
   start "${run_id}-$s" "/app/services/$s" -e OTEL_SDK_DISABLED=false -e OTEL_TRACES_EXPORTER=none \
     -e OTEL_EXPORTER_PROMETHEUS_HOST=127.0.0.1 -e OTEL_EXPORTER_PROMETHEUS_PORT=$((metrics_base_port + i)) \
-    -e PORT=$((base_port + i)) -e RABBITMQ_URL="$rabbitmq_url" -e DATABASE_URL="$postgres/shop_${run_id}_$s" \
+    -e PORT=$((base_port + i)) -e RABBITMQ_URL="${rabbitmq_urls[$s]}" -e DATABASE_URL="${database_urls[$s]}" \
     -e PAYMENT_PROVIDER_URL="http://127.0.0.1:$provider_port" -e SMTP_URL="smtp://127.0.0.1:$smtp_port" shop:local
 done
 

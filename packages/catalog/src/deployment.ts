@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { brokerDefinitions, brokerUserName, databaseRoleName } from './access';
 import { renderPrometheusConfig } from './prometheus-config';
 import { serviceCatalog, type ServiceEntry } from './service-catalog';
 
@@ -14,20 +15,30 @@ import { serviceCatalog, type ServiceEntry } from './service-catalog';
 const COMPOSE_BEGIN = '  # ---- generated from packages/catalog by `npm run generate`: edit the catalog, not these lines ----';
 const COMPOSE_END = '  # ---- end of generated services ----';
 
-const SQL_HEADER = [
-  '-- Generated from packages/catalog by `npm run generate`: edit the catalog, not this file.',
-  '-- Runs once, when the postgres container initialises an empty data directory',
-  '-- (docker-entrypoint-initdb.d). One database per service: each service owns its data',
-  '-- and reaches it only through DATABASE_URL. The services would also create a missing',
-  '-- database themselves; creating them here makes a fresh `docker compose up` predictable.',
+const INIT_SCRIPT_HEADER = [
+  '#!/bin/sh',
+  '# Generated from packages/catalog by `npm run generate`: edit the catalog, not this file.',
+  '# Runs once, when the postgres container initialises an empty data directory',
+  '# (docker-entrypoint-initdb.d), with the passwords docker-compose.yml passes from .env.',
+  '# One role per service, which owns its database and can connect to no other: CONNECT is',
+  "# revoked from PUBLIC on every database, so only a database's owner (and superusers) get in.",
+  "# The postgres exporter logs in as shop_monitor, which reads the server's statistics through",
+  "# pg_monitor and can read no service's tables.",
+  'set -eu',
 ];
 
-/** The postgres exporter's login in compose: it reads the server's statistics and no table. */
-const MONITORING_ROLE = [
-  '-- The postgres exporter logs in as shop_monitor (docker-compose.yml), which reads the',
-  "-- server's statistics through pg_monitor and can read no service's tables.",
-  "CREATE ROLE shop_monitor LOGIN PASSWORD 'shop-monitor' IN ROLE pg_monitor;",
-];
+/** The vhost of the shop under compose, and the operator user that no service has. */
+export const COMPOSE_VHOST = 'shop';
+export const COMPOSE_BROKER_ADMIN = 'shop-admin';
+
+/**
+ * The environment variable (from .env under compose) that holds a service's password for the
+ * broker or the database, or the admin's. The passwords go into URLs, so they are restricted to
+ * characters a URL carries as they are.
+ */
+export function passwordVariable(owner: string, system: 'RABBITMQ' | 'POSTGRES'): string {
+  return `${owner.toUpperCase().replace(/-/g, '_')}_${system}_PASSWORD`;
+}
 
 const PROMETHEUS_HEADER = [
   '# Generated from packages/catalog by `npm run generate` (src/prometheus-config.ts): edit the',
@@ -48,7 +59,7 @@ const PLAIN_VALUE = /^[A-Za-z][\w./@-]*(:[\w./@-]+)*$/;
 const YAML_KEYWORD = /^(true|false|yes|no|on|off|y|n|null)$/i;
 
 /** Every variable a service's block sets itself, which its catalog entry cannot set again. */
-const OWN_ENV = ['PORT', 'DATABASE_URL', 'OTEL_SERVICE_NAME'];
+const OWN_ENV = ['PORT', 'RABBITMQ_URL', 'DATABASE_URL', 'OTEL_SERVICE_NAME'];
 
 export interface GeneratedFile {
   /** Relative to the repository's root. */
@@ -61,7 +72,8 @@ export function generatedDeployment(root: string, catalog: readonly ServiceEntry
   const compose = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
   return [
     { file: 'docker-compose.yml', content: withGeneratedServices(compose, catalog) },
-    { file: 'infra/postgres/01-create-databases.sql', content: renderInitSql(catalog) },
+    { file: 'infra/postgres/01-create-databases.sh', content: renderInitScript(catalog) },
+    { file: 'infra/rabbitmq/definitions.json', content: renderComposeDefinitions(catalog) },
     { file: 'infra/prometheus/prometheus.yml', content: renderComposePrometheusConfig(catalog) },
   ];
 }
@@ -82,32 +94,97 @@ function renderComposePrometheusConfig(catalog: readonly ServiceEntry[]): string
   return [...PROMETHEUS_HEADER, config].join('\n');
 }
 
-/** `compose` with the lines between its two marker lines replaced by the catalog's service blocks. */
+const PASSWORDS_BEGIN = '# ---- generated from packages/catalog by `npm run generate`: the passwords from .env ----';
+const PASSWORDS_END = '# ---- end of generated passwords ----';
+
+/**
+ * `compose` with the lines between each pair of marker lines replaced by what the catalog
+ * gives: the services' blocks under `services:`, and at the top level the passwords the
+ * rabbitmq and postgres containers are given (two anchors their environments merge).
+ */
 export function withGeneratedServices(compose: string, catalog: readonly ServiceEntry[] = serviceCatalog): string {
-  const lines = compose.split('\n');
-  const begin = lines.indexOf(COMPOSE_BEGIN);
-  const end = lines.indexOf(COMPOSE_END);
-  if (begin < 0 || end < begin || lines.lastIndexOf(COMPOSE_BEGIN) !== begin || lines.lastIndexOf(COMPOSE_END) !== end) {
-    throw new Error(
-      `docker-compose.yml needs these two lines under services:, once each and in this order; the catalog's services go between them:\n${COMPOSE_BEGIN}\n${COMPOSE_END}`,
-    );
-  }
-  return [...lines.slice(0, begin + 1), ...renderComposeServices(catalog), ...lines.slice(end)].join('\n');
+  const withPasswords = replaceBetween(compose, PASSWORDS_BEGIN, PASSWORDS_END, renderPasswordAnchors(catalog), 'at the top level');
+  return replaceBetween(
+    withPasswords,
+    COMPOSE_BEGIN,
+    COMPOSE_END,
+    renderComposeServices(catalog),
+    "under services:, the catalog's services",
+  );
 }
 
-/** The init script: one database per service, in catalog order, and the monitoring role. */
-export function renderInitSql(catalog: readonly ServiceEntry[] = serviceCatalog): string {
+function replaceBetween(text: string, begin: string, end: string, content: string[], where: string): string {
+  const lines = text.split('\n');
+  const first = lines.indexOf(begin);
+  const last = lines.indexOf(end);
+  if (first < 0 || last < first || lines.lastIndexOf(begin) !== first || lines.lastIndexOf(end) !== last) {
+    throw new Error(`docker-compose.yml needs these two lines ${where} go between them, once each and in this order:\n${begin}\n${end}`);
+  }
+  return [...lines.slice(0, first + 1), ...content, ...lines.slice(last)].join('\n');
+}
+
+/** Each container's passwords, required: compose refuses to start without one and names it. */
+function renderPasswordAnchors(catalog: readonly ServiceEntry[]): string[] {
+  const required = (variable: string) => `  ${variable}: "\${${variable}:?${variable} is not set: see .env.example}"`;
+  const names = catalog.map((service) => checked(service.name, COMPOSE_NAME, 'service name'));
+  return [
+    '# RabbitMQ renders its definitions with these (infra/rabbitmq/start-with-definitions.sh).',
+    'x-rabbitmq-passwords: &rabbitmq-passwords',
+    ...['admin', ...names].map((owner) => required(passwordVariable(owner, 'RABBITMQ'))),
+    "# PostgreSQL's init script creates the roles with these (infra/postgres).",
+    'x-postgres-passwords: &postgres-passwords',
+    ...[...names, 'monitor'].map((owner) => required(passwordVariable(owner, 'POSTGRES'))),
+  ];
+}
+
+/**
+ * The init script: one role and one database per service, in catalog order, and the monitoring
+ * role. psql reads the passwords as variables (`:'name'` quotes them as SQL literals).
+ */
+export function renderInitScript(catalog: readonly ServiceEntry[] = serviceCatalog): string {
   unique(
     catalog.map((service) => service.database),
     'database',
   );
+  const services = catalog.map((service) => {
+    const database = checked(service.database, DATABASE_NAME, 'database name');
+    return { database, role: databaseRoleName(database), variable: passwordVariable(service.name, 'POSTGRES') };
+  });
+  const monitor = passwordVariable('monitor', 'POSTGRES');
+  const variables = [...services.map(({ variable }) => variable), monitor];
   return [
-    ...SQL_HEADER,
-    ...catalog.map((service) => `CREATE DATABASE ${checked(service.database, DATABASE_NAME, 'database name')};`),
-    '',
-    ...MONITORING_ROLE,
+    ...INIT_SCRIPT_HEADER,
+    'psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \\',
+    ...variables.map((variable) => `  -v ${variable}="\${${variable}:?${variable} is not set: see .env.example}" \\`),
+    "  <<'SQL'",
+    'REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;',
+    ...services.flatMap(({ database, role, variable }) => [
+      `CREATE ROLE ${role} LOGIN PASSWORD :'${variable}';`,
+      `CREATE DATABASE ${database} OWNER ${role};`,
+      `REVOKE CONNECT, TEMPORARY ON DATABASE ${database} FROM PUBLIC;`,
+    ]),
+    `CREATE ROLE shop_monitor LOGIN PASSWORD :'${monitor}' IN ROLE pg_monitor;`,
+    'GRANT CONNECT ON DATABASE postgres TO shop_monitor;',
+    'SQL',
     '',
   ].join('\n');
+}
+
+/**
+ * RabbitMQ's definitions under compose, loaded at boot (infra/rabbitmq/rabbitmq.conf): the shop's
+ * vhost, its exchanges, the admin and a user per service. Each password is a `${VARIABLE}` that
+ * infra/rabbitmq/start-with-definitions.sh fills in from the environment before RabbitMQ starts.
+ */
+function renderComposeDefinitions(catalog: readonly ServiceEntry[]): string {
+  const definitions = brokerDefinitions(
+    {
+      vhost: COMPOSE_VHOST,
+      passwords: Object.fromEntries(catalog.map((service) => [service.name, `\${${passwordVariable(service.name, 'RABBITMQ')}}`])),
+      admin: { user: COMPOSE_BROKER_ADMIN, password: `\${${passwordVariable('admin', 'RABBITMQ')}}` },
+    },
+    catalog,
+  );
+  return `${JSON.stringify(definitions, null, 2)}\n`;
 }
 
 /**
@@ -151,7 +228,8 @@ function serviceBlock(service: ServiceEntry, waitsFor: readonly string[]): strin
     '    environment:',
     '      <<: *service-env',
     `      PORT: "${port}"`,
-    `      DATABASE_URL: postgres://postgres@postgres:5432/${database}`,
+    `      RABBITMQ_URL: ${yamlString(composeRabbitmqUrl(name))}`,
+    `      DATABASE_URL: ${yamlString(composeDatabaseUrl(name, database))}`,
     `      OTEL_SERVICE_NAME: ${name}`,
     ...environment.map(([key, value]) => `      ${key}: ${yamlString(value)}`),
     '    ports:',
@@ -173,6 +251,18 @@ function serviceBlock(service: ServiceEntry, waitsFor: readonly string[]): strin
           ]),
         ]),
   ];
+}
+
+/** A service's broker URL under compose: its own user, in the shop's vhost, with its password from .env. */
+export function composeRabbitmqUrl(service: string): string {
+  const variable = passwordVariable(service, 'RABBITMQ');
+  return `amqp://${brokerUserName(COMPOSE_VHOST, service)}:\${${variable}:?${variable} is not set: see .env.example}@rabbitmq:5672/${COMPOSE_VHOST}`;
+}
+
+/** A service's database URL under compose: its own role, which owns the database. */
+export function composeDatabaseUrl(service: string, database: string): string {
+  const variable = passwordVariable(service, 'POSTGRES');
+  return `postgres://${databaseRoleName(database)}:\${${variable}:?${variable} is not set: see .env.example}@postgres:5432/${database}`;
 }
 
 /** Plain where YAML reads it back as the same string, double-quoted (JSON's escapes are YAML's too) otherwise. */

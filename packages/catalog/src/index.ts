@@ -12,3 +12,13 @@ export {
 } from './service-catalog';
 export { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
 export { SERVICE_NODE_ARGS, serviceEntryPoint } from './service-process';
+export {
+  brokerDefinitions,
+  brokerPermissions,
+  brokerUserName,
+  databaseRoleName,
+  type BrokerAccess,
+  type BrokerDefinitions,
+  type BrokerPermissions,
+  type TopicPermission,
+} from './access';

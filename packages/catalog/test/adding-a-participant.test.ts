@@ -22,7 +22,12 @@ describe('adding a participant, as docs/adding-a-service.md does it', () => {
     assert.ok(files.length > 0 && files.length <= 10, `${files.length} files: ${files.join(', ')}`);
     const own = files.filter((file) => file.startsWith('services/fraud/'));
     assert.ok(own.length >= 3, 'the service itself is part of the count');
-    for (const generated of ['docker-compose.yml', 'infra/postgres/01-create-databases.sql', 'package-lock.json']) {
+    for (const generated of [
+      'docker-compose.yml',
+      'infra/postgres/01-create-databases.sh',
+      'infra/rabbitmq/definitions.json',
+      'package-lock.json',
+    ]) {
       assert.ok(!files.includes(generated), `${generated} is written by npm run generate or npm install, not by hand`);
     }
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
+import { composeDatabaseUrl, composeRabbitmqUrl } from '../src/deployment';
 import type { ServiceEntry } from '../src/index';
 
 interface ComposeService {
@@ -15,8 +16,9 @@ export type Compose = { services: Record<string, ComposeService> };
 export const parseCompose = (text: string) => parse(text, { merge: true }) as Compose;
 
 /**
- * The compose file runs every catalog service in its folder of the image, with its port and its
- * own database, and runs no folder of services/ that the catalog does not name.
+ * The compose file runs every catalog service in its folder of the image, with its port, its own
+ * database and role and its own broker user, and runs no folder of services/ that the catalog
+ * does not name.
  */
 export function assertComposeRunsCatalog(compose: Compose, catalog: readonly ServiceEntry[]): void {
   for (const service of catalog) {
@@ -26,9 +28,10 @@ export function assertComposeRunsCatalog(compose: Compose, catalog: readonly Ser
     assert.equal(entry.environment?.PORT, String(service.port), `${service.name} listens on ${service.port}`);
     assert.equal(
       entry.environment?.DATABASE_URL,
-      `postgres://postgres@postgres:5432/${service.database}`,
-      `${service.name} uses ${service.database}`,
+      composeDatabaseUrl(service.name, service.database),
+      `${service.name} uses ${service.database} as its own role`,
     );
+    assert.equal(entry.environment?.RABBITMQ_URL, composeRabbitmqUrl(service.name), `${service.name} uses its own broker user`);
     assert.deepEqual(entry.ports, [`127.0.0.1:${service.port}:${service.port}`], `${service.name} publishes ${service.port}`);
   }
   const run = Object.entries(compose.services).filter(([, entry]) => entry.working_dir?.startsWith('/app/services/'));

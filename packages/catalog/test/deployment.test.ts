@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { renderInitSql, withGeneratedServices } from '../src/deployment';
+import { renderInitScript, withGeneratedServices } from '../src/deployment';
 import { generate } from '../src/generate-deployment';
 import { serviceCatalog, type ServiceEntry } from '../src/index';
 import { assertComposeRunsCatalog, parseCompose } from './compose-runs-catalog';
@@ -31,7 +31,17 @@ describe('the deployment rendered from the catalog', () => {
     assert.equal(block.environment?.OTEL_SERVICE_NAME, 'loyalty');
     assert.equal(block.environment?.LOYALTY_RULES, 'strict mode: on', 'an extra value that YAML would misread is quoted');
     assert.equal(block.environment?.LOYALTY_LIMIT, '500', 'a number stays a string');
-    assert.equal(block.environment?.RABBITMQ_URL, 'amqp://guest:guest@rabbitmq:5672', 'the shared environment is merged in');
+    assert.equal(
+      block.environment?.RABBITMQ_URL,
+      'amqp://shop-loyalty:${LOYALTY_RABBITMQ_PASSWORD:?LOYALTY_RABBITMQ_PASSWORD is not set: see .env.example}@rabbitmq:5672/shop',
+      'its own broker user, in the shop vhost, with its password from .env',
+    );
+    assert.equal(
+      block.environment?.DATABASE_URL,
+      'postgres://shop_loyalty:${LOYALTY_POSTGRES_PASSWORD:?LOYALTY_POSTGRES_PASSWORD is not set: see .env.example}@postgres:5432/shop_loyalty',
+      'its own role, which owns its database',
+    );
+    assert.equal(block.environment?.LOG_LEVEL, 'info', 'the shared environment is merged in');
     assert.deepEqual(Object.keys(block.depends_on ?? {}).sort(), ['jaeger', 'postgres', 'rabbitmq']);
 
     const orchestrator = generated.services[serviceCatalog[0].name]!;
@@ -42,12 +52,15 @@ describe('the deployment rendered from the catalog', () => {
     );
     assert.ok(Object.values(orchestrator.depends_on ?? {}).every((dependency) => dependency.condition === 'service_healthy'));
 
-    const sql = renderInitSql(withLoyalty);
-    assert.match(sql, /^CREATE DATABASE shop_loyalty;$/m);
-    assert.equal(sql.match(/^CREATE DATABASE /gm)?.length, withLoyalty.length);
+    const script = renderInitScript(withLoyalty);
+    assert.match(script, /^CREATE ROLE shop_loyalty LOGIN PASSWORD :'LOYALTY_POSTGRES_PASSWORD';$/m);
+    assert.match(script, /^CREATE DATABASE shop_loyalty OWNER shop_loyalty;$/m);
+    assert.match(script, /^REVOKE CONNECT, TEMPORARY ON DATABASE shop_loyalty FROM PUBLIC;$/m);
+    assert.match(script, /^ {2}-v LOYALTY_POSTGRES_PASSWORD="\$\{LOYALTY_POSTGRES_PASSWORD:\?/m, 'psql reads the password from .env');
+    assert.equal(script.match(/^CREATE DATABASE /gm)?.length, withLoyalty.length);
     assert.match(
-      sql,
-      /^CREATE ROLE shop_monitor LOGIN PASSWORD '[^']+' IN ROLE pg_monitor;$/m,
+      script,
+      /^CREATE ROLE shop_monitor LOGIN PASSWORD :'MONITOR_POSTGRES_PASSWORD' IN ROLE pg_monitor;$/m,
       'the exporter gets a role that reads statistics only',
     );
   });
@@ -69,7 +82,7 @@ describe('the deployment rendered from the catalog', () => {
       () => withGeneratedServices(compose, [...serviceCatalog, { ...loyalty, name: 'email' }]),
       /service name given more than once: email/,
     );
-    assert.throws(() => renderInitSql([...serviceCatalog, { ...loyalty, database: 'shop; DROP' }]), /database name/);
+    assert.throws(() => renderInitScript([...serviceCatalog, { ...loyalty, database: 'shop; DROP' }]), /database name/);
   });
 
   test('when a file differs, then a check reports it and writes nothing, and a run without --check writes it', () => {
@@ -81,32 +94,34 @@ describe('the deployment rendered from the catalog', () => {
         mkdirSync(path.join(root, 'services', service.name), { recursive: true });
         writeFileSync(path.join(root, 'services', service.name, 'package.json'), '{"name":"kept as it is"}');
       }
-      const sqlFile = path.join(root, 'infra', 'postgres', '01-create-databases.sql');
+      const sqlFile = path.join(root, 'infra', 'postgres', '01-create-databases.sh');
       writeFileSync(path.join(root, 'docker-compose.yml'), withGeneratedServices(compose));
-      writeFileSync(sqlFile, renderInitSql());
+      writeFileSync(sqlFile, renderInitScript());
 
       assert.deepEqual(generate(root, true, withLoyalty), [
         { file: 'docker-compose.yml', state: 'differs' },
-        { file: 'infra/postgres/01-create-databases.sql', state: 'differs' },
+        { file: 'infra/postgres/01-create-databases.sh', state: 'differs' },
+        { file: 'infra/rabbitmq/definitions.json', state: 'missing' },
         { file: 'infra/prometheus/prometheus.yml', state: 'missing' },
         { file: 'services/loyalty/package.json', state: 'missing' },
         { file: 'services/loyalty/tsconfig.json', state: 'missing' },
       ]);
-      assert.equal(readFileSync(sqlFile, 'utf8'), renderInitSql(), '--check writes nothing');
+      assert.equal(readFileSync(sqlFile, 'utf8'), renderInitScript(), '--check writes nothing');
 
       assert.deepEqual(
         generate(root, false, withLoyalty).map(({ state }) => state),
-        ['written', 'written', 'written', 'written', 'written'],
+        ['written', 'written', 'written', 'written', 'written', 'written'],
       );
       const scaffolded = JSON.parse(readFileSync(path.join(root, 'services', 'loyalty', 'package.json'), 'utf8')) as { name: string };
       assert.equal(scaffolded.name, '@shop/loyalty-service', 'the name the end-to-end tests load it by');
       assert.equal(readFileSync(path.join(root, 'services', 'email', 'package.json'), 'utf8'), '{"name":"kept as it is"}');
-      assert.match(readFileSync(sqlFile, 'utf8'), /^CREATE DATABASE shop_loyalty;$/m);
+      assert.match(readFileSync(sqlFile, 'utf8'), /^CREATE DATABASE shop_loyalty OWNER shop_loyalty;$/m);
+      assert.match(readFileSync(path.join(root, 'infra', 'rabbitmq', 'definitions.json'), 'utf8'), /"name": "shop-loyalty"/);
       assert.ok(parseCompose(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).services.loyalty);
       assert.match(readFileSync(path.join(root, 'infra', 'prometheus', 'prometheus.yml'), 'utf8'), /^ {2}- job_name: loyalty$/m);
       assert.deepEqual(
         generate(root, true, withLoyalty).map(({ state }) => state),
-        ['up to date', 'up to date', 'up to date'],
+        ['up to date', 'up to date', 'up to date', 'up to date'],
       );
     } finally {
       rmSync(root, { recursive: true, force: true });

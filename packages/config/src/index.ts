@@ -25,7 +25,12 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
   const problems = result.error.issues.map((issue) => {
     const key = issue.path.join('.');
     const given = cleaned[key];
-    const shown = given === undefined ? 'it is not set' : `got ${JSON.stringify(redactUrl(given))}`;
+    const shown =
+      given === undefined
+        ? 'it is not set'
+        : isSecret(schema.shape[key])
+          ? `got ${given.length} characters, not shown`
+          : `got ${JSON.stringify(redactUrl(given))}`;
     return `invalid setting ${key}: ${issue.message} (${shown})`;
   });
   throw new ConfigError(problems);
@@ -105,6 +110,17 @@ export const openRatio = (fallback: number) =>
     .lt(1, 'expected a number between 0 and 1, both excluded')
     .default(fallback);
 
+/**
+ * A secret such as a bearer token: optional, and at least `minLength` characters when set. An
+ * error about it gives its length, never its value.
+ */
+const secret = (minLength: number) =>
+  z.string().min(minLength, `expected at least ${minLength} characters`).optional().meta({ secret: true });
+
+function isSecret(schema: unknown): boolean {
+  return (schema as z.ZodType | undefined)?.meta()?.secret === true;
+}
+
 export const logLevel = () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 /**
@@ -136,6 +152,9 @@ export function baseServiceSchema(service: { port: number; database: string }) {
       .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 1000,5000,30000')
       .default('1000,5000,30000,120000')
       .transform((s) => s.split(',').map(Number)),
+    // The bearer token the operator endpoints (lists and lookups beyond the shop's own API, see
+    // docs/operator-endpoints.md) ask for; unset, they answer 404.
+    OPERATOR_TOKEN: secret(16),
   });
 }
 

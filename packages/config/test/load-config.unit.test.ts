@@ -45,6 +45,21 @@ describe('loadConfig', () => {
     );
   });
 
+  test('when OPERATOR_TOKEN is not set, then the operator endpoints have no token', () => {
+    assert.equal(loadConfig(schema, {}).OPERATOR_TOKEN, undefined);
+    assert.equal(loadConfig(schema, { OPERATOR_TOKEN: ' ' }).OPERATOR_TOKEN, undefined);
+    assert.equal(loadConfig(schema, { OPERATOR_TOKEN: 'a-token-of-16-ch' }).OPERATOR_TOKEN, 'a-token-of-16-ch');
+  });
+
+  test('when OPERATOR_TOKEN is shorter than 16 characters, then the error names it and gives its length, not its value', () => {
+    assert.throws(
+      () => loadConfig(schema, { OPERATOR_TOKEN: 'hunter2-secret' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === 'invalid setting OPERATOR_TOKEN: expected at least 16 characters (got 14 characters, not shown)',
+    );
+  });
+
   test('when several settings are wrong, then each is named', () => {
     assert.throws(
       () => loadConfig(schema, { PORT: 'eighty', RETRY_DELAYS_MS: '1s,2s' }),

@@ -7,8 +7,3 @@ export const Headers = {
   originalExchange: 'x-shop-original-exchange',
   originalRoutingKey: 'x-shop-original-routing-key',
 } as const;
-
-export const QueueNames = {
-  deadLetter: (queue: string) => `${queue}.dead-letter`,
-  retry: (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`,
-};

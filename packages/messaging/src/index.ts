@@ -5,9 +5,9 @@ export { on, type HandlerContext, type MessageHandler, type OutsideWork, type Pr
 export { createEnvelope, type Envelope, type MessageMeta } from './envelope';
 export { PermanentError } from './errors';
 export { injectFaults, injectFaultsInto, type FaultSettings } from './fault-injection';
-export { Headers, QueueNames } from './headers';
+export { Headers } from './headers';
 export { messagingMigrations } from './migrations';
 export { Outbox, type OutboxOptions, type PublishedListener, type PublishedMessage } from './outbox';
 export { captureContext, extractContext, type TraceCarrier } from './telemetry';
-export { declareExchanges } from './topology';
+export { checkExchanges } from './topology';
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work';

@@ -1,10 +1,11 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { Broker } from './broker';
-import { Headers, QueueNames } from './headers';
+import { QueueNames } from '@shop/contracts';
+import { Headers } from './headers';
 import type { OutgoingMessage } from './publish-with-confirms';
 
 /**
- * Re-publishes a delivery to one of its queue's retry queues (with the next attempt number and a
+ * Re-publishes a delivery, through its queue's own park exchange, to one of the retry queues (with the next attempt number and a
  * jittered delay) or to its dead-letter queue, with the reason and the original routing in
  * headers, and waits for the broker's confirm. The caller acks the delivery afterwards.
  */
@@ -24,7 +25,7 @@ export async function parkDelivery(
   };
   delete headers['x-death'];
   const outgoing: OutgoingMessage = {
-    exchange: '',
+    exchange: QueueNames.park(queue),
     routingKey: '',
     body: delivery.content,
     messageId: String(delivery.properties.messageId ?? ''),
@@ -44,7 +45,7 @@ export async function parkDelivery(
     headers[Headers.attempt] = attempt;
   }
   const unroutable = await broker.publish([outgoing]);
-  if (unroutable.size > 0) throw new Error(`queue ${outgoing.routingKey} does not exist`);
+  if (unroutable.size > 0) throw new Error(`queue ${outgoing.routingKey} is not bound to ${outgoing.exchange}`);
 }
 
 export function readAttempt(delivery: ConsumeMessage): number {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges } from '../src/index';
+import { Broker, checkExchanges } from '../src/index';
 
 /** The broker connection's life against the real RabbitMQ, in a vhost of the test's own. */
 describe('broker lifecycle', () => {
@@ -26,7 +26,7 @@ describe('broker lifecycle', () => {
     broker.addTopology(async (channel) => {
       setUpStarted();
       await setUpHeld;
-      await declareExchanges(channel);
+      await checkExchanges(channel);
     });
     broker.start();
     await settingUp;

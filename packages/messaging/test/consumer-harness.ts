@@ -4,7 +4,7 @@ import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, TestBrokerClient, type TestInfrastructure } from '@shop/testing';
 import {
   Broker,
-  declareExchanges,
+  checkExchanges,
   InboxConsumer,
   messagingMigrations,
   on,
@@ -50,7 +50,7 @@ export async function startConsumerHarness(
   ]);
   const logger = createLogger({ service: `${name}-test`, level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: `${name}-test`, prefetch: 100, reconnectInitialDelayMs: 50 });
-  broker.addTopology(declareExchanges);
+  broker.addTopology(checkExchanges);
   const outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 200 });
   const unitOfWork = new UnitOfWork({ pool, outbox });
   const harness = { pool, broker, outbox, unitOfWork, calls: new Map<string, number>(), behaviour: () => undefined } as Omit<

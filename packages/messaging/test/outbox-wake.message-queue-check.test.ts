@@ -6,7 +6,7 @@ import { order } from '@shop/contracts';
 import { createPool, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { createLogger } from '@shop/logger';
 import { createTestInfrastructure, eventually, type TestInfrastructure } from '@shop/testing';
-import { Broker, declareExchanges, messagingMigrations, Outbox, UnitOfWork } from '../src/index';
+import { Broker, checkExchanges, messagingMigrations, Outbox, UnitOfWork } from '../src/index';
 
 /**
  * When the relay runs, against the real broker and database. Its poll interval is a minute here,
@@ -34,7 +34,7 @@ describe('outbox relay wake-up', () => {
     };
     const logger = createLogger({ service: 'outbox-wake-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     broker = new Broker({ url: infra.rabbitmqUrl, logger, connectionName: 'outbox-wake-test', prefetch: 10, reconnectInitialDelayMs: 50 });
-    broker.addTopology(declareExchanges);
+    broker.addTopology(checkExchanges);
     outbox = new Outbox({ pool, broker, logger, pollIntervalMs: 60_000 });
     unitOfWork = new UnitOfWork({ pool, outbox });
     broker.start();

@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@shop/logger';
 import { shutdownTelemetry } from '@shop/telemetry';
 import {
   Broker,
-  declareExchanges,
+  checkExchanges,
   InboxConsumer,
   messagingMigrations,
   Outbox,
@@ -105,7 +105,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, connectionName: name, prefetch: config.RABBITMQ_PREFETCH });
-  broker.addTopology(declareExchanges);
+  broker.addTopology(checkExchanges);
   const outbox = new Outbox({ pool, broker, logger });
   const unitOfWork = new UnitOfWork({ pool, outbox });
   const infrastructure: Infrastructure<C> = { config, logger, pool, broker, outbox, unitOfWork };

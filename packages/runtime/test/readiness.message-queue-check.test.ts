@@ -12,7 +12,7 @@ describe('a running service', () => {
     infra = await createTestInfrastructure('runtime');
     service = await startService({
       name: 'probe',
-      config: loadConfig(baseServiceSchema({ port: 0, database: 'shop_probe' }), serviceTestEnv(infra, 'probe')),
+      config: loadConfig(baseServiceSchema({ port: 0, database: 'shop_probe' }), await serviceTestEnv(infra, 'probe')),
       migrations: [],
       setup: () => ({}),
     });

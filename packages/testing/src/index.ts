@@ -1,4 +1,5 @@
 export { createTestInfrastructure, type TestInfrastructure } from './test-infrastructure';
+export { provisionShopAccess, type ServiceAccess, type ShopAccessRequest } from './shop-access';
 export { SmtpSink, type ReceivedEmail } from './smtp-sink';
 export { eventually } from './eventually';
 export { TestBrokerClient } from './test-client';
@@ -7,6 +8,7 @@ export { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export { closedPort, freePortRange, startStack, tail, within, type RunningStack } from './stack-process';
 export { startTestStack, type TestStack } from './test-stack';
 export { buildOrder } from './order-fixtures';
+export { operatorHeaders, TEST_OPERATOR_TOKEN } from './operator-token';
 export { startParticipant, type ParticipantHarness } from './participant-harness';
 export { transactionsThatWrote } from './writing-transactions';
 export { scrape, total, type Sample } from './prometheus-text';

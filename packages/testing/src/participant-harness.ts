@@ -32,7 +32,7 @@ export async function startParticipant<S extends StartedService>(
   extraEnv: Record<string, string> = {},
 ): Promise<ParticipantHarness<S>> {
   const infra = await createTestInfrastructure(name);
-  const service = await start(serviceTestEnv(infra, name, extraEnv));
+  const service = await start(await serviceTestEnv(infra, name, extraEnv));
   await service.broker.waitUntilConnected(10_000);
   const client = await TestBrokerClient.connect(infra.rabbitmqUrl);
   const replies = (await client.listen(Exchanges.replies, '#')).messages;

@@ -1,29 +1,36 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { SERVICE_NAMES, serviceNamed, type ServiceName } from '@shop/catalog';
 import { dropDatabase, dropRole } from '@shop/db';
-
-const run = promisify(execFile);
+import { deleteBrokerUsers, management, provisionBrokerUsers, provisionShopAccess, rabbitmqctl, type ServiceAccess } from './shop-access';
 
 export interface TestInfrastructure {
   runId: string;
   vhost: string;
-  /** The RabbitMQ URL of this run's own vhost. */
+  /** The RabbitMQ URL of this run's own vhost, as an admin that no service is. */
   rabbitmqUrl: string;
-  /** This run's own database for a service, created on first use by the service itself. */
+  /**
+   * A superuser's URL of this run's own database for a service (or any other name): the tests
+   * read and change rows through it. Without `serviceAccess`, the service creates it on first use.
+   */
   databaseUrl(service: string): string;
+  /**
+   * Provisions these catalog services as compose does, once each: a broker user in this run's
+   * vhost with the service's permissions, and a role that owns the service's database here.
+   */
+  provision(services: readonly ServiceName[]): Promise<void>;
+  /** The service's own credentials (provisioned on first call): what it runs with. */
+  serviceAccess(service: ServiceName): Promise<ServiceAccess>;
   /** Deletes the vhost now, as an operator would: the broker closes every connection to it. */
   deleteVhost(): Promise<void>;
   /** Brings the deleted vhost back (empty), so clients can connect again. */
   restoreVhost(): Promise<void>;
   /** A PostgreSQL role name of this run's own (`shop_<runId>_<purpose>`), dropped by cleanup if something created it. */
   roleName(purpose: string): string;
-  /** Deletes the vhost and every database and role this run made. */
+  /** Deletes the vhost, the services' broker users, and every database and role this run made. */
   cleanup(): Promise<void>;
 }
 
 const baseRabbitUrl = () => process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
-const managementUrl = () => process.env.RABBITMQ_MANAGEMENT_URL || 'http://guest:guest@127.0.0.1:15672';
 const basePostgresUrl = () => process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
@@ -37,14 +44,14 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
     .toLowerCase()
     .slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const vhost = `shop-${runId}`;
-  const user = decodeURIComponent(new URL(baseRabbitUrl()).username || 'guest');
-  await createVhost(vhost, user);
   const amqp = new URL(baseRabbitUrl());
   amqp.pathname = `/${encodeURIComponent(vhost)}`;
+  await provisionBrokerUsers(amqp.toString(), {});
   const databases = new Set<string>();
   const roles = new Set<string>();
   let vhostDeleted = false;
-  return {
+  const accessByService = new Map<ServiceName, Promise<ServiceAccess>>();
+  const infra: TestInfrastructure = {
     runId,
     vhost,
     rabbitmqUrl: amqp.toString(),
@@ -59,65 +66,59 @@ export async function createTestInfrastructure(label = 'test'): Promise<TestInfr
       roles.add(role);
       return role;
     },
+    async provision(services: readonly ServiceName[]) {
+      const missing = services.filter((name) => !accessByService.has(name));
+      if (missing.length === 0) return;
+      const provisioned = provisionShopAccess({
+        rabbitmqUrl: amqp.toString(),
+        postgresUrl: basePostgresUrl(),
+        services: missing.map((name) => {
+          const database = databaseName(infra, name);
+          roles.add(database); // the role is named as the database it owns
+          return { name, database };
+        }),
+      });
+      for (const name of missing)
+        accessByService.set(
+          name,
+          provisioned.then((access) => access[name]!),
+        );
+      await provisioned;
+    },
+    async serviceAccess(service: ServiceName) {
+      await infra.provision([service]);
+      return accessByService.get(service)!;
+    },
     async deleteVhost() {
       vhostDeleted = true;
       await deleteVhost(vhost);
     },
     async restoreVhost() {
-      await createVhost(vhost, user);
+      // Deleting the vhost took the shared exchanges and the services' permissions with it; the
+      // services keep their passwords, so that they reconnect by themselves.
+      const passwords = await Promise.all(
+        [...accessByService].map(async ([name, access]) => [name, decodeURIComponent(new URL((await access).rabbitmqUrl).password)]),
+      );
+      await provisionBrokerUsers(amqp.toString(), Object.fromEntries(passwords));
       vhostDeleted = false;
     },
     async cleanup() {
       await Promise.all([...databases].map((url) => dropDatabase(url)));
       for (const role of roles) await dropRole(basePostgresUrl(), role);
       if (!vhostDeleted) await deleteVhost(vhost);
+      // `npm run stack` in this vhost provisions the same users (brokerUserName) as `provision` does.
+      await deleteBrokerUsers(vhost, SERVICE_NAMES);
     },
   };
+  return infra;
 }
 
-async function management(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<boolean> {
-  const base = new URL(managementUrl());
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
-  base.username = '';
-  base.password = '';
-  try {
-    const response = await fetch(new URL(path, base), {
-      method,
-      headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (!response.ok && response.status !== 404) throw new Error(`RabbitMQ management ${method} ${path}: ${response.status}`);
-    return true;
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('RabbitMQ management')) throw error;
-    return false; // not reachable: fall back to rabbitmqctl
-  }
-}
-
-async function createVhost(vhost: string, user: string): Promise<void> {
-  const encoded = encodeURIComponent(vhost);
-  if (await management('PUT', `/api/vhosts/${encoded}`, {})) {
-    await management('PUT', `/api/permissions/${encoded}/${encodeURIComponent(user)}`, { configure: '.*', write: '.*', read: '.*' });
-    return;
-  }
-  await rabbitmqctl(['add_vhost', vhost]);
-  await rabbitmqctl(['set_permissions', '-p', vhost, user, '.*', '.*', '.*']);
+/** The name of a service's database in this run, registered for cleanup. */
+function databaseName(infra: TestInfrastructure, service: ServiceName): string {
+  return decodeURIComponent(new URL(infra.databaseUrl(serviceNamed(service).name)).pathname.slice(1));
 }
 
 async function deleteVhost(vhost: string): Promise<void> {
   if (await management('DELETE', `/api/vhosts/${encodeURIComponent(vhost)}`)) return;
   await rabbitmqctl(['delete_vhost', vhost]);
-}
-
-async function rabbitmqctl(args: string[]): Promise<void> {
-  try {
-    await run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 });
-  } catch (error) {
-    throw new Error(
-      `could not run rabbitmqctl ${args.join(' ')} (${error instanceof Error ? error.message : String(error)}). ` +
-        'Tests need either the RabbitMQ management API (RABBITMQ_MANAGEMENT_URL, default http://guest:guest@127.0.0.1:15672) or rabbitmqctl on the PATH.',
-      { cause: error },
-    );
-  }
 }

@@ -1,5 +1,6 @@
 import { SERVICE_NAMES } from '@shop/catalog';
 import { eventually } from './eventually';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { freePortRange, startStack, tail, type RunningStack } from './stack-process';
 import type { TestInfrastructure } from './test-infrastructure';
 
@@ -26,7 +27,11 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
   const basePort = await freePortRange(2 * SERVICE_NAMES.length + 5);
   const metricsBasePort = basePort + SERVICE_NAMES.length + 3;
   const prometheusPort = metricsBasePort + SERVICE_NAMES.length;
-  for (const service of SERVICE_NAMES) infra.databaseUrl(service); // the stack's databases: shop_<runId>_<service>
+  // The stack provisions a database and a role of the same name per service, shop_<runId>_<service>.
+  for (const service of SERVICE_NAMES) {
+    infra.roleName(service);
+    infra.databaseUrl(service);
+  }
   const stack = startStack({
     RABBITMQ_URL: infra.rabbitmqUrl,
     STACK_DATABASE_PREFIX: `shop_${infra.runId}_`,
@@ -40,6 +45,7 @@ export async function startTestStack(infra: TestInfrastructure, env: Record<stri
     STACK_POSTGRES_EXPORTER: 'off',
     STACK_POSTGRES_EXPORTER_PORT: String(prometheusPort + 1),
     STACK_MONITOR_ROLE: infra.roleName('monitor'),
+    OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
     LOG_LEVEL: 'warn',
     ...env,
   });

@@ -41,7 +41,7 @@ export const service = defineService({
           handlers: orderOutcomeEventHandlers(mailer),
         },
       ],
-      routes: emailRoutes(pool),
+      routes: emailRoutes(pool, config.OPERATOR_TOKEN),
       // Closed after the consumers drained, so an email being sent can finish.
       background: [{ start: () => undefined, stop: () => Promise.resolve(smtp.close()) }],
     };

@@ -15,7 +15,7 @@ export interface EmailServiceUnderTest {
 export async function startEmailService(settings: Record<string, string>): Promise<EmailServiceUnderTest> {
   const infra = await createTestInfrastructure('email');
   const sink = await new SmtpSink().start();
-  const service = await emailService.startWith(serviceTestEnv(infra, 'email', { SMTP_URL: sink.url, ...settings }));
+  const service = await emailService.startWith(await serviceTestEnv(infra, 'email', { SMTP_URL: sink.url, ...settings }));
   await service.broker.waitUntilConnected(10_000);
   const client = await TestBrokerClient.connect(infra.rabbitmqUrl);
   return { infra, sink, service, client };

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { queueOf } from '@shop/catalog';
 import { Exchanges, order, type PayloadOf } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { eventually, SmtpSink, TestBrokerClient, transactionsThatWrote, type TestInfrastructure } from '@shop/testing';
+import { eventually, operatorHeaders, SmtpSink, TestBrokerClient, transactionsThatWrote, type TestInfrastructure } from '@shop/testing';
 import { startEmailService, stopEmailService, type EmailService } from './email-service-under-test';
 
 type OrderConfirmed = PayloadOf<typeof order.OrderConfirmed>;
@@ -236,7 +236,7 @@ describe('send email on order outcome', () => {
     // The email reaches the sink just before its row commits.
     const found = await eventually(
       async () => {
-        const response = await fetch(`${service.url}/emails?orderId=${event.orderId}`);
+        const response = await fetch(`${service.url}/emails?orderId=${event.orderId}`, { headers: operatorHeaders() });
         return response.status === 200 ? response : undefined;
       },
       { what: 'the email record' },
@@ -249,11 +249,11 @@ describe('send email on order outcome', () => {
     assert.equal(body.messageId, `<order-${event.orderId}@shop.example>`);
     assert.ok(!Number.isNaN(Date.parse(String(body.sentAt))));
 
-    const missing = await fetch(`${service.url}/emails?orderId=${randomUUID()}`);
+    const missing = await fetch(`${service.url}/emails?orderId=${randomUUID()}`, { headers: operatorHeaders() });
     assert.equal(missing.status, 404);
 
     for (const query of ['', '?orderId=nope']) {
-      const bad = await fetch(`${service.url}/emails${query}`);
+      const bad = await fetch(`${service.url}/emails${query}`, { headers: operatorHeaders() });
       assert.equal(bad.status, 400);
       const error = ((await bad.json()) as { error: { message: string; details: { fields: { field: string }[] } } }).error;
       assert.match(error.message, /orderId/);

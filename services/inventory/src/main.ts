@@ -11,9 +11,9 @@ export const service = defineService({
   configSchema: inventoryConfigSchema,
   migrations: inventoryMigrations,
   faults: (config) => ({ failureRate: config.INVENTORY_FAILURE_RATE, addedLatencyMs: config.INVENTORY_ADDED_LATENCY_MS }),
-  setup: ({ pool }) => ({
+  setup: ({ config, pool }) => ({
     consumers: [{ queue: queueOf('inventory'), handlers: inventoryCommandHandlers() }],
-    routes: stockRoutes(pool),
+    routes: stockRoutes(pool, config.OPERATOR_TOKEN),
   }),
 });
 

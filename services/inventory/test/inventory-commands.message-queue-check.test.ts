@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Exchanges, inventory } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
+import {
+  eventually,
+  operatorHeaders,
+  startParticipant,
+  TestBrokerClient,
+  transactionsThatWrote,
+  type ParticipantHarness,
+} from '@shop/testing';
 import { service as inventoryService } from '../src/main';
 
 type Service = Awaited<ReturnType<typeof inventoryService.start>>;
@@ -222,11 +229,28 @@ describe('inventory commands', () => {
   });
 
   test('GET /stock/:sku shows the stock, and an unknown SKU is a 404', async () => {
-    const found = await fetch(`${service.url}/stock/SKU-RARE`);
+    const found = await fetch(`${service.url}/stock/SKU-RARE`, { headers: operatorHeaders() });
     assert.equal(found.status, 200);
     assert.equal(((await found.json()) as { name: string }).name, 'Limited edition kettle');
-    const missing = await fetch(`${service.url}/stock/SKU-NOPE`);
+    const missing = await fetch(`${service.url}/stock/SKU-NOPE`, { headers: operatorHeaders() });
     assert.equal(missing.status, 404);
     assert.match(((await missing.json()) as { error: { message: string } }).error.message, /SKU-NOPE/);
+  });
+
+  test('when GET /stock, /stock/:sku or /reservations/:orderId is asked for without the operator token, then it answers 401; with it, 200', async () => {
+    const orderId = randomUUID();
+    await client.send(inventory.ReserveStock, { orderId, items: [{ sku: 'SKU-MUG', quantity: 1 }] }, { correlationId: orderId });
+    assert.equal((await replyFor(orderId)).type, 'inventory.stock-reserved');
+    for (const path of ['/stock', '/stock/SKU-MUG', `/reservations/${orderId}`]) {
+      for (const headers of [{}, operatorHeaders('not-the-operator-token-0123456789')] as Array<Record<string, string>>) {
+        const refused = await fetch(`${service.url}${path}`, { headers });
+        assert.equal(refused.status, 401, path);
+        assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
+        assert.match(((await refused.json()) as { error: { message: string } }).error.message, /^authorization: /);
+      }
+      const answered = await fetch(`${service.url}${path}`, { headers: operatorHeaders() });
+      assert.equal(answered.status, 200, path);
+      await answered.body?.cancel();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { queueOf, queueOfCommand } from '@shop/catalog';
 import { GroupCommit } from '@shop/db';
-import { QueueNames } from '@shop/messaging';
+import { QueueNames } from '@shop/contracts';
 import { defineService, runWhenEntryPoint } from '@shop/runtime';
 import { DeadlineWatcher, outboxCommandSender, postgresSagaStore, SagaEngine } from '@shop/saga';
 import { orderConfigSchema } from './config';
@@ -46,7 +46,7 @@ export const service = defineService({
       routes: orderRoutes(
         pool,
         { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY },
-        { ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE },
+        { ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE, operatorToken: config.OPERATOR_TOKEN },
       ),
       background: [
         new DeadlineWatcher(saga, {

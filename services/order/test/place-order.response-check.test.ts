@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createTestInfrastructure, serviceTestEnv, type TestInfrastructure } from '@shop/testing';
+import { createTestInfrastructure, operatorHeaders, serviceTestEnv, type TestInfrastructure } from '@shop/testing';
 import { service as orderService } from '../src/main';
 import { buildOrder, post } from './order-builder';
 
@@ -18,7 +18,7 @@ describe('POST /orders and the order queries', () => {
 
   before(async () => {
     infra = await createTestInfrastructure('orderapi');
-    service = await orderService.startWith(serviceTestEnv(infra, 'order'));
+    service = await orderService.startWith(await serviceTestEnv(infra, 'order'));
   });
   after(async () => {
     await service?.stop();
@@ -205,7 +205,7 @@ describe('POST /orders and the order queries', () => {
     let cursor: string | null = null;
     do {
       const url: string = `${service.url}/orders?status=PENDING&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
-      const page = (await (await fetch(url)).json()) as {
+      const page = (await (await fetch(url, { headers: operatorHeaders() })).json()) as {
         orders: Array<{ orderId: string; customerId: string; status: string }>;
         nextCursor: string | null;
       };
@@ -217,20 +217,36 @@ describe('POST /orders and the order queries', () => {
       cursor = page.nextCursor;
     } while (cursor);
     assert.deepEqual(seen, [...placed].reverse());
-    const bad = await fetch(`${service.url}/orders?limit=500`);
+    const bad = await fetch(`${service.url}/orders?limit=500`, { headers: operatorHeaders() });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /limit/);
 
     // Several by id at once, as the load script follows its sagas.
     const wanted = [placed[0]!, placed[3]!, randomUUID()];
-    const byIds = (await (await fetch(`${service.url}/orders?ids=${wanted.join(',')}`)).json()) as {
+    const byIds = (await (await fetch(`${service.url}/orders?ids=${wanted.join(',')}`, { headers: operatorHeaders() })).json()) as {
       orders: Array<{ orderId: string; updatedAt: string }>;
     };
     assert.deepEqual(byIds.orders.map((o) => o.orderId).sort(), [placed[0]!, placed[3]!].sort());
     assert.ok(byIds.orders.every((o) => !Number.isNaN(Date.parse(o.updatedAt))));
-    const notIds = await fetch(`${service.url}/orders?ids=${placed[0]},42`);
+    const notIds = await fetch(`${service.url}/orders?ids=${placed[0]},42`, { headers: operatorHeaders() });
     assert.equal(notIds.status, 400);
     assert.match(((await notIds.json()) as { error: { message: string } }).error.message, /ids/);
+  });
+
+  test('when the order list is asked for without the operator token, then it answers 401; with it, 200; one order stays open to all', async () => {
+    const placed = await post(service.url, buildOrder());
+    for (const headers of [{}, operatorHeaders('not-the-operator-token-0123456789')] as Array<Record<string, string>>) {
+      const refused = await fetch(`${service.url}/orders`, { headers });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /^authorization: /);
+    }
+    const listed = await fetch(`${service.url}/orders`, { headers: operatorHeaders() });
+    assert.equal(listed.status, 200);
+    assert.ok(((await listed.json()) as { orders: unknown[] }).orders.length > 0);
+    const one = await fetch(`${service.url}/orders/${placed.body.orderId}`);
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as { status: string }).status, 'PENDING');
   });
 });
 
@@ -240,7 +256,7 @@ describe('POST /orders with ORDER_RATE_LIMIT_PER_MINUTE', () => {
 
   before(async () => {
     infra = await createTestInfrastructure('orderlimit');
-    service = await orderService.startWith({ ...serviceTestEnv(infra, 'order'), ORDER_RATE_LIMIT_PER_MINUTE: '3' });
+    service = await orderService.startWith({ ...(await serviceTestEnv(infra, 'order')), ORDER_RATE_LIMIT_PER_MINUTE: '3' });
   });
   after(async () => {
     await service?.stop();

@@ -47,7 +47,7 @@ export const service = defineService({
           }),
         },
       ],
-      routes: paymentRoutes(pool),
+      routes: paymentRoutes(pool, config.OPERATOR_TOKEN),
       // Stopped after the consumers drained, so no call is cut off.
       background: [{ start: () => undefined, stop: () => provider.close() }],
     };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Exchanges, payment, type PayloadOf } from '@shop/contracts';
 import { Headers, type Envelope } from '@shop/messaging';
-import { eventually, transactionsThatWrote, type TestBrokerClient } from '@shop/testing';
+import { eventually, operatorHeaders, transactionsThatWrote, type TestBrokerClient } from '@shop/testing';
 import { buildCharge, startPaymentUnderTest, type Charge, type PaymentUnderTest, type Service } from './payment-test-setup';
 
 describe('payment commands', () => {
@@ -14,7 +14,10 @@ describe('payment commands', () => {
 
   before(async () => {
     // A short provider timeout keeps the tok_timeout test quick: 3 requests per call, 3 attempts per message.
-    shop = await startPaymentUnderTest({ PAYMENT_PROVIDER_TIMEOUT_MS: '200', PAYMENT_PROVIDER_BACKOFF_MS: '20' });
+    shop = await startPaymentUnderTest({
+      PAYMENT_PROVIDER_TIMEOUT_MS: '200',
+      PAYMENT_PROVIDER_BACKOFF_MS: '20',
+    });
     ({ service, client } = shop.harness);
     provider = shop.provider;
   });
@@ -261,7 +264,7 @@ describe('payment commands', () => {
     await refund(command.orderId);
     await replyFor(command.orderId, 2);
 
-    const found = await fetch(`${service.url}/payments?orderId=${command.orderId}`);
+    const found = await fetch(`${service.url}/payments?orderId=${command.orderId}`, { headers: operatorHeaders() });
     assert.equal(found.status, 200);
     const body = (await found.json()) as { status: string; chargeId: string; amountCents: number; refund: { refundedCents: number } };
     assert.equal(body.status, 'REFUNDED');
@@ -269,10 +272,10 @@ describe('payment commands', () => {
     assert.equal(body.amountCents, 700);
     assert.equal(body.refund.refundedCents, 700);
 
-    const missing = await fetch(`${service.url}/payments?orderId=${randomUUID()}`);
+    const missing = await fetch(`${service.url}/payments?orderId=${randomUUID()}`, { headers: operatorHeaders() });
     assert.equal(missing.status, 404);
     for (const query of ['', '?orderId=not-a-uuid']) {
-      const bad = await fetch(`${service.url}/payments${query}`);
+      const bad = await fetch(`${service.url}/payments${query}`, { headers: operatorHeaders() });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: { message: string } }).error.message, /orderId/);
     }

@@ -13,7 +13,7 @@ export const service = defineService({
   faults: (config) => ({ failureRate: config.WAREHOUSE_FAILURE_RATE, addedLatencyMs: config.WAREHOUSE_ADDED_LATENCY_MS }),
   setup: ({ config, pool }) => ({
     consumers: [{ queue: queueOf('warehouse'), handlers: warehouseCommandHandlers(config.WAREHOUSE_UNSERVED_COUNTRIES) }],
-    routes: shipmentRoutes(pool),
+    routes: shipmentRoutes(pool, config.OPERATOR_TOKEN),
   }),
 });
 

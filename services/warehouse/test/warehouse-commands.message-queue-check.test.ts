@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Exchanges, warehouse, type PayloadOf, type ShippingAddress } from '@shop/contracts';
 import { Headers } from '@shop/messaging';
-import { eventually, startParticipant, TestBrokerClient, transactionsThatWrote, type ParticipantHarness } from '@shop/testing';
+import {
+  eventually,
+  operatorHeaders,
+  startParticipant,
+  TestBrokerClient,
+  transactionsThatWrote,
+  type ParticipantHarness,
+} from '@shop/testing';
 import { service as warehouseService } from '../src/main';
 
 type Service = Awaited<ReturnType<typeof warehouseService.start>>;
@@ -204,7 +211,7 @@ describe('warehouse commands', () => {
     await create(command);
     const { shipmentId } = (await replyFor(command.orderId)).data as { shipmentId: string };
 
-    const found = await fetch(`${service.url}/shipments?orderId=${command.orderId}`);
+    const found = await fetch(`${service.url}/shipments?orderId=${command.orderId}`, { headers: operatorHeaders() });
     assert.equal(found.status, 200);
     const body = (await found.json()) as { shipmentId: string; status: string; country: string; items: unknown };
     assert.equal(body.shipmentId, shipmentId);
@@ -212,10 +219,10 @@ describe('warehouse commands', () => {
     assert.equal(body.country, 'FR');
     assert.deepEqual(body.items, command.items);
 
-    const missing = await fetch(`${service.url}/shipments?orderId=${randomUUID()}`);
+    const missing = await fetch(`${service.url}/shipments?orderId=${randomUUID()}`, { headers: operatorHeaders() });
     assert.equal(missing.status, 404);
     for (const query of ['', '?orderId=42']) {
-      const bad = await fetch(`${service.url}/shipments${query}`);
+      const bad = await fetch(`${service.url}/shipments${query}`, { headers: operatorHeaders() });
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: { message: string } }).error.message, /orderId/);
     }

@@ -1,8 +1,8 @@
-import { PARTICIPANTS, type ServiceName } from '@shop/catalog';
+import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { orderSaga } from '@shop/order-service';
 import { startProviderProcess } from '@shop/payment-provider';
 import type { RunningService, ServiceModule } from '@shop/runtime';
-import { createTestInfrastructure, eventually, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
+import { createTestInfrastructure, eventually, operatorHeaders, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
 
 /** Deadlines short enough for tests, long enough that a loaded CI machine never trips them by accident. */
 export const SAGA_STEP_TIMEOUT_MS = 3_000;
@@ -19,6 +19,8 @@ async function serviceModule(name: ServiceName): Promise<ServiceModule> {
  */
 export async function startShop(label: string) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
+  // Each service runs as its own broker user and database role, all provisioned at once.
+  await infra.provision(SERVICE_NAMES);
   const sink = await new SmtpSink().start();
   // The card provider is a process of its own, as a real one is remote.
   const provider = await startProviderProcess();
@@ -33,7 +35,7 @@ export async function startShop(label: string) {
     email: { SMTP_URL: sink.url },
   };
   const start = async (name: ServiceName) => {
-    const service = await (await serviceModule(name)).startWith(serviceTestEnv(infra, name, settings[name]));
+    const service = await (await serviceModule(name)).startWith(await serviceTestEnv(infra, name, settings[name]));
     await service.broker.waitUntilConnected(10_000);
     return service;
   };
@@ -75,7 +77,8 @@ export async function startShop(label: string) {
       );
     },
     async get(service: keyof typeof services, path: string): Promise<{ status: number; body: any }> {
-      const response = await fetch(`${services[service].url}${path}`);
+      // The operator endpoints (stock, payments, shipments, ...) want the token; the shop's own API ignores it.
+      const response = await fetch(`${services[service].url}${path}`, { headers: operatorHeaders() });
       return { status: response.status, body: await response.json() };
     },
     async stockOf(sku: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { PARTICIPANTS, type ServiceName } from '@shop/catalog';
+import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import type { RunningService, ServiceModule } from '@shop/runtime';
 import { createTestInfrastructure, serviceTestEnv, SmtpSink, type TestInfrastructure } from '@shop/testing';
 import { startProviderProcess } from '@shop/payment-provider';
@@ -15,6 +15,8 @@ async function serviceModule(name: ServiceName): Promise<ServiceModule> {
  */
 export async function startEnvelopeShop(label: string) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
+  // Each service runs as its own broker user and database role, all provisioned at once.
+  await infra.provision(SERVICE_NAMES);
   const sink = await new SmtpSink().start();
   const provider = await startProviderProcess();
   const settings: Partial<Record<ServiceName, Record<string, string>>> = {
@@ -23,7 +25,7 @@ export async function startEnvelopeShop(label: string) {
   };
   const services = {} as Record<ServiceName, RunningService>;
   for (const name of [...PARTICIPANTS, 'order' as const]) {
-    const service = await (await serviceModule(name)).startWith(serviceTestEnv(infra, name, settings[name]));
+    const service = await (await serviceModule(name)).startWith(await serviceTestEnv(infra, name, settings[name]));
     await service.broker.waitUntilConnected(10_000);
     services[name] = service;
   }

@@ -108,7 +108,7 @@ describe('POST /orders, fuzzed: zero 5xx, every 4xx a JSON error naming the fiel
   before(async () => {
     infra = await createTestInfrastructure('fuzzorders');
     // Sagas stay at their first step, so only POST /orders changes the service's rows.
-    service = await orderService.startWith(serviceTestEnv(infra, 'order', { SAGA_STEP_TIMEOUT_MS: '3600000' }));
+    service = await orderService.startWith(await serviceTestEnv(infra, 'order', { SAGA_STEP_TIMEOUT_MS: '3600000' }));
   });
   after(async () => {
     closeAgent();

@@ -4,7 +4,14 @@ import { sampleServices } from '@shop/load/dist/src/service-resources';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
-import { createTestInfrastructure, freePortRange, SmtpSink, type TestInfrastructure } from '@shop/testing';
+import {
+  createTestInfrastructure,
+  freePortRange,
+  SmtpSink,
+  TEST_OPERATOR_TOKEN,
+  type ServiceAccess,
+  type TestInfrastructure,
+} from '@shop/testing';
 import { OtlpSink } from './otlp-sink';
 
 export { PARTICIPANTS };
@@ -46,10 +53,16 @@ export class BenchEnvironment {
     /** The services' ports, then their metrics ports, in catalog order. */
     private readonly basePort: number,
     private readonly logDirectory: string,
+    /** Each service's own credentials (its broker user, its database role), as under compose. */
+    private readonly access: Record<ServiceName, ServiceAccess>,
   ) {}
 
   static async create(repoRoot: string): Promise<BenchEnvironment> {
     const infra = await createTestInfrastructure('bench');
+    await infra.provision(SERVICE_NAMES);
+    const access = Object.fromEntries(
+      await Promise.all(SERVICE_NAMES.map(async (name) => [name, await infra.serviceAccess(name)] as const)),
+    ) as Record<ServiceName, ServiceAccess>;
     const environment = new BenchEnvironment(
       infra,
       await new SmtpSink().start(),
@@ -57,10 +70,12 @@ export class BenchEnvironment {
       await startProviderProcess(CALM_PROVIDER_ENV),
       await freePortRange(2 * SERVICE_NAMES.length),
       path.join(repoRoot, '.bench', infra.runId),
+      access,
     );
     return environment;
   }
 
+  /** A superuser's URL of the service's database, for the bench's own readings. */
   databaseUrl(service: ServiceName): string {
     return this.infra.databaseUrl(service);
   }
@@ -92,8 +107,9 @@ export class BenchEnvironment {
         env: {
           ...process.env,
           PORT: String(this.basePort + i),
-          DATABASE_URL: this.databaseUrl(name),
-          RABBITMQ_URL: this.infra.rabbitmqUrl,
+          DATABASE_URL: this.access[name].databaseUrl,
+          RABBITMQ_URL: this.access[name].rabbitmqUrl,
+          OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
           SMTP_URL: this.sink.url,
           PAYMENT_PROVIDER_URL: this.provider.url,
           LOG_LEVEL: 'warn',

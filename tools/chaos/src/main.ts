@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadLetterStore } from '@shop/dlq/dist/src/dead-letter-store';
 import { CALM_BEHAVIOUR, startProviderProcess, type Charge, type ProviderProcess } from '@shop/payment-provider';
 import { CONSUMER_QUEUES, SERVICE_NAMES } from '@shop/catalog';
-import { createTestInfrastructure, freePortRange, SmtpSink } from '@shop/testing';
+import { createTestInfrastructure, freePortRange, SmtpSink, TEST_OPERATOR_TOKEN } from '@shop/testing';
 import { parseChaosArguments } from './chaos-settings';
 import { faultTable, invariantTable, outcomeTable } from './chaos-report';
 import { FaultInjector } from './fault-injector';
@@ -29,6 +29,9 @@ async function main(): Promise<number> {
   const sink = await new SmtpSink().start();
   const base = await freePortRange(SERVICE_NAMES.length);
   const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, infra.databaseUrl(name)])) as DatabaseUrls;
+  // Each service runs as its own broker user and database role; the checks read as a superuser (urls).
+  await infra.provision(SERVICE_NAMES);
+  const access = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (name) => [name, await infra.serviceAccess(name)] as const)));
   const logDirectory = path.join(REPO_ROOT, '.chaos', infra.runId);
   mkdirSync(logDirectory, { recursive: true });
   const provider = await startProvider(logDirectory).catch(async (error: unknown) => {
@@ -45,8 +48,9 @@ async function main(): Promise<number> {
       env: {
         ...process.env,
         PORT: String(base + i),
-        DATABASE_URL: urls[name],
-        RABBITMQ_URL: infra.rabbitmqUrl,
+        DATABASE_URL: access[name]!.databaseUrl,
+        RABBITMQ_URL: access[name]!.rabbitmqUrl,
+        OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
         SMTP_URL: sink.url,
         ...(name === 'payment' ? { PAYMENT_PROVIDER_URL: provider.url } : {}),
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

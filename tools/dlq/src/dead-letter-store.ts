@@ -1,5 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { Headers, QueueNames } from '@shop/messaging';
+import { QueueNames } from '@shop/contracts';
+import { Headers } from '@shop/messaging';
 
 export interface DeadLetter {
   queue: string;

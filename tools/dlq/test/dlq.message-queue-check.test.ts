@@ -19,7 +19,7 @@ describe('npm run dlq', () => {
 
   before(async () => {
     infra = await createTestInfrastructure('dlq');
-    service = await inventoryService.startWith(serviceTestEnv(infra, 'inventory'));
+    service = await inventoryService.startWith(await serviceTestEnv(infra, 'inventory'));
     await service.broker.waitUntilConnected(10_000);
     client = await TestBrokerClient.connect(infra.rabbitmqUrl);
     store = await DeadLetterStore.connect(infra.rabbitmqUrl);

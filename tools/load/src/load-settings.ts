@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+/** Where `npm run stack` leaves the operator token it made up, when OPERATOR_TOKEN was not given to it (STACK_OPERATOR_TOKEN_FILE moves it). */
+export const STACK_OPERATOR_TOKEN_FILE = path.resolve(__dirname, '..', '..', '..', '..', '.stack', 'operator-token');
 
 export type Scenario = 'confirm' | 'declined' | 'out-of-stock' | 'undeliverable';
 
@@ -15,10 +20,17 @@ export interface LoadSettings {
   htmlFile?: string;
   /** At most this many requests in flight; past it an arrival is counted as dropped, not delayed. */
   maxInFlight: number;
+  /**
+   * The order service's OPERATOR_TOKEN, from the environment or else the one `npm run stack` made
+   * up: the sagas are followed with GET /orders, an operator endpoint.
+   */
+  operatorToken?: string;
 }
 
-export const USAGE = `usage: npm run load -- [--url http://localhost:3000] [--rate 50] [--duration 30 | --count 1500]
-                     [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE] [--html FILE]`;
+export const USAGE = `usage: OPERATOR_TOKEN=... npm run load -- [--url http://localhost:3000] [--rate 50] [--duration 30 | --count 1500]
+                     [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE] [--html FILE]
+OPERATOR_TOKEN: the order service's, for GET /orders (an operator endpoint) that follows the sagas;
+                by default the one \`npm run stack\` made up (.stack/operator-token)`;
 
 export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = process.env): LoadSettings {
   const { values } = parseArgs({
@@ -63,7 +75,16 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
     maxInFlight: Math.round(positive('max-in-flight', values['max-in-flight'])),
     jsonFile: values.json,
     htmlFile: values.html,
+    operatorToken: env.OPERATOR_TOKEN?.trim() || stackOperatorToken(env.STACK_OPERATOR_TOKEN_FILE || STACK_OPERATOR_TOKEN_FILE),
   };
+}
+
+function stackOperatorToken(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const SCENARIOS: Scenario[] = ['confirm', 'declined', 'out-of-stock', 'undeliverable'];

@@ -5,7 +5,7 @@ import { renderHtmlReport } from './html-report';
 import { buildReport, formatReport } from './load-report';
 import { parseLoadArguments } from './load-settings';
 import { ProgressBar } from './progress-bar';
-import { trackSagas } from './saga-tracker';
+import { checkOrderLookup, trackSagas } from './saga-tracker';
 import { resourcesBetween, sampleServices, watchMemory } from './service-resources';
 
 /** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   );
   if (!ready)
     throw new Error(`the order service at ${settings.url} is not ready (GET /readyz); start it with npm run stack or docker compose up`);
+  // Before any order is placed: the sagas could not be followed without the operator token.
+  await checkOrderLookup(settings.url, settings.operatorToken);
 
   const before = sampleServices();
   const memory = watchMemory(before);
@@ -29,7 +31,13 @@ async function main(): Promise<void> {
 
   const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
   const settling = new ProgressBar('sagas ', accepted.length);
-  const sagas = await trackSagas(settings.url, accepted, settings.sagaTimeoutSeconds * 1_000, (settled) => settling.update(settled));
+  const sagas = await trackSagas(
+    settings.url,
+    accepted,
+    settings.sagaTimeoutSeconds * 1_000,
+    (settled) => settling.update(settled),
+    settings.operatorToken,
+  );
   settling.done();
   const services = resourcesBetween(before, sampleServices());
 

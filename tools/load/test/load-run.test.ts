@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createTestInfrastructure, startTestStack, type TestInfrastructure, type TestStack } from '@shop/testing';
+import { createTestInfrastructure, startTestStack, TEST_OPERATOR_TOKEN, type TestInfrastructure, type TestStack } from '@shop/testing';
 
 const LOAD_MAIN = path.resolve(__dirname, '..', 'src', 'main.js');
 let infra: TestInfrastructure;
@@ -30,6 +30,7 @@ test('when load runs against the stack, then every order is placed, every saga f
     [LOAD_MAIN, '--url', shop.orderUrl, '--rate', '20', '--count', '40', '--json', json, '--html', html],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OPERATOR_TOKEN: TEST_OPERATOR_TOKEN },
     },
   );
   let output = '';
@@ -72,4 +73,22 @@ test('when load runs against the stack, then every order is placed, every saga f
     report.memory.peakFootprintMb < summedRss,
     `shared pages counted once (${report.memory.peakFootprintMb} MB) come to less than summed RSS (${summedRss} MB)`,
   );
+});
+
+test('when load runs without OPERATOR_TOKEN, then it stops before placing any order, saying OPERATOR_TOKEN must be set', async () => {
+  const { OPERATOR_TOKEN: _left, ...inherited } = process.env;
+  void _left;
+  // Not the token a native `npm run stack` of this checkout may have left behind either.
+  const env = { ...inherited, STACK_OPERATOR_TOKEN_FILE: path.join(tmpdir(), 'no-such-operator-token') };
+  const child = spawn(process.execPath, [LOAD_MAIN, '--url', shop.orderUrl, '--rate', '20', '--count', '5'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 1, output);
+  assert.match(output, /^load: GET \/orders .* answered 401: OPERATOR_TOKEN must be set/m);
+  assert.doesNotMatch(output, /sent/);
 });

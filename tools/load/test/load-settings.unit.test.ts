@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { histogram, percentiles } from '../src/latency-stats';
@@ -22,6 +25,22 @@ describe('npm run load arguments and statistics', () => {
     assert.throws(() => parseLoadArguments(['--mix', 'confirm=1,refund=2'], {}), /--mix expects scenario=weight pairs.*"refund=2"/);
     assert.throws(() => parseLoadArguments(['--count', '10', '--duration', '5'], {}), /--duration or --count, not both/);
     assert.throws(() => parseLoadArguments(['--url', 'localhost'], {}), /--url expects the order service URL/);
+  });
+
+  test("when OPERATOR_TOKEN is in the environment, then the sagas are followed with it; else with the stack's, else without one", () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'load-token-'));
+    try {
+      const none = path.join(folder, 'none');
+      const stackFile = path.join(folder, 'operator-token');
+      writeFileSync(stackFile, 'the-stack-made-this-up-0123\n');
+      const token = 'an-operator-token-0123456789';
+      assert.equal(parseLoadArguments([], { OPERATOR_TOKEN: token, STACK_OPERATOR_TOKEN_FILE: stackFile }).operatorToken, token);
+      assert.equal(parseLoadArguments([], { STACK_OPERATOR_TOKEN_FILE: stackFile }).operatorToken, 'the-stack-made-this-up-0123');
+      assert.equal(parseLoadArguments([], { STACK_OPERATOR_TOKEN_FILE: none }).operatorToken, undefined);
+      assert.equal(parseLoadArguments([], { OPERATOR_TOKEN: '', STACK_OPERATOR_TOKEN_FILE: none }).operatorToken, undefined);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   test('scenarios are picked by their share', () => {

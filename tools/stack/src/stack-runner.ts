@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { redactUrl } from '@shop/config';
+import { provisionShopAccess, type ServiceAccess } from '@shop/testing';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEmail, MailCatcher } from './mail-catcher';
@@ -19,6 +24,31 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   if (problems.length > 0) {
     for (const problem of problems) stackOutput.error(problem);
     return 1;
+  }
+
+  // Each service runs as its own RabbitMQ user and PostgreSQL role, as under compose, with a new
+  // password every run; the operator endpoints need OPERATOR_TOKEN, made up when not given.
+  let access: Record<string, ServiceAccess>;
+  try {
+    access = await provisionShopAccess({
+      rabbitmqUrl: settings.rabbitmqUrl,
+      postgresUrl: settings.postgresUrl,
+      services: settings.services.map((service) => ({ name: service.name, database: databaseOf(service) })),
+    });
+  } catch (error) {
+    stackOutput.error(
+      `could not provision the services' users in ${redactUrl(settings.rabbitmqUrl)} and roles in ${redactUrl(settings.postgresUrl)}: ` +
+        `${(error as Error).message} (RABBITMQ_URL and POSTGRES_URL must be an admin's and a superuser's)`,
+    );
+    return 1;
+  }
+  const operatorToken = process.env.OPERATOR_TOKEN || randomBytes(24).toString('base64url');
+  // Left for `npm run load` and other tools of this checkout, readable by this user only.
+  if (!process.env.OPERATOR_TOKEN) {
+    mkdirSync(path.join(repoRoot, '.stack'), { recursive: true });
+    const tokenFile = path.join(repoRoot, '.stack', 'operator-token');
+    writeFileSync(tokenFile, `${operatorToken}\n`, { mode: 0o600 });
+    chmodSync(tokenFile, 0o600);
   }
 
   let mailCatcher: MailCatcher | undefined;
@@ -50,7 +80,12 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
 
   const services = settings.services.map(
     (service, index) =>
-      new ServiceProcess({ name: service.name, colorIndex: index, repoRoot, env: serviceEnv(service, settings, outside) }),
+      new ServiceProcess({
+        name: service.name,
+        colorIndex: index,
+        repoRoot,
+        env: serviceEnv(service, { ...outside, access: access[service.name]!, operatorToken }),
+      }),
   );
 
   // Whatever ends the run (a signal, a dead service, readiness timing out) aborts this.
@@ -96,6 +131,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
         tracingDisabled: process.env.OTEL_SDK_DISABLED === 'true',
         monitoring: monitoring.describe(),
+        operatorToken: process.env.OPERATOR_TOKEN ? undefined : operatorToken,
       }),
     );
   } else if (!ending.signal.aborted) {
@@ -118,20 +154,29 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
 /** Everything from the stack's own environment (OTEL_* included), plus what is per service. */
 function serviceEnv(
   service: ServiceSettings,
-  settings: StackSettings,
-  { smtpUrl, paymentProviderUrl }: { smtpUrl: string | undefined; paymentProviderUrl: string | undefined },
+  {
+    smtpUrl,
+    paymentProviderUrl,
+    access,
+    operatorToken,
+  }: { smtpUrl: string | undefined; paymentProviderUrl: string | undefined; access: ServiceAccess; operatorToken: string },
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PORT: String(service.port),
     OTEL_EXPORTER_PROMETHEUS_HOST: process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1',
     OTEL_EXPORTER_PROMETHEUS_PORT: String(service.metricsPort),
-    RABBITMQ_URL: settings.rabbitmqUrl,
-    DATABASE_URL: service.databaseUrl,
+    RABBITMQ_URL: access.rabbitmqUrl,
+    DATABASE_URL: access.databaseUrl,
+    OPERATOR_TOKEN: operatorToken,
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? service.name,
     ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
     ...(service.name === 'payment' && paymentProviderUrl ? { PAYMENT_PROVIDER_URL: paymentProviderUrl } : {}),
   };
+}
+
+function databaseOf(service: ServiceSettings): string {
+  return decodeURIComponent(new URL(service.databaseUrl).pathname.slice(1));
 }
 
 /**

@@ -4,8 +4,12 @@ import { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
 import { loadConfig, milliseconds, port, url, z } from '@shop/config';
 
 const schema = z.object({
-  RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672'),
-  /** Any database on the server; each service gets its own database on the same server. */
+  /**
+   * An admin's URL: the stack provisions the vhost it names (`shop` when it names none) and a
+   * user per service there, and the services run as those users.
+   */
+  RABBITMQ_URL: url(['amqp', 'amqps']).default('amqp://guest:guest@127.0.0.1:5672/shop'),
+  /** A superuser's URL of any database on the server; each service gets its own role and database there. */
   POSTGRES_URL: url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/postgres'),
   STACK_DATABASE_PREFIX: z
     .string()
@@ -85,7 +89,7 @@ export interface StackSettings {
 export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
   const config = loadConfig(schema, env);
   return {
-    rabbitmqUrl: config.RABBITMQ_URL,
+    rabbitmqUrl: withVhost(config.RABBITMQ_URL),
     postgresUrl: config.POSTGRES_URL,
     smtpUrl: config.SMTP_URL,
     mailCatcher: { smtpPort: config.MAIL_CATCHER_SMTP_PORT, httpPort: config.MAIL_CATCHER_HTTP_PORT },
@@ -107,6 +111,13 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
       monitorRole: config.STACK_MONITOR_ROLE,
     },
   };
+}
+
+/** The URL itself when it names a vhost, with the `shop` vhost otherwise: the stack never uses `/`. */
+function withVhost(rabbitmqUrl: string): string {
+  const url = new URL(rabbitmqUrl);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/shop';
+  return url.toString();
 }
 
 /** `off`: none; `auto`: the first of `names` found on PATH; anything else is the program's path. */

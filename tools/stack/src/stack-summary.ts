@@ -13,6 +13,11 @@ export interface SummaryInput {
   tracingDisabled: boolean;
   /** Where the metrics, Prometheus and the exporters are (StackMonitoring.describe). */
   monitoring: string;
+  /**
+   * What the operator endpoints (GET /orders, /stock, ...) want as `Authorization: Bearer`, when
+   * the stack made it up; undefined when it came from OPERATOR_TOKEN, which is then not shown.
+   */
+  operatorToken: string | undefined;
 }
 
 /** The one line that says the stack is usable, and where everything is. */
@@ -25,6 +30,7 @@ export function summaryLine({
   otlpEndpoint,
   tracingDisabled,
   monitoring,
+  operatorToken,
 }: SummaryInput): string {
   const services = settings.services.map((service) => `${service.name} http://127.0.0.1:${service.port}`).join(', ');
   const mail = mailCatcher
@@ -39,5 +45,7 @@ export function summaryLine({
   const jaeger = tracingDisabled
     ? 'tracing off (OTEL_SDK_DISABLED)'
     : `traces to ${otlpEndpoint ?? 'http://localhost:4318'}, Jaeger UI http://127.0.0.1:16686 (\`docker compose up -d jaeger\`)`;
-  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit} | ${jaeger} | ${monitoring} | Ctrl-C stops`;
+  const vhost = decodeURIComponent(new URL(settings.rabbitmqUrl).pathname.slice(1));
+  const operator = `operator endpoints: Authorization: Bearer ${operatorToken ?? '$OPERATOR_TOKEN'}`;
+  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit}, vhost ${vhost} | ${jaeger} | ${monitoring} | ${operator} | Ctrl-C stops`;
 }

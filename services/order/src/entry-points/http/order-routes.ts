@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { AppError, parseRequest, type Express } from '@shop/http';
+import { AppError, operatorOnly, parseRequest, type Express } from '@shop/http';
 import type { Pool } from '@shop/db';
 import { sagaRepository } from '@shop/saga';
 import { z } from 'zod';
@@ -24,9 +24,18 @@ const listQuery = z.object({
 const idempotencyKey = z.string().min(1).max(200).optional();
 const orderIdParam = z.object({ id: z.uuid('expected an order id (a UUID)') });
 
-/** POST /orders is the system's only synchronous path; the GETs read the order service's own tables. */
-export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies, { ordersPerMinute = 0 }: { ordersPerMinute?: number } = {}) {
+/**
+ * POST /orders is the system's only synchronous path; the GETs read the order service's own
+ * tables. POST /orders and GET /orders/:id are the shop's API; the list, GET /orders, is an
+ * operator endpoint that asks for `operatorToken` (OPERATOR_TOKEN).
+ */
+export function orderRoutes(
+  pool: Pool,
+  placing: PlaceOrderDependencies,
+  { ordersPerMinute = 0, operatorToken }: { ordersPerMinute?: number; operatorToken?: string } = {},
+) {
   const limit = orderRateLimit(ordersPerMinute);
+  const operator = operatorOnly(operatorToken);
   return (app: Express) => {
     if (limit) app.post('/orders', limit);
     app.post('/orders', async (req, res) => {
@@ -53,7 +62,7 @@ export function orderRoutes(pool: Pool, placing: PlaceOrderDependencies, { order
       res.json(orderView(order, saga, history));
     });
 
-    app.get('/orders', async (req, res) => {
+    app.get('/orders', operator, async (req, res) => {
       const query = parseRequest(listQuery, req.query, 'query');
       const orders = await orderRepository.list(pool, {
         status: query.status,
