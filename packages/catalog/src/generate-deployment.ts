@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generatedDeployment } from './deployment';
 import { serviceCatalog, type ServiceEntry } from './service-catalog';
@@ -26,6 +26,8 @@ export function generate(root: string, check: boolean, catalog: readonly Service
     if (check) return { file, state: exists ? 'differs' : 'missing' };
     mkdirSync(path.dirname(target), { recursive: true });
     writeFileSync(target, content);
+    // A script is run, not sourced, by the postgres image's entrypoint when it is executable.
+    if (file.endsWith('.sh')) chmodSync(target, 0o755);
     return { file, state: 'written' };
   });
   const scaffolds = catalog
