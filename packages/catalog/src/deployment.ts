@@ -199,16 +199,17 @@ function renderComposeServices(catalog: readonly ServiceEntry[]): string[] {
     'service name',
   );
   const blocks = [
-    ...participants.map((service) => serviceBlock(service, [])),
+    ...participants.map((service) => serviceBlock(service, [], false)),
     serviceBlock(
       orchestrator,
       participants.map((service) => service.name),
+      true,
     ),
   ];
   return blocks.flatMap((block, index) => (index === 0 ? block : ['', ...block]));
 }
 
-function serviceBlock(service: ServiceEntry, waitsFor: readonly string[]): string[] {
+function serviceBlock(service: ServiceEntry, waitsFor: readonly string[], orchestrator: boolean): string[] {
   const name = checked(service.name, COMPOSE_NAME, 'service name');
   const database = checked(service.database, DATABASE_NAME, 'database name');
   if (!Number.isInteger(service.port) || service.port < 1 || service.port > 65535)
@@ -233,7 +234,7 @@ function serviceBlock(service: ServiceEntry, waitsFor: readonly string[]): strin
     `      OTEL_SERVICE_NAME: ${name}`,
     ...environment.map(([key, value]) => `      ${key}: ${yamlString(value)}`),
     '    ports:',
-    `      - "127.0.0.1:${port}:${port}"`,
+    `      - "${composePublishedPort(service, orchestrator)}"`,
     '    healthcheck:',
     `      test: ["CMD", "node", "-e", "fetch('http://127.0.0.1:${port}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`,
     '      interval: 5s',
@@ -251,6 +252,21 @@ function serviceBlock(service: ServiceEntry, waitsFor: readonly string[]): strin
           ]),
         ]),
   ];
+}
+
+/** How many replicas of the orchestrator's API compose gives a host port of their own, from its port up. */
+export const COMPOSE_API_REPLICA_PORTS = 10;
+
+/**
+ * A service's published port under compose, which `docker compose up --scale <service>=N` must be
+ * able to give every replica: the orchestrator's API (the shop's entry point) the next free port
+ * from its own up, so a single replica is at its usual port; a participant an ephemeral port per
+ * replica (`docker compose port --index N <service> <port>` names it).
+ */
+export function composePublishedPort(service: ServiceEntry, orchestrator: boolean): string {
+  return orchestrator
+    ? `127.0.0.1:${service.port}-${service.port + COMPOSE_API_REPLICA_PORTS - 1}:${service.port}`
+    : `127.0.0.1::${service.port}`;
 }
 
 /** A service's broker URL under compose: its own user, in the shop's vhost, with its password from .env. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { composeDatabaseUrl, composeRabbitmqUrl } from '../src/deployment';
+import { composeDatabaseUrl, composePublishedPort, composeRabbitmqUrl } from '../src/deployment';
 import type { ServiceEntry } from '../src/index';
 
 interface ComposeService {
@@ -32,7 +32,12 @@ export function assertComposeRunsCatalog(compose: Compose, catalog: readonly Ser
       `${service.name} uses ${service.database} as its own role`,
     );
     assert.equal(entry.environment?.RABBITMQ_URL, composeRabbitmqUrl(service.name), `${service.name} uses its own broker user`);
-    assert.deepEqual(entry.ports, [`127.0.0.1:${service.port}:${service.port}`], `${service.name} publishes ${service.port}`);
+    assert.deepEqual(
+      entry.ports,
+      [composePublishedPort(service, service === catalog[0])],
+      `${service.name} publishes ${service.port} on a host port for each replica`,
+    );
+    assert.equal((entry as { container_name?: string }).container_name, undefined, `${service.name} has no fixed container name`);
   }
   const run = Object.entries(compose.services).filter(([, entry]) => entry.working_dir?.startsWith('/app/services/'));
   assert.deepEqual(

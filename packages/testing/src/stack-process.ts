@@ -15,8 +15,8 @@ export interface RunningStack {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startStack(env: NodeJS.ProcessEnv): RunningStack {
-  const child = spawn(process.execPath, [STACK_MAIN], {
+export function startStack(env: NodeJS.ProcessEnv, args: readonly string[] = []): RunningStack {
+  const child = spawn(process.execPath, [STACK_MAIN, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

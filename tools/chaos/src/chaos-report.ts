@@ -37,6 +37,7 @@ export function outcomeTable(
     counts.set(order.scenario, row);
   }
   const retried = placed.filter((p) => p.attempts > 1).length;
+  const mostAttempts = Math.max(0, ...placed.map((p) => p.attempts));
   // Orders meant to confirm that were cancelled: what the faults cost, by the saga's reason.
   const meantToConfirm = new Set(placed.filter((p) => p.scenario === 'confirm').map((p) => p.orderId));
   const reasons = new Map<string, number>();
@@ -54,5 +55,5 @@ export function outcomeTable(
       const other = total - (row.get('CONFIRMED') ?? 0) - (row.get('CANCELLED') ?? 0);
       return [scenario, String(total), String(row.get('CONFIRMED') ?? 0), String(row.get('CANCELLED') ?? 0), String(other)];
     }),
-  )}\n${retried} of ${placed.length} POSTs needed more than one attempt (order service down); each kept its Idempotency-Key${cancelledLine}`;
+  )}\n${retried} of ${placed.length} POSTs needed more than one attempt (an order service down), at most ${mostAttempts}; each kept its Idempotency-Key${cancelledLine}`;
 }

@@ -15,10 +15,14 @@ export interface ChaosSettings {
   /** How long to wait for every order to settle once the load is over. */
   quietTimeoutSeconds: number;
   keep: boolean;
+  /** Processes of every service, killed one at a time and sometimes all of one service together. */
+  replicas: number;
+  /** Graceful rolling restarts of every replica instead of SIGKILLs. */
+  rollingRestarts: boolean;
 }
 
 const USAGE = `usage: npm run chaos -- [--orders 2000] [--rate 40] [--kill-every 4] [--no-broker-restart] [--no-database-restart]
-  [--provider-outage-seconds 30] [--provider-spike-seconds 6] [--no-provider-faults] [--quiet-timeout 300] [--keep]`;
+  [--provider-outage-seconds 30] [--provider-spike-seconds 6] [--no-provider-faults] [--quiet-timeout 300] [--replicas 1] [--rolling-restarts] [--keep]`;
 
 export function parseChaosArguments(args: string[]): ChaosSettings {
   const { values } = parseArgs({
@@ -34,6 +38,8 @@ export function parseChaosArguments(args: string[]): ChaosSettings {
       'no-provider-faults': { type: 'boolean', default: false },
       'quiet-timeout': { type: 'string', default: '300' },
       keep: { type: 'boolean', default: false },
+      replicas: { type: 'string', default: '1' },
+      'rolling-restarts': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -57,5 +63,13 @@ export function parseChaosArguments(args: string[]): ChaosSettings {
     providerSpikeSeconds: providerFaults ? number('provider-spike-seconds', values['provider-spike-seconds'], { zero: true }) : 0,
     quietTimeoutSeconds: positive('quiet-timeout', values['quiet-timeout']),
     keep: values.keep,
+    replicas: replicaCount(values.replicas),
+    rollingRestarts: values['rolling-restarts'],
   };
+}
+
+function replicaCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`--replicas expects a whole number from 1 to 9, got ${value}\n${USAGE}`);
+  return n;
 }

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Behaviour, ProviderControl, ProviderStats } from '@shop/payment-provider';
-import type { ServiceName } from '@shop/catalog';
+import { SERVICE_NAMES } from '@shop/catalog';
 import type { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 import { restorePatch, type ProviderEpisode } from './provider-fault-schedule';
 
@@ -17,6 +17,11 @@ export interface FaultRecord {
 
 export interface FaultPlan {
   killEverySeconds: number;
+  /**
+   * Instead of SIGKILLs: replace every process, service by service and replica by replica, with a
+   * graceful stop (SIGTERM) and a start, the next only once the last one is ready again.
+   */
+  rollingRestarts: boolean;
   restartBroker: boolean;
   restartDatabase: boolean;
   /** How long the load will last: the broker restarts at 40% of it, the database at 70%. */
@@ -47,7 +52,7 @@ export class FaultInjector {
 
   async run(signal: AbortSignal): Promise<void> {
     const order = shuffled(this.supervisor.names);
-    const tasks = [this.killInTurn(order, signal)];
+    const tasks = [this.plan.rollingRestarts ? this.restartInTurn() : this.killInTurn(order, signal)];
     if (this.plan.restartBroker) tasks.push(this.at(0.4, signal, () => this.restartBroker()));
     if (this.plan.restartDatabase) tasks.push(this.at(0.7, signal, () => this.restartDatabase()));
     // Not cut short by the end of the load: an episode planned past it still ends before the run waits for quiet.
@@ -73,29 +78,71 @@ export class FaultInjector {
   }
 
   /**
-   * One SIGKILL every `killEverySeconds`, cycling through the services in a shuffled order, until
-   * the load is over and every service was killed at least once. Restarts run beside the next
-   * kills, so a short run still reaches every service.
+   * One SIGKILL every `killEverySeconds`, cycling through the processes in a shuffled order, until
+   * the load is over and every process was killed at least once. With replicas, every fourth kill
+   * takes every replica of one service at once (the service is then down, not just thinner).
+   * Restarts run beside the next kills, so a short run still reaches every process.
    */
-  private async killInTurn(order: ServiceName[], signal: AbortSignal): Promise<void> {
+  private async killInTurn(order: string[], signal: AbortSignal): Promise<void> {
+    const replicated = SERVICE_NAMES.map((name) => this.supervisor.instancesOf(name)).filter((group) => group.length > 1);
     const restarts: Array<Promise<void>> = [];
-    for (let i = 0; !signal.aborted || i < order.length; i += 1) {
+    // A process still coming back from an earlier kill is not killed again before it is ready.
+    const idle = (names: string[]) => names.every((name) => !this.restarting.has(name));
+    let single = 0;
+    for (let i = 0, whole = 0; !signal.aborted || single < order.length; i += 1) {
       await sleep(this.plan.killEverySeconds * 1_000);
-      const name = order[i % order.length]!;
-      restarts.push(this.killAndRestart(name));
+      const group = replicated[whole % Math.max(1, replicated.length)];
+      if (group && i % 4 === 3 && idle(group)) {
+        restarts.push(this.killAndRestart(...group));
+        whole += 1;
+      } else if (idle([order[single % order.length]!])) {
+        restarts.push(this.killAndRestart(order[single % order.length]!));
+        single += 1;
+      }
     }
     await Promise.all(restarts);
   }
 
-  private async killAndRestart(name: ServiceName): Promise<void> {
-    this.supervisor.kill(name);
-    await sleep(1_000);
-    this.supervisor.start(name);
+  /** A rolling restart of every service, as a deployment replaces its replicas one at a time. */
+  private async restartInTurn(): Promise<void> {
+    for (const service of SERVICE_NAMES) {
+      for (const instance of this.supervisor.instancesOf(service)) {
+        await sleep(this.plan.killEverySeconds * 1_000);
+        const started = performance.now();
+        await this.supervisor.stop(instance);
+        const stoppedInMs = performance.now() - started;
+        this.supervisor.start(instance);
+        try {
+          await this.supervisor.waitUntilReady(30_000, [instance]);
+          this.note(`rolling restart ${instance}`, `stopped in ${(stoppedInMs / 1000).toFixed(1)} s, ready again`);
+        } catch (error) {
+          this.note(`rolling restart ${instance}`, `NOT ready again: ${String(error)}`);
+        }
+      }
+    }
+  }
+
+  private readonly restarting = new Set<string>();
+
+  private async killAndRestart(...names: string[]): Promise<void> {
+    for (const name of names) this.restarting.add(name);
     try {
-      await this.supervisor.waitUntilReady(30_000, [name]);
-      this.note(`SIGKILL ${name}`, 'restarted, ready again');
+      await this.killAndWait(names);
+    } finally {
+      for (const name of names) this.restarting.delete(name);
+    }
+  }
+
+  private async killAndWait(names: string[]): Promise<void> {
+    const what = `SIGKILL ${names.join(' and ')}`;
+    for (const name of names) this.supervisor.kill(name);
+    await sleep(1_000);
+    for (const name of names) this.supervisor.start(name);
+    try {
+      await this.supervisor.waitUntilReady(30_000, names);
+      this.note(what, names.length > 1 ? 'every replica at once; restarted, ready again' : 'restarted, ready again');
     } catch (error) {
-      this.note(`SIGKILL ${name}`, `restarted, NOT ready: ${String(error)}`);
+      this.note(what, `restarted, NOT ready: ${String(error)}`);
     }
   }
 

@@ -42,26 +42,30 @@ async function main(): Promise<number> {
   const supervisor = new ServiceSupervisor(
     REPO_ROOT,
     logDirectory,
-    SERVICE_NAMES.map((name, i) => ({
-      name,
-      port: base + i,
-      env: {
-        ...process.env,
-        PORT: String(base + i),
-        DATABASE_URL: access[name]!.databaseUrl,
-        RABBITMQ_URL: access[name]!.rabbitmqUrl,
-        OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
-        SMTP_URL: sink.url,
-        ...(name === 'payment' ? { PAYMENT_PROVIDER_URL: provider.url } : {}),
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-        OTEL_SDK_DISABLED: 'true',
-        SAGA_STEP_TIMEOUT_MS: '8000',
-        SAGA_COMPENSATION_RETRY_MAX_MS: '15000',
-        // Long enough in total (about 45 s) to ride out a database restart without dead letters.
-        RETRY_DELAYS_MS: '250,1000,3000,10000,30000',
-        SHUTDOWN_TIMEOUT_MS: '5000',
-      },
-    })),
+    // Replica k of the service at catalog index i on base + (k - 1) x services + i, as npm run stack does.
+    Array.from({ length: settings.replicas }, (_, k) => k).flatMap((k) =>
+      SERVICE_NAMES.map((name, i) => ({
+        name,
+        instance: k === 0 ? name : `${name}-${k + 1}`,
+        port: base + k * SERVICE_NAMES.length + i,
+        env: {
+          ...process.env,
+          PORT: String(base + k * SERVICE_NAMES.length + i),
+          DATABASE_URL: access[name]!.databaseUrl,
+          RABBITMQ_URL: access[name]!.rabbitmqUrl,
+          OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
+          SMTP_URL: sink.url,
+          ...(name === 'payment' ? { PAYMENT_PROVIDER_URL: provider.url } : {}),
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+          OTEL_SDK_DISABLED: 'true',
+          SAGA_STEP_TIMEOUT_MS: '8000',
+          SAGA_COMPENSATION_RETRY_MAX_MS: '15000',
+          // Long enough in total (about 45 s) to ride out a database restart without dead letters.
+          RETRY_DELAYS_MS: '250,1000,3000,10000,30000',
+          SHUTDOWN_TIMEOUT_MS: '5000',
+        },
+      })),
+    ),
   );
   // Ctrl-C or SIGTERM: stop the services and remove what the run created, then exit.
   const interrupted = async (signal: string) => {
@@ -82,7 +86,8 @@ async function main(): Promise<number> {
       spikeSeconds: settings.providerSpikeSeconds,
     });
     say(
-      `chaos: ${settings.orders} orders at ${settings.rate}/s, a SIGKILL every ${settings.killEverySeconds} s, ` +
+      `chaos: ${settings.orders} orders at ${settings.rate}/s, ${settings.replicas > 1 ? `${settings.replicas} replicas of every service, ` : ''}` +
+        `${settings.rollingRestarts ? 'a rolling restart step' : 'a SIGKILL'} every ${settings.killEverySeconds} s, ` +
         `${episodes.length === 0 ? 'no provider faults' : `provider faults at ${episodes.map((e) => `${e.startSeconds} s (${e.kind}, ${e.seconds} s)`).join(', ')}`}; ` +
         `vhost ${infra.vhost}, card provider ${provider.url}, logs in ${logDirectory}`,
     );
@@ -91,6 +96,7 @@ async function main(): Promise<number> {
 
     const faults = new FaultInjector(supervisor, {
       killEverySeconds: settings.killEverySeconds,
+      rollingRestarts: settings.rollingRestarts,
       restartBroker: settings.restartBroker,
       restartDatabase: settings.restartDatabase,
       loadSeconds,
@@ -101,10 +107,15 @@ async function main(): Promise<number> {
     const stopFaults = new AbortController();
     const faulting = faults.run(stopFaults.signal);
     const started = performance.now();
-    const placed = await placeOrders(supervisor.urlOf('order'), settings.orders, settings.rate, (done) => {
-      if (done % Math.max(1, Math.round(settings.orders / 10)) === 0)
-        say(`  ${done}/${settings.orders} orders accepted after ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    });
+    const placed = await placeOrders(
+      supervisor.instancesOf('order').map((instance) => supervisor.urlOf(instance)),
+      settings.orders,
+      settings.rate,
+      (done) => {
+        if (done % Math.max(1, Math.round(settings.orders / 10)) === 0)
+          say(`  ${done}/${settings.orders} orders accepted after ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      },
+    );
     stopFaults.abort();
     await faulting;
     await supervisor.waitUntilReady(60_000);

@@ -53,15 +53,16 @@ function bodyFor(scenario: Scenario, email: string) {
 
 /**
  * Places one order, retrying with the same Idempotency-Key until the order service takes it: a
- * client that keeps its key can retry through a crash without ever ordering twice.
+ * client that keeps its key can retry through a crash without ever ordering twice. With several
+ * replicas of the order service, each attempt goes to the next one, as a load balancer would.
  */
-async function placeOne(orderUrl: string, scenario: Scenario): Promise<PlacedOrder> {
+async function placeOne(orderUrls: readonly string[], first: number, scenario: Scenario): Promise<PlacedOrder> {
   const email = `${randomUUID().slice(0, 12)}@chaos.example`;
   const body = JSON.stringify(bodyFor(scenario, email));
   const key = randomUUID();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const response = await fetch(`${orderUrl}/orders`, {
+      const response = await fetch(`${orderUrls[(first + attempt) % orderUrls.length]}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': key },
         body,
@@ -79,7 +80,12 @@ async function placeOne(orderUrl: string, scenario: Scenario): Promise<PlacedOrd
 }
 
 /** Places `count` orders at `rate` per second whatever the answers take, and resolves with all of them. */
-export async function placeOrders(orderUrl: string, count: number, rate: number, onPlaced: (done: number) => void): Promise<PlacedOrder[]> {
+export async function placeOrders(
+  orderUrls: readonly string[],
+  count: number,
+  rate: number,
+  onPlaced: (done: number) => void,
+): Promise<PlacedOrder[]> {
   const placing: Array<Promise<PlacedOrder>> = [];
   const started = performance.now();
   let done = 0;
@@ -88,7 +94,7 @@ export async function placeOrders(orderUrl: string, count: number, rate: number,
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     placing.push(
-      placeOne(orderUrl, pickScenario(Math.random())).then((placed) => {
+      placeOne(orderUrls, i, pickScenario(Math.random())).then((placed) => {
         done += 1;
         onPlaced(done);
         return placed;

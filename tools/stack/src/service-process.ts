@@ -9,7 +9,10 @@ export interface ServiceExit {
 }
 
 export interface ServiceProcessOptions {
-  name: ServiceName;
+  /** The catalog's service it runs. */
+  service: ServiceName;
+  /** Its name in the output: the service's, or a replica's (`payment-2`). */
+  name: string;
   colorIndex: number;
   repoRoot: string;
   env: NodeJS.ProcessEnv;
@@ -20,14 +23,14 @@ export interface ServiceProcessOptions {
  * line by line with its name. `exited` resolves once the process is gone and its output flushed.
  */
 export class ServiceProcess {
-  readonly name: ServiceName;
+  readonly name: string;
   readonly exited: Promise<ServiceExit>;
   private readonly child: ChildProcess;
   private exit: ServiceExit | undefined;
 
   constructor(options: ServiceProcessOptions) {
     this.name = options.name;
-    this.child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(options.name)], {
+    this.child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(options.service)], {
       cwd: options.repoRoot,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,22 +5,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
 
 export interface SupervisedService {
+  /** The catalog's service the process runs. */
   name: ServiceName;
+  /** The process's own name, when the service runs as several replicas (`payment-2`); the service's name by default. */
+  instance?: string;
   port: number;
   env: NodeJS.ProcessEnv;
 }
 
 /**
- * Runs the five services as child processes, each logging to its own file, and can SIGKILL and
- * restart any of them: the chaos run's hands.
+ * Runs the services as child processes (any number of replicas of each), each logging to its
+ * own file, and can SIGKILL and restart any of them: the chaos run's hands. Processes are named
+ * by instance: the service's name, or a replica's.
  */
 export class ServiceSupervisor {
-  private readonly children = new Map<ServiceName, ChildProcess>();
+  private readonly children = new Map<string, ChildProcess>();
   private readonly killing = new Set<ChildProcess>();
   private stopping = false;
   /** Exits nobody asked for: a service that crashed by itself is a finding of the run. */
-  readonly crashes: Array<{ name: ServiceName; code: number | null; signal: NodeJS.Signals | null }> = [];
-  private readonly logs = new Map<ServiceName, WriteStream>();
+  readonly crashes: Array<{ name: string; code: number | null; signal: NodeJS.Signals | null }> = [];
+  private readonly logs = new Map<string, WriteStream>();
 
   constructor(
     private readonly repoRoot: string,
@@ -34,26 +38,32 @@ export class ServiceSupervisor {
     });
   }
 
-  get names(): ServiceName[] {
-    return this.services.map((s) => s.name);
+  /** Every process's instance name. */
+  get names(): string[] {
+    return this.services.map(instanceOf);
   }
 
-  urlOf(name: ServiceName): string {
+  /** The instances of a service, in the order given. */
+  instancesOf(service: ServiceName): string[] {
+    return this.services.filter((s) => s.name === service).map(instanceOf);
+  }
+
+  urlOf(name: string): string {
     return `http://127.0.0.1:${this.find(name).port}`;
   }
 
   startAll(): void {
-    for (const service of this.services) this.start(service.name);
+    for (const service of this.services) this.start(instanceOf(service));
   }
 
-  start(name: ServiceName): void {
+  start(name: string): void {
     const service = this.find(name);
     let log = this.logs.get(name);
     if (!log) {
       log = createWriteStream(path.join(this.logDirectory, `${name}.log`), { flags: 'a' });
       this.logs.set(name, log);
     }
-    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(name)], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(service.name)], {
       cwd: this.repoRoot,
       env: service.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +80,7 @@ export class ServiceSupervisor {
   }
 
   /** Graceful stop (SIGTERM), resolved once the process is gone. */
-  async stop(name: ServiceName): Promise<void> {
+  async stop(name: string): Promise<void> {
     const child = this.children.get(name);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.killing.add(child);
@@ -79,7 +89,7 @@ export class ServiceSupervisor {
     await gone;
   }
 
-  kill(name: ServiceName): void {
+  kill(name: string): void {
     const child = this.children.get(name);
     if (!child) return;
     this.killing.add(child);
@@ -87,7 +97,7 @@ export class ServiceSupervisor {
   }
 
   /** Resolves when every service answers /readyz with 200, or rejects naming the ones that do not. */
-  async waitUntilReady(timeoutMs: number, names: ServiceName[] = this.names): Promise<void> {
+  async waitUntilReady(timeoutMs: number, names: string[] = this.names): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let waiting = names;
     while (Date.now() < deadline) {
@@ -122,9 +132,13 @@ export class ServiceSupervisor {
     for (const log of this.logs.values()) log.end();
   }
 
-  private find(name: ServiceName): SupervisedService {
-    const service = this.services.find((s) => s.name === name);
+  private find(name: string): SupervisedService {
+    const service = this.services.find((s) => instanceOf(s) === name);
     if (!service) throw new Error(`no service ${name}`);
     return service;
   }
+}
+
+function instanceOf(service: SupervisedService): string {
+  return service.instance ?? service.name;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { renderPrometheusConfig } from '@shop/catalog';
+import { renderPrometheusConfig, SERVICE_NAMES } from '@shop/catalog';
 import { describeError } from './error-description';
 import type { StackSettings } from './stack-settings';
 
@@ -51,7 +51,7 @@ async function startEach(
 ): Promise<void> {
   const { monitoring } = settings;
 
-  lines.push(`metrics ${settings.services.map((service) => `${service.name} :${service.metricsPort}`).join(', ')} (/metrics)`);
+  lines.push(`metrics ${settings.services.map((service) => `${service.instance} :${service.metricsPort}`).join(', ')} (/metrics)`);
   const rabbitHost = new URL(settings.rabbitmqUrl).hostname;
   lines.push(await ensureRabbitMqMetrics(rabbitHost));
 
@@ -75,7 +75,13 @@ async function startEach(
   if (monitoring.prometheus) {
     const config = renderPrometheusConfig({
       interval: '1s',
-      services: Object.fromEntries(settings.services.map((service) => [service.name, [`127.0.0.1:${service.metricsPort}`]])),
+      // A job per service, a target per replica.
+      services: Object.fromEntries(
+        SERVICE_NAMES.map((name) => [
+          name,
+          settings.services.filter((service) => service.name === name).map((service) => `127.0.0.1:${service.metricsPort}`),
+        ]),
+      ),
       rabbitmq: [`${rabbitHost}:${RABBITMQ_METRICS_PORT}`],
       rabbitmqVhost: decodeURIComponent(new URL(settings.rabbitmqUrl).pathname.slice(1)) || '/',
       postgres: exporterTarget ? [exporterTarget] : [],

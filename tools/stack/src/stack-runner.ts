@@ -33,7 +33,10 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
     access = await provisionShopAccess({
       rabbitmqUrl: settings.rabbitmqUrl,
       postgresUrl: settings.postgresUrl,
-      services: settings.services.map((service) => ({ name: service.name, database: databaseOf(service) })),
+      // One user and role per service, which all its replicas share.
+      services: settings.services
+        .filter((service) => service.instance === service.name)
+        .map((service) => ({ name: service.name, database: databaseOf(service) })),
     });
   } catch (error) {
     stackOutput.error(
@@ -81,7 +84,8 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   const services = settings.services.map(
     (service, index) =>
       new ServiceProcess({
-        name: service.name,
+        service: service.name,
+        name: service.instance,
         colorIndex: index,
         repoRoot,
         env: serviceEnv(service, { ...outside, access: access[service.name]!, operatorToken }),
@@ -116,7 +120,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   }
 
   const readiness = await waitUntilReady(
-    settings.services.map((service) => ({ name: service.name, readyUrl: `http://127.0.0.1:${service.port}/readyz` })),
+    settings.services.map((service) => ({ name: service.instance, readyUrl: `http://127.0.0.1:${service.port}/readyz` })),
     settings.readyTimeoutMs,
     ending.signal,
   );
@@ -170,6 +174,8 @@ function serviceEnv(
     DATABASE_URL: access.databaseUrl,
     OPERATOR_TOKEN: operatorToken,
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME ?? service.name,
+    // Replicas share the service's name; each has its own instance id in its spans and metrics.
+    OTEL_RESOURCE_ATTRIBUTES: [process.env.OTEL_RESOURCE_ATTRIBUTES, `service.instance.id=${service.instance}`].filter(Boolean).join(','),
     ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
     ...(service.name === 'payment' && paymentProviderUrl ? { PAYMENT_PROVIDER_URL: paymentProviderUrl } : {}),
   };

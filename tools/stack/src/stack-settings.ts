@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
-import { loadConfig, milliseconds, port, url, z } from '@shop/config';
+import { ConfigError, loadConfig, milliseconds, port, url, z } from '@shop/config';
 
 const schema = z.object({
   /**
@@ -50,6 +50,18 @@ const schema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case PostgreSQL role name')
     .default('shop_monitor'),
+  /**
+   * How many processes of each service: `payment=3,order=2`, `all=2` (one each by default;
+   * `npm run stack -- --replicas ...` sets it). Replica k of the service at catalog index i
+   * listens on STACK_BASE_PORT + (k - 1) x services + i, its metrics likewise.
+   */
+  STACK_REPLICAS: z
+    .string()
+    .regex(
+      new RegExp(`^((${[...SERVICE_NAMES, 'all'].join('|')})=[1-9])(,(${[...SERVICE_NAMES, 'all'].join('|')})=[1-9])*$`),
+      `expected service=count pairs such as payment=3,order=2 (services: ${SERVICE_NAMES.join(', ')}, or all; counts 1 to 9)`,
+    )
+    .optional(),
   STACK_READY_TIMEOUT_MS: milliseconds(60_000),
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
   STACK_STOP_TIMEOUT_MS: milliseconds(15_000),
@@ -58,7 +70,10 @@ const schema = z.object({
 export type StackEnv = z.infer<typeof schema>;
 
 export interface ServiceSettings {
+  /** The catalog's name: what the process runs, its database and its broker user. */
   name: ServiceName;
+  /** Its name in the logs, the summary and its traces: the service's name, `-2`, `-3`... for further replicas. */
+  instance: string;
   port: number;
   /** Where its Prometheus exporter listens. */
   metricsPort: number;
@@ -97,11 +112,9 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
     paymentProviderPort: config.PAYMENT_PROVIDER_PORT,
     readyTimeoutMs: config.STACK_READY_TIMEOUT_MS,
     stopTimeoutMs: config.STACK_STOP_TIMEOUT_MS,
-    services: SERVICE_NAMES.map((name, index) => ({
-      name,
-      port: config.STACK_BASE_PORT + index,
-      metricsPort: config.STACK_METRICS_BASE_PORT + index,
-      databaseUrl: serviceDatabaseUrl(config.POSTGRES_URL, `${config.STACK_DATABASE_PREFIX}${name}`),
+    services: instances(replicaCounts(config.STACK_REPLICAS), config.STACK_BASE_PORT, config.STACK_METRICS_BASE_PORT).map((instance) => ({
+      ...instance,
+      databaseUrl: serviceDatabaseUrl(config.POSTGRES_URL, `${config.STACK_DATABASE_PREFIX}${instance.name}`),
     })),
     monitoring: {
       prometheus: program(config.STACK_PROMETHEUS, ['prometheus'], env),
@@ -111,6 +124,41 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
       monitorRole: config.STACK_MONITOR_ROLE,
     },
   };
+}
+
+/** How many replicas of each service STACK_REPLICAS asks for (a later pair overrides an earlier one). */
+function replicaCounts(setting: string | undefined): Record<ServiceName, number> {
+  const counts = Object.fromEntries(SERVICE_NAMES.map((name) => [name, 1])) as Record<ServiceName, number>;
+  for (const pair of setting ? setting.split(',') : []) {
+    const [name, count] = pair.split('=') as [ServiceName | 'all', string];
+    for (const target of name === 'all' ? SERVICE_NAMES : [name]) counts[target] = Number(count);
+  }
+  return counts;
+}
+
+/** Every process to run, replica by replica, each in catalog order, with its ports. */
+function instances(counts: Record<ServiceName, number>, basePort: number, metricsBasePort: number) {
+  const most = Math.max(...Object.values(counts));
+  const highest = Math.max(basePort, metricsBasePort) + most * SERVICE_NAMES.length - 1;
+  if (highest > 65535) {
+    throw new ConfigError([
+      `invalid setting STACK_REPLICAS: ${most} replicas need ports up to ${highest} from STACK_BASE_PORT and STACK_METRICS_BASE_PORT`,
+    ]);
+  }
+  return Array.from({ length: most }, (_, replica) => replica + 1).flatMap((replica) =>
+    SERVICE_NAMES.flatMap((name, index) =>
+      replica > counts[name]
+        ? []
+        : [
+            {
+              name,
+              instance: replica === 1 ? name : `${name}-${replica}`,
+              port: basePort + (replica - 1) * SERVICE_NAMES.length + index,
+              metricsPort: metricsBasePort + (replica - 1) * SERVICE_NAMES.length + index,
+            },
+          ],
+    ),
+  );
 }
 
 /** The URL itself when it names a vhost, with the `shop` vhost otherwise: the stack never uses `/`. */

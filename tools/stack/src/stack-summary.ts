@@ -32,7 +32,7 @@ export function summaryLine({
   monitoring,
   operatorToken,
 }: SummaryInput): string {
-  const services = settings.services.map((service) => `${service.name} http://127.0.0.1:${service.port}`).join(', ');
+  const services = settings.services.map((service) => `${service.instance} http://127.0.0.1:${service.port}`).join(', ');
   const mail = mailCatcher
     ? `mail catcher ${mailCatcher.smtpUrl} (read ${mailCatcher.messagesUrl})`
     : `mail to ${redactUrl(settings.smtpUrl ?? '')}`;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SERVICE_NAMES } from '@shop/catalog';
-import { createTestInfrastructure, eventually, type TestInfrastructure } from '@shop/testing';
+import { buildOrder, createTestInfrastructure, eventually, TEST_OPERATOR_TOKEN, type TestInfrastructure } from '@shop/testing';
 import { closedPort, freePortRange, startStack, tail, within, type RunningStack } from '@shop/testing';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -40,8 +40,8 @@ describe('npm run stack', () => {
       SMTP_URL: '',
       LOG_LEVEL: 'warn',
     });
-    const launch = (env: NodeJS.ProcessEnv): RunningStack => {
-      const running = startStack({ ...stackEnv(), ...env });
+    const launch = (env: NodeJS.ProcessEnv, args: string[] = []): RunningStack => {
+      const running = startStack({ ...stackEnv(), ...env }, args);
       launched.push(running);
       return running;
     };
@@ -117,6 +117,63 @@ describe('npm run stack', () => {
           assert.fail(`${String(error)}\n${explain()}`),
         );
         assert.deepEqual(exit, { code: 0, signal: null }, explain());
+      },
+    );
+
+    it(
+      'then --replicas runs that many processes of a service, each ready on its own port and named, and an order goes through them',
+      { timeout: READY_WITHIN_MS + STOP_WITHIN_MS + 40_000 },
+      async () => {
+        const services = SERVICE_NAMES.length;
+        const basePort = await freePortRange(2 * services);
+        const metricsBasePort = await freePortRange(2 * services);
+        const running = launch(
+          {
+            STACK_BASE_PORT: String(basePort),
+            STACK_METRICS_BASE_PORT: String(metricsBasePort),
+            STACK_PROMETHEUS: 'off',
+            STACK_POSTGRES_EXPORTER: 'off',
+            OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
+          },
+          ['--replicas', 'payment=2,email=2'],
+        );
+        const summary = await eventually(
+          () =>
+            running
+              .output()
+              .split('\n')
+              .find((line) => /ready in \d/.test(line)),
+          { timeoutMs: READY_WITHIN_MS, what: 'the summary line' },
+        ).catch((error: unknown) => assert.fail(`${String(error)}\n${tail(running.output())}`));
+        // Replica 2 of the service at catalog index i listens on base + services + i.
+        for (const name of ['payment', 'email'] as const) {
+          const port = basePort + services + SERVICE_NAMES.indexOf(name);
+          assert.ok(summary.includes(`${name}-2 http://127.0.0.1:${port}`), summary);
+          assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200, `${name}-2 is ready`);
+          const metrics = await fetch(`http://127.0.0.1:${metricsBasePort + services + SERVICE_NAMES.indexOf(name)}/metrics`);
+          assert.match(await metrics.text(), new RegExp(`service_instance_id="${name}-2"`), `${name}-2 serves its metrics as itself`);
+        }
+        assert.ok(!/order-2|inventory-2|warehouse-2/.test(summary), 'one process of the others');
+
+        const placed = await fetch(`http://127.0.0.1:${basePort}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(buildOrder()),
+        });
+        assert.equal(placed.status, 202);
+        const { orderId } = (await placed.json()) as { orderId: string };
+        const order = await eventually(
+          async () => {
+            const view = (await (await fetch(`http://127.0.0.1:${basePort}/orders/${orderId}`)).json()) as { status: string };
+            return view.status === 'PENDING' ? undefined : view;
+          },
+          { timeoutMs: 30_000, what: 'the order to settle' },
+        );
+        assert.equal(order.status, 'CONFIRMED');
+
+        running.child.kill('SIGTERM');
+        const exit = await within(running.exited, STOP_WITHIN_MS, 'the stack stopping');
+        assert.deepEqual(exit, { code: 0, signal: null }, tail(running.output()));
       },
     );
 
