@@ -91,8 +91,9 @@ export async function checkRabbitMq(url: string): Promise<string | undefined> {
   } catch (error) {
     // A connection that completes after the deadline is closed rather than leaked.
     attempt.then((late) => late.close().catch(() => undefined)).catch(() => undefined);
-    // The stack provisions the vhost itself.
-    if (/vhost .* not found/i.test(describeError(error))) return undefined;
+    // The broker let the user in but not into the vhost (amqplib says only that the connection
+    // was closed instead of opened): the vhost does not exist yet, and the stack provisions it.
+    if (/vhost .* not found|Expected ConnectionOpenOk; got <ConnectionClose/i.test(describeError(error))) return undefined;
     const fix = isUnreachable(error)
       ? `start it with \`rabbitmq-server -detached\` or ${COMPOSE_HINT}, or set RABBITMQ_URL`
       : 'check the user, password and vhost in RABBITMQ_URL';
@@ -110,8 +111,9 @@ export async function checkPostgres(url: string): Promise<string | undefined> {
     );
     return undefined;
   } catch (error) {
-    // The stack provisions the vhost itself.
-    if (/vhost .* not found/i.test(describeError(error))) return undefined;
+    // The broker let the user in but not into the vhost (amqplib says only that the connection
+    // was closed instead of opened): the vhost does not exist yet, and the stack provisions it.
+    if (/vhost .* not found|Expected ConnectionOpenOk; got <ConnectionClose/i.test(describeError(error))) return undefined;
     const fix = isUnreachable(error)
       ? `start it with \`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\` or ${COMPOSE_HINT}, or set POSTGRES_URL`
       : 'check the user, password and database in POSTGRES_URL';

@@ -121,9 +121,11 @@ describe('npm run stack', () => {
     );
 
     it(
-      'then --replicas runs that many processes of a service, each ready on its own port and named, and an order goes through them',
+      'then, in a vhost that does not exist yet, --replicas runs that many processes of a service, each ready on its own port and named, and an order goes through them',
       { timeout: READY_WITHIN_MS + STOP_WITHIN_MS + 40_000 },
       async () => {
+        // No vhost yet, as on a fresh broker: the stack provisions it.
+        await infra.deleteVhost();
         const services = SERVICE_NAMES.length;
         const basePort = await freePortRange(2 * services);
         const metricsBasePort = await freePortRange(2 * services);
@@ -174,6 +176,7 @@ describe('npm run stack', () => {
         running.child.kill('SIGTERM');
         const exit = await within(running.exited, STOP_WITHIN_MS, 'the stack stopping');
         assert.deepEqual(exit, { code: 0, signal: null }, tail(running.output()));
+        await infra.restoreVhost(); // for the next tests, and for cleanup to delete
       },
     );
 
