@@ -47,9 +47,12 @@ describe('npm run stack', () => {
     };
 
     after(async () => {
-      // A test that failed half-way may leave its stack running.
+      // A test that failed half-way may leave its stack running: SIGTERM, so that it stops its
+      // services and Prometheus (a SIGKILLed stack leaves them behind), SIGKILL if it hangs.
       for (const running of launched) {
-        if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+        if (running.child.exitCode !== null || running.child.signalCode !== null) continue;
+        running.child.kill('SIGTERM');
+        await within(running.exited, STOP_WITHIN_MS, 'the stack stopping').catch(() => running.child.kill('SIGKILL'));
         await running.exited;
       }
       await infra.cleanup();
