@@ -32,6 +32,9 @@ const CALM_PROVIDER_ENV = {
   PROVIDER_LEDGER_FILE: '',
 };
 
+/** The most processes of a participant the bench starts (the replicas comparison). */
+const MAX_REPLICAS = 2;
+
 /** The services with the OpenTelemetry SDK off: no spans, no metrics, the SDK not even loaded. */
 const TELEMETRY_OFF = { OTEL_SDK_DISABLED: 'true' };
 
@@ -50,7 +53,7 @@ export class BenchEnvironment {
     private readonly sink: SmtpSink,
     readonly receiver: OtlpSink,
     readonly provider: ProviderProcess,
-    /** The services' ports, then their metrics ports, in catalog order. */
+    /** The services' ports, replica by replica in catalog order, then their metrics ports in the same order. */
     private readonly basePort: number,
     private readonly logDirectory: string,
     /** Each service's own credentials (its broker user, its database role), as under compose. */
@@ -68,7 +71,7 @@ export class BenchEnvironment {
       await new SmtpSink().start(),
       await new OtlpSink().start(),
       await startProviderProcess(CALM_PROVIDER_ENV),
-      await freePortRange(2 * SERVICE_NAMES.length),
+      await freePortRange(2 * MAX_REPLICAS * SERVICE_NAMES.length),
       path.join(repoRoot, '.bench', infra.runId),
       access,
     );
@@ -95,18 +98,25 @@ export class BenchEnvironment {
    * (Re)starts every service with `telemetry` (OTEL_* variables and any other) over the bench's
    * own: by default the SDK off. With it on, spans go to the receiver (when a trace exporter is
    * on) and metrics are served on each service's metrics port (when the metrics exporter is on).
+   * `replicas` processes of each participant (up to MAX_REPLICAS), one of the order service.
    */
-  async start(repoRoot: string, telemetry: Record<string, string> = TELEMETRY_OFF): Promise<void> {
+  async start(repoRoot: string, telemetry: Record<string, string> = TELEMETRY_OFF, replicas = 1): Promise<void> {
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
+      throw new Error(`replicas: 1 to ${MAX_REPLICAS}, got ${replicas}`);
     await this.supervisor?.stopAll();
+    const processes = Array.from({ length: replicas }, (_, k) => k).flatMap((k) =>
+      SERVICE_NAMES.flatMap((name, i) => (k > 0 && !PARTICIPANTS.includes(name) ? [] : [{ name, k, slot: k * SERVICE_NAMES.length + i }])),
+    );
     this.supervisor = new ServiceSupervisor(
       repoRoot,
       this.logDirectory,
-      SERVICE_NAMES.map((name, i) => ({
+      processes.map(({ name, k, slot }) => ({
         name,
-        port: this.basePort + i,
+        instance: k === 0 ? name : `${name}-${k + 1}`,
+        port: this.basePort + slot,
         env: {
           ...process.env,
-          PORT: String(this.basePort + i),
+          PORT: String(this.basePort + slot),
           DATABASE_URL: this.access[name].databaseUrl,
           RABBITMQ_URL: this.access[name].rabbitmqUrl,
           OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
@@ -118,7 +128,7 @@ export class BenchEnvironment {
           // The SDK's default encoding, as the services send to Jaeger under docker compose.
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
           OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-          OTEL_EXPORTER_PROMETHEUS_PORT: String(this.metricsPort(i)),
+          OTEL_EXPORTER_PROMETHEUS_PORT: String(this.metricsPort(slot)),
           ...telemetry,
         },
       })),
@@ -137,8 +147,9 @@ export class BenchEnvironment {
     return sampleServices().filter((sample) => parentPid(sample.pid) === process.pid);
   }
 
-  private metricsPort(index: number): number {
-    return this.basePort + SERVICE_NAMES.length + index;
+  /** The metrics port of the process in `slot` (replica k of the service at catalog index i: k x services + i). */
+  private metricsPort(slot: number): number {
+    return this.basePort + MAX_REPLICAS * SERVICE_NAMES.length + slot;
   }
 
   async close(keep: boolean): Promise<void> {

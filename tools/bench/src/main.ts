@@ -12,6 +12,7 @@ import { withClient } from './database-client';
 import { latencyAtRate } from './latency-at-rate';
 import { readCounters } from './message-accounting';
 import { compareMetrics, metricsChecks, type MetricsComparison } from './metrics-comparison';
+import { compareReplicas, replicasChecks, type ReplicasComparison } from './replicas-comparison';
 import { pgbenchTps } from './pgbench-reference';
 import { providerLatencyChecks, providerLatencySummary, searchAtProviderLatencies } from './provider-latency-comparison';
 import { sagaStep } from './saga-capacity';
@@ -30,10 +31,12 @@ const USAGE = `npm run bench [-- options]
   --post-rate N             POST /orders rate for the latency checks (300)
   --tracing-rounds N        rounds of the tracing comparison (3)
   --metrics-rounds N        rounds of the metrics comparison (3)
+  --replicas-rounds N       rounds of the replicas comparison (2)
   --provider-latencies A,B  card provider latencies (ms) to search the sustainable rate at (0,200);
                             the rest of the bench runs at the first
-  --only metrics            only the sustainable-rate search at the first provider latency (for the
-                            saturating rate, twice the sustainable one) and the metrics comparison;
+  --only metrics|replicas   only the sustainable-rate search at the first provider latency (for the
+                            saturating rate, twice the sustainable one) and the metrics comparison,
+                            or the one of one against two processes of each participant;
                             no references, tracing, POST or memory checks
   --json FILE               where to write the figures (bench-results/bench-<time>.json)
   --keep                    keep the run's vhost and databases
@@ -50,6 +53,7 @@ interface BenchRun {
   postRate: number;
   tracingRounds: number;
   metricsRounds: number;
+  replicasRounds: number;
   providerLatencies: number[];
 }
 
@@ -84,6 +88,7 @@ async function main(): Promise<number> {
       'post-rate': { type: 'string', default: '300' },
       'tracing-rounds': { type: 'string', default: '3' },
       'metrics-rounds': { type: 'string', default: '3' },
+      'replicas-rounds': { type: 'string', default: '2' },
       // The sustainable-rate search runs once per latency; the rest of the bench runs at the first.
       'provider-latencies': { type: 'string', default: '0,200' },
       only: { type: 'string' },
@@ -96,14 +101,16 @@ async function main(): Promise<number> {
     say(USAGE);
     return 0;
   }
-  if (values.only !== undefined && values.only !== 'metrics') throw new Error(`--only takes metrics, got ${values.only}\n\n${USAGE}`);
+  if (values.only !== undefined && values.only !== 'metrics' && values.only !== 'replicas')
+    throw new Error(`--only takes metrics or replicas, got ${values.only}\n\n${USAGE}`);
   const stepSeconds = Number(values['step-seconds']);
   const rates = values.rates.split(',').map(Number);
   const postRate = Number(values['post-rate']);
   const tracingRounds = Number(values['tracing-rounds']);
   const metricsRounds = Number(values['metrics-rounds']);
-  if (![tracingRounds, metricsRounds].every((rounds) => Number.isInteger(rounds) && rounds >= 1))
-    throw new Error(`--tracing-rounds and --metrics-rounds expect a whole number of rounds, at least 1`);
+  const replicasRounds = Number(values['replicas-rounds']);
+  if (![tracingRounds, metricsRounds, replicasRounds].every((rounds) => Number.isInteger(rounds) && rounds >= 1))
+    throw new Error(`--tracing-rounds, --metrics-rounds and --replicas-rounds expect a whole number of rounds, at least 1`);
   const providerLatencies = values['provider-latencies'].split(',').map(Number);
   if (providerLatencies.some((ms) => !Number.isFinite(ms) || ms < 0))
     throw new Error(`--provider-latencies expects milliseconds, e.g. 0,200, got ${values['provider-latencies']}`);
@@ -138,11 +145,14 @@ async function main(): Promise<number> {
     postRate,
     tracingRounds,
     metricsRounds,
+    replicasRounds,
     providerLatencies,
   };
   try {
     await environment.start(REPO_ROOT);
-    const { checks, figures } = references ? await wholeBench(run, references) : await metricsOnly(run);
+    const { checks, figures } = references
+      ? await wholeBench(run, references)
+      : await onlyAfterSearch(run, values.only === 'replicas' ? 'replicas' : 'metrics');
     say('\nresults');
     for (const check of checks)
       say(
@@ -231,6 +241,7 @@ async function wholeBench(run: BenchRun, { pgRef, hello }: References): Promise<
   };
 
   const metrics = await measureMetrics(run, saturatingRate);
+  const replicas = await measureReplicas(run, saturatingRate);
 
   const checks: Check[] = [
     {
@@ -271,6 +282,7 @@ async function wholeBench(run: BenchRun, { pgRef, hello }: References): Promise<
       ok: null,
     },
     ...metricsChecks(metrics),
+    ...replicasChecks(replicas),
     {
       what: 'summed peak RSS of the five services',
       measured: `${peakRssMb.toFixed(0)} MB (${resources.map((r) => `${r.service} ${r.peakRssMb.toFixed(0)}`).join(', ')})`,
@@ -312,6 +324,7 @@ async function wholeBench(run: BenchRun, { pgRef, hello }: References): Promise<
         tracingSteps: tracing.completedPerSecond,
       },
       metrics,
+      replicas,
       providerLatency: providerLatencySummary(searches),
       post: { running, stopped },
       resources,
@@ -323,10 +336,10 @@ async function wholeBench(run: BenchRun, { pgRef, hello }: References): Promise<
 }
 
 /**
- * `--only metrics`: the sustainable-rate search at the first provider latency, for the saturating
- * rate the whole bench would use, then the metrics comparison at that rate.
+ * `--only metrics` or `--only replicas`: the sustainable-rate search at the first provider
+ * latency, for the saturating rate the whole bench would use, then that comparison at that rate.
  */
-async function metricsOnly(run: BenchRun): Promise<Findings> {
+async function onlyAfterSearch(run: BenchRun, only: 'metrics' | 'replicas'): Promise<Findings> {
   const latencyMs = run.providerLatencies[0]!;
   say(
     `saga capacity: steps of ${run.stepSeconds} s until 99% of orders take over 5 s from due to final, or any is dropped or left pending; the card provider at ${latencyMs} ms`,
@@ -340,7 +353,7 @@ async function metricsOnly(run: BenchRun): Promise<Findings> {
   });
   const { bestRate, bestThroughput } = search!;
   const saturatingRate = saturatingRateFor(bestRate);
-  const metrics = await measureMetrics(run, saturatingRate);
+  const measured = only === 'metrics' ? await measureMetrics(run, saturatingRate) : await measureReplicas(run, saturatingRate);
   return {
     checks: [
       {
@@ -349,10 +362,23 @@ async function metricsOnly(run: BenchRun): Promise<Findings> {
         target: 'reported',
         ok: null,
       },
-      ...metricsChecks(metrics),
+      ...('scraped' in measured ? metricsChecks(measured) : replicasChecks(measured)),
     ],
-    figures: { capacity: { providerLatencyMs: latencyMs, bestRate, bestThroughput, saturatingRate }, metrics },
+    figures: { capacity: { providerLatencyMs: latencyMs, bestRate, bestThroughput, saturatingRate }, [only]: measured },
   };
+}
+
+async function measureReplicas(run: BenchRun, rate: number): Promise<ReplicasComparison> {
+  say(
+    `saga capacity with one and two processes of each participant: ${run.replicasRounds} rounds of ${run.stepSeconds} s at ${rate}/s, the order rotating, the services restarted for each step`,
+  );
+  return compareReplicas(run.environment, REPO_ROOT, {
+    rate,
+    stepSeconds: run.stepSeconds,
+    rounds: run.replicasRounds,
+    say,
+    betweenSteps: run.betweenSteps,
+  });
 }
 
 async function measureMetrics(run: BenchRun, rate: number): Promise<MetricsComparison> {

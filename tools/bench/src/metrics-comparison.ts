@@ -3,12 +3,15 @@ import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
 import {
   completedPerSecond,
+  cpuPerSaga,
+  describeCpuPair,
   describeFootprint,
   describeSteps,
   median,
   rotateSettings,
+  type ComparisonOptions,
   type ServiceSetting,
-  type SettingStep,
+  type SettingsComparison,
 } from './setting-rounds';
 
 type MetricsSettingName = 'off' | 'on';
@@ -96,20 +99,9 @@ const kbPerScrape = (count: ScrapeCount) => (count.scrapes > 0 ? (count.bytes / 
 const describeScrapes = (count: ScrapeCount) =>
   `${count.scrapes} scrapes, ${(count.bytes / 1e6).toFixed(1)} MB (${kbPerScrape(count)} kB a scrape)${count.failed > 0 ? `, ${count.failed} failed or skipped` : ''}`;
 
-/** CPU ms per completed saga of one step: each service, the five together, this process and the whole machine. */
-type CpuPerSaga = Record<string, number>;
-
-export interface MetricsComparison {
-  rate: number;
-  stepSeconds: number;
-  /** Completed sagas/s of each saturating step, per setting, in the order run. */
-  completedPerSecond: Record<MetricsSettingName, number[]>;
-  /** CPU ms per completed saga of each step, per setting, in the order run. */
-  cpuMsPerSaga: Record<MetricsSettingName, CpuPerSaga[]>;
+export interface MetricsComparison extends SettingsComparison<MetricsSettingName> {
   /** The services' CPU share and peak RSS during the first step of each setting. */
   resources: Record<MetricsSettingName, ServiceResources[]>;
-  /** The services' memory during the first step of each setting, shared pages counted once. */
-  footprint: Record<MetricsSettingName, MemoryFootprint>;
   /** What the bench scraped from each service over all the steps with metrics on. */
   scraped: Record<string, ScrapeCount>;
 }
@@ -124,7 +116,7 @@ export interface MetricsComparison {
 export async function compareMetrics(
   environment: BenchEnvironment,
   repoRoot: string,
-  options: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; betweenSteps: () => Promise<void> },
+  options: ComparisonOptions,
 ): Promise<MetricsComparison> {
   const scraped: Record<string, ScrapeCount> = {};
   const steps = await rotateSettings(environment, repoRoot, SETTINGS, {
@@ -158,33 +150,9 @@ export async function compareMetrics(
   };
 }
 
-function cpuPerSaga({ report, cpu }: SettingStep): CpuPerSaga {
-  const sagas = report.sagas.endToEndMs.count;
-  const perSaga = (seconds: number) => (sagas > 0 ? (seconds * 1_000) / sagas : NaN);
-  const services = Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
-  return {
-    ...Object.fromEntries(Object.entries(cpu.services).map(([service, seconds]) => [service, perSaga(seconds)])),
-    'five services': perSaga(services),
-    bench: perSaga(cpu.bench),
-    machine: perSaga(cpu.machine),
-    // PostgreSQL, RabbitMQ, the card provider and anything else running on the machine.
-    rest: perSaga(cpu.machine - services - cpu.bench),
-  };
-}
-
-/** The median of each part's CPU per saga over the steps of one setting. */
-function medianCpu(steps: CpuPerSaga[]): CpuPerSaga {
-  const parts = [...new Set(steps.flatMap((step) => Object.keys(step)))];
-  return Object.fromEntries(parts.map((part) => [part, median(steps.flatMap((step) => (part in step ? [step[part]!] : [])))]));
-}
-
 /** "order 1.10 / 1.18, ...": the median CPU ms per saga of each part, metrics off / on. */
 function describeCpu(comparison: MetricsComparison): string {
-  const off = medianCpu(comparison.cpuMsPerSaga.off);
-  const on = medianCpu(comparison.cpuMsPerSaga.on);
-  return Object.keys(on)
-    .map((part) => `${part} ${off[part]?.toFixed(2) ?? '-'} / ${on[part]!.toFixed(2)}`)
-    .join(', ');
+  return describeCpuPair(comparison.cpuMsPerSaga.off, comparison.cpuMsPerSaga.on);
 }
 
 /**

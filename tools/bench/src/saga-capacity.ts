@@ -2,6 +2,7 @@ import { buildReport, type LoadReport } from '@shop/load/dist/src/load-report';
 import { generateLoad } from '@shop/load/dist/src/load-generator';
 import type { LoadSettings, Scenario } from '@shop/load/dist/src/load-settings';
 import { trackSagas } from '@shop/load/dist/src/saga-tracker';
+import { TEST_OPERATOR_TOKEN } from '@shop/testing';
 
 export const DEFAULT_MIX: Array<[Scenario, number]> = [
   ['confirm', 0.85],
@@ -19,10 +20,12 @@ export async function sagaStep(orderUrl: string, rate: number, seconds: number, 
     mix,
     sagaTimeoutSeconds: 120,
     maxInFlight: 2_000,
+    // The bench starts its services with the test token; sagas are followed with GET /orders, an operator endpoint.
+    operatorToken: TEST_OPERATOR_TOKEN,
   };
   const run = await generateLoad(settings, () => undefined);
   const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
-  const sagas = await trackSagas(orderUrl, accepted, settings.sagaTimeoutSeconds * 1_000, () => undefined);
+  const sagas = await trackSagas(orderUrl, accepted, settings.sagaTimeoutSeconds * 1_000, () => undefined, settings.operatorToken);
   return buildReport(settings, run, sagas, []);
 }
 

@@ -10,6 +10,8 @@ export interface ServiceSetting<Name extends string> {
   name: Name;
   label: string;
   env: Record<string, string>;
+  /** Processes of each participant (the order service runs one): 1 by default. */
+  replicas?: number;
 }
 
 /** CPU time used over a step, in seconds. */
@@ -75,7 +77,7 @@ export async function rotateSettings<Name extends string>(
   for (let round = 0; round < rounds; round += 1) {
     for (let i = 0; i < settings.length; i += 1) {
       const setting = settings[(round + i) % settings.length]!;
-      await environment.start(repoRoot, setting.env);
+      await environment.start(repoRoot, setting.env, setting.replicas ?? 1);
       await betweenSteps();
       const memory =
         watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
@@ -85,12 +87,12 @@ export async function rotateSettings<Name extends string>(
       const after = environment.sampleServices();
       const benchUsed = process.cpuUsage(before.bench);
       const cpu: StepCpu = {
-        services: Object.fromEntries(
-          after.flatMap((end) => {
-            const start = before.services.find((sample) => sample.pid === end.pid);
-            return start ? [[end.service, (end.ticks - start.ticks) / CLOCK_TICKS]] : [];
-          }),
-        ),
+        // Summed over a service's processes, when it runs as several replicas.
+        services: after.reduce<Record<string, number>>((sum, end) => {
+          const start = before.services.find((sample) => sample.pid === end.pid);
+          if (start) sum[end.service] = (sum[end.service] ?? 0) + (end.ticks - start.ticks) / CLOCK_TICKS;
+          return sum;
+        }, {}),
         bench: (benchUsed.user + benchUsed.system) / 1e6,
         machine: (machineBusyTicks() - before.machine) / CLOCK_TICKS,
       };
@@ -129,3 +131,56 @@ export function describeSteps(values: number[]): string {
 /** Summed RSS counts the node binary's pages once per service; this counts them once in all. */
 export const describeFootprint = (memory: MemoryFootprint) =>
   `${memory.peakFootprintMb.toFixed(0)} MB (${memory.peakPrivateMb.toFixed(0)} MB private)`;
+
+/** CPU ms per completed saga of one step: each service, the five together, this process and the whole machine. */
+export type CpuPerSaga = Record<string, number>;
+
+export function cpuPerSaga({ report, cpu }: SettingStep): CpuPerSaga {
+  const sagas = report.sagas.endToEndMs.count;
+  const perSaga = (seconds: number) => (sagas > 0 ? (seconds * 1_000) / sagas : NaN);
+  const services = Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
+  return {
+    ...Object.fromEntries(Object.entries(cpu.services).map(([service, seconds]) => [service, perSaga(seconds)])),
+    'five services': perSaga(services),
+    bench: perSaga(cpu.bench),
+    machine: perSaga(cpu.machine),
+    // PostgreSQL, RabbitMQ, the card provider and anything else running on the machine.
+    rest: perSaga(cpu.machine - services - cpu.bench),
+  };
+}
+
+/** The median of each part's CPU per saga over the steps of one setting. */
+export function medianCpu(steps: CpuPerSaga[]): CpuPerSaga {
+  const parts = [...new Set(steps.flatMap((step) => Object.keys(step)))];
+  return Object.fromEntries(parts.map((part) => [part, median(steps.flatMap((step) => (part in step ? [step[part]!] : [])))]));
+}
+
+/** "order 1.10 / 1.18, ...": the median CPU ms per saga of each part, under one setting / another. */
+export function describeCpuPair(first: CpuPerSaga[], second: CpuPerSaga[]): string {
+  const a = medianCpu(first);
+  const b = medianCpu(second);
+  return Object.keys(b)
+    .map((part) => `${part} ${a[part]?.toFixed(2) ?? '-'} / ${b[part]!.toFixed(2)}`)
+    .join(', ');
+}
+
+/** What a comparison of settings is asked to run. */
+export interface ComparisonOptions {
+  rate: number;
+  stepSeconds: number;
+  rounds: number;
+  say: (line: string) => void;
+  betweenSteps: () => Promise<void>;
+}
+
+/** What every comparison of settings reports, per setting. */
+export interface SettingsComparison<Name extends string> {
+  rate: number;
+  stepSeconds: number;
+  /** Completed sagas/s of each saturating step, per setting, in the order run. */
+  completedPerSecond: Record<Name, number[]>;
+  /** CPU ms per completed saga of each step, per setting (a service's replicas summed). */
+  cpuMsPerSaga: Record<Name, CpuPerSaga[]>;
+  /** The services' memory during the first step of each setting, shared pages counted once. */
+  footprint: Record<Name, MemoryFootprint>;
+}
