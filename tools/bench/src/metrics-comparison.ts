@@ -1,4 +1,4 @@
-import type { MemoryFootprint, ServiceResources } from '@shop/load/dist/src/service-resources';
+import type { ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
 import {
