@@ -86,7 +86,7 @@ function renderComposePrometheusConfig(catalog: readonly ServiceEntry[]): string
       services: Object.fromEntries(catalog.map((service) => [service.name, [`${service.name}:${COMPOSE_METRICS_PORT}`]])),
       serviceDiscovery: 'dns',
       rabbitmq: ['rabbitmq:15692'],
-      rabbitmqVhost: '/',
+      rabbitmqVhost: COMPOSE_VHOST,
       postgres: ['postgres-exporter:9187'],
     },
     catalog,

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { parseCompose } from './compose-runs-catalog';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
@@ -64,6 +65,19 @@ describe('the credentials under compose', () => {
       const passwords = [...variablesIn(JSON.stringify(service.environment))].filter((variable) => variable.endsWith('_PASSWORD'));
       assert.deepEqual(passwords.sort(), [`${own}_POSTGRES_PASSWORD`, `${own}_RABBITMQ_PASSWORD`], `${name}'s passwords`);
     }
+  });
+
+  test("when Prometheus asks RabbitMQ for the queues' series, then it asks for the vhost the definitions create", () => {
+    const definitions = JSON.parse(read('infra/rabbitmq/definitions.json')) as { vhosts: Array<{ name: string }> };
+    assert.deepEqual(definitions.vhosts, [{ name: 'shop' }]);
+    const config = parse(read('infra/prometheus/prometheus.yml')) as {
+      scrape_configs: Array<{ job_name: string; params?: Record<string, string[]> }>;
+    };
+    const rabbitmq = config.scrape_configs.filter((job) => job.params?.vhost);
+    assert.ok(rabbitmq.length > 0, 'a job asks RabbitMQ for one vhost');
+    for (const job of rabbitmq) assert.deepEqual(job.params!.vhost, ['shop'], job.job_name);
+    const dashboard = read('infra/grafana/dashboards/queues.json');
+    assert.match(dashboard, /"value": \[\s*"shop"\s*\]/, "the queues dashboard opens on the shop's vhost");
   });
 
   describe('start-with-definitions.sh', () => {
