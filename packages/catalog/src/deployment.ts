@@ -40,6 +40,15 @@ export function passwordVariable(owner: string, system: 'RABBITMQ' | 'POSTGRES')
   return `${owner.toUpperCase().replace(/-/g, '_')}_${system}_PASSWORD`;
 }
 
+/**
+ * How compose reads a password: from .env, or else the value .env.example gives it
+ * (`change-me-<system>-<owner>`), so that `docker compose up` and `docker-compose config` work on a
+ * fresh clone. Those values are for a laptop, where every port is published on 127.0.0.1 only.
+ */
+export function composePassword(owner: string, system: 'RABBITMQ' | 'POSTGRES'): string {
+  return `\${${passwordVariable(owner, system)}:-change-me-${system.toLowerCase()}-${owner}}`;
+}
+
 const PROMETHEUS_HEADER = [
   '# Generated from packages/catalog by `npm run generate` (src/prometheus-config.ts): edit the',
   '# catalog or the renderer, not this file. Prometheus under docker-compose.yml: every service',
@@ -123,17 +132,18 @@ function replaceBetween(text: string, begin: string, end: string, content: strin
   return [...lines.slice(0, first + 1), ...content, ...lines.slice(last)].join('\n');
 }
 
-/** Each container's passwords, required: compose refuses to start without one and names it. */
+/** The passwords each infrastructure container is given (composePassword). */
 function renderPasswordAnchors(catalog: readonly ServiceEntry[]): string[] {
-  const required = (variable: string) => `  ${variable}: "\${${variable}:?${variable} is not set: see .env.example}"`;
+  const password = (owner: string, system: 'RABBITMQ' | 'POSTGRES') =>
+    `  ${passwordVariable(owner, system)}: "${composePassword(owner, system)}"`;
   const names = catalog.map((service) => checked(service.name, COMPOSE_NAME, 'service name'));
   return [
     '# RabbitMQ renders its definitions with these (infra/rabbitmq/start-with-definitions.sh).',
     'x-rabbitmq-passwords: &rabbitmq-passwords',
-    ...['admin', ...names].map((owner) => required(passwordVariable(owner, 'RABBITMQ'))),
+    ...['admin', ...names].map((owner) => password(owner, 'RABBITMQ')),
     "# PostgreSQL's init script creates the roles with these (infra/postgres).",
     'x-postgres-passwords: &postgres-passwords',
-    ...[...names, 'monitor'].map((owner) => required(passwordVariable(owner, 'POSTGRES'))),
+    ...[...names, 'monitor'].map((owner) => password(owner, 'POSTGRES')),
   ];
 }
 
@@ -271,14 +281,12 @@ export function composePublishedPort(service: ServiceEntry, orchestrator: boolea
 
 /** A service's broker URL under compose: its own user, in the shop's vhost, with its password from .env. */
 export function composeRabbitmqUrl(service: string): string {
-  const variable = passwordVariable(service, 'RABBITMQ');
-  return `amqp://${brokerUserName(COMPOSE_VHOST, service)}:\${${variable}:?${variable} is not set: see .env.example}@rabbitmq:5672/${COMPOSE_VHOST}`;
+  return `amqp://${brokerUserName(COMPOSE_VHOST, service)}:${composePassword(service, 'RABBITMQ')}@rabbitmq:5672/${COMPOSE_VHOST}`;
 }
 
 /** A service's database URL under compose: its own role, which owns the database. */
 export function composeDatabaseUrl(service: string, database: string): string {
-  const variable = passwordVariable(service, 'POSTGRES');
-  return `postgres://${databaseRoleName(database)}:\${${variable}:?${variable} is not set: see .env.example}@postgres:5432/${database}`;
+  return `postgres://${databaseRoleName(database)}:${composePassword(service, 'POSTGRES')}@postgres:5432/${database}`;
 }
 
 /** Plain where YAML reads it back as the same string, double-quoted (JSON's escapes are YAML's too) otherwise. */

@@ -33,12 +33,12 @@ describe('the deployment rendered from the catalog', () => {
     assert.equal(block.environment?.LOYALTY_LIMIT, '500', 'a number stays a string');
     assert.equal(
       block.environment?.RABBITMQ_URL,
-      'amqp://shop-loyalty:${LOYALTY_RABBITMQ_PASSWORD:?LOYALTY_RABBITMQ_PASSWORD is not set: see .env.example}@rabbitmq:5672/shop',
-      'its own broker user, in the shop vhost, with its password from .env',
+      'amqp://shop-loyalty:${LOYALTY_RABBITMQ_PASSWORD:-change-me-rabbitmq-loyalty}@rabbitmq:5672/shop',
+      'its own broker user, in the shop vhost, with its password from .env or else .env.example',
     );
     assert.equal(
       block.environment?.DATABASE_URL,
-      'postgres://shop_loyalty:${LOYALTY_POSTGRES_PASSWORD:?LOYALTY_POSTGRES_PASSWORD is not set: see .env.example}@postgres:5432/shop_loyalty',
+      'postgres://shop_loyalty:${LOYALTY_POSTGRES_PASSWORD:-change-me-postgres-loyalty}@postgres:5432/shop_loyalty',
       'its own role, which owns its database',
     );
     assert.equal(block.environment?.LOG_LEVEL, 'info', 'the shared environment is merged in');
