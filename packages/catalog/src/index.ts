@@ -11,7 +11,7 @@ export {
   type ServiceName,
 } from './service-catalog';
 export { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
-export { SERVICE_NODE_ARGS, serviceEntryPoint } from './service-process';
+export { SERVICE_NODE_ARGS, serviceEntryPoint, serviceInstances, type ServiceInstance } from './service-process';
 export {
   brokerDefinitions,
   brokerPermissions,

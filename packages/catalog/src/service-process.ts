@@ -1,4 +1,4 @@
-import type { ServiceName } from './service-catalog';
+import { SERVICE_NAMES, type ServiceName } from './service-catalog';
 
 /**
  * The node arguments every service runs with: the native stack spawns it with them, the
@@ -25,4 +25,29 @@ export const SERVICE_MAIN = 'dist/src/main.js';
 /** A service's built entry point, relative to the repository root. */
 export function serviceEntryPoint(name: ServiceName): string {
   return `services/${name}/${SERVICE_MAIN}`;
+}
+
+/** One process of a service when it runs as replicas: its name in logs, and its slot for ports. */
+export interface ServiceInstance {
+  name: ServiceName;
+  /** The service's name for its first replica, `<name>-<k>` for the k-th. */
+  instance: string;
+  /**
+   * Replica k of the service at catalog index i is in slot (k - 1) x services + i: the first
+   * replicas of all services take the first slots, so one replica each keeps the catalog's order.
+   * A process's port is a base port plus its slot.
+   */
+  slot: number;
+}
+
+/** Every process to run, replica by replica, each in catalog order, given how many replicas each service has. */
+export function serviceInstances(replicasOf: (name: ServiceName) => number): ServiceInstance[] {
+  const counts = SERVICE_NAMES.map((name) => replicasOf(name));
+  return Array.from({ length: Math.max(...counts) }, (_, k) => k + 1).flatMap((replica) =>
+    SERVICE_NAMES.flatMap((name, index) =>
+      replica > counts[index]!
+        ? []
+        : [{ name, instance: replica === 1 ? name : `${name}-${replica}`, slot: (replica - 1) * SERVICE_NAMES.length + index }],
+    ),
+  );
 }

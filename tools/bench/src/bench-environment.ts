@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sampleServices } from '@shop/load/dist/src/service-resources';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
-import { PARTICIPANTS, SERVICE_NAMES, type ServiceName } from '@shop/catalog';
+import { PARTICIPANTS, SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
 import {
   createTestInfrastructure,
@@ -104,15 +104,13 @@ export class BenchEnvironment {
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
       throw new Error(`replicas: 1 to ${MAX_REPLICAS}, got ${replicas}`);
     await this.supervisor?.stopAll();
-    const processes = Array.from({ length: replicas }, (_, k) => k).flatMap((k) =>
-      SERVICE_NAMES.flatMap((name, i) => (k > 0 && !PARTICIPANTS.includes(name) ? [] : [{ name, k, slot: k * SERVICE_NAMES.length + i }])),
-    );
+    const processes = serviceInstances((name) => (PARTICIPANTS.includes(name) ? replicas : 1));
     this.supervisor = new ServiceSupervisor(
       repoRoot,
       this.logDirectory,
-      processes.map(({ name, k, slot }) => ({
+      processes.map(({ name, instance, slot }) => ({
         name,
-        instance: k === 0 ? name : `${name}-${k + 1}`,
+        instance,
         port: this.basePort + slot,
         env: {
           ...process.env,

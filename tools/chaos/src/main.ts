@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadLetterStore } from '@shop/dlq/dist/src/dead-letter-store';
 import { CALM_BEHAVIOUR, startProviderProcess, type Charge, type ProviderProcess } from '@shop/payment-provider';
-import { CONSUMER_QUEUES, SERVICE_NAMES } from '@shop/catalog';
+import { CONSUMER_QUEUES, SERVICE_NAMES, serviceInstances } from '@shop/catalog';
 import { createTestInfrastructure, freePortRange, SmtpSink, TEST_OPERATOR_TOKEN } from '@shop/testing';
 import { parseChaosArguments } from './chaos-settings';
 import { faultTable, invariantTable, outcomeTable } from './chaos-report';
@@ -42,30 +42,28 @@ async function main(): Promise<number> {
   const supervisor = new ServiceSupervisor(
     REPO_ROOT,
     logDirectory,
-    // Replica k of the service at catalog index i on base + (k - 1) x services + i, as npm run stack does.
-    Array.from({ length: settings.replicas }, (_, k) => k).flatMap((k) =>
-      SERVICE_NAMES.map((name, i) => ({
-        name,
-        instance: k === 0 ? name : `${name}-${k + 1}`,
-        port: base + k * SERVICE_NAMES.length + i,
-        env: {
-          ...process.env,
-          PORT: String(base + k * SERVICE_NAMES.length + i),
-          DATABASE_URL: access[name]!.databaseUrl,
-          RABBITMQ_URL: access[name]!.rabbitmqUrl,
-          OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
-          SMTP_URL: sink.url,
-          ...(name === 'payment' ? { PAYMENT_PROVIDER_URL: provider.url } : {}),
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-          OTEL_SDK_DISABLED: 'true',
-          SAGA_STEP_TIMEOUT_MS: '8000',
-          SAGA_COMPENSATION_RETRY_MAX_MS: '15000',
-          // Long enough in total (about 45 s) to ride out a database restart without dead letters.
-          RETRY_DELAYS_MS: '250,1000,3000,10000,30000',
-          SHUTDOWN_TIMEOUT_MS: '5000',
-        },
-      })),
-    ),
+    // As npm run stack lays replicas out: a port per slot.
+    serviceInstances(() => settings.replicas).map(({ name, instance, slot }) => ({
+      name,
+      instance,
+      port: base + slot,
+      env: {
+        ...process.env,
+        PORT: String(base + slot),
+        DATABASE_URL: access[name]!.databaseUrl,
+        RABBITMQ_URL: access[name]!.rabbitmqUrl,
+        OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
+        SMTP_URL: sink.url,
+        ...(name === 'payment' ? { PAYMENT_PROVIDER_URL: provider.url } : {}),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        OTEL_SDK_DISABLED: 'true',
+        SAGA_STEP_TIMEOUT_MS: '8000',
+        SAGA_COMPENSATION_RETRY_MAX_MS: '15000',
+        // Long enough in total (about 45 s) to ride out a database restart without dead letters.
+        RETRY_DELAYS_MS: '250,1000,3000,10000,30000',
+        SHUTDOWN_TIMEOUT_MS: '5000',
+      },
+    })),
   );
   // Ctrl-C or SIGTERM: stop the services and remove what the run created, then exit.
   const interrupted = async (signal: string) => {

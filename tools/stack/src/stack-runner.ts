@@ -3,11 +3,12 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { redactUrl } from '@shop/config';
-import { provisionShopAccess, type ServiceAccess } from '@shop/testing';
+import type { ServiceAccess } from '@shop/testing';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeEmail, MailCatcher } from './mail-catcher';
 import { runPreflightChecks } from './preflight-check';
+import { provisionStackAccess } from './stack-access';
 import { startMonitoring } from './stack-monitoring';
 import { waitUntilReady } from './readiness-wait';
 import { describeExit, ServiceProcess, stoppedCleanly } from './service-process';
@@ -30,14 +31,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
   // password every run; the operator endpoints need OPERATOR_TOKEN, made up when not given.
   let access: Record<string, ServiceAccess>;
   try {
-    access = await provisionShopAccess({
-      rabbitmqUrl: settings.rabbitmqUrl,
-      postgresUrl: settings.postgresUrl,
-      // One user and role per service, which all its replicas share.
-      services: settings.services
-        .filter((service) => service.instance === service.name)
-        .map((service) => ({ name: service.name, database: databaseOf(service) })),
-    });
+    access = await provisionStackAccess(settings);
   } catch (error) {
     stackOutput.error(
       `could not provision the services' users in ${redactUrl(settings.rabbitmqUrl)} and roles in ${redactUrl(settings.postgresUrl)}: ` +
@@ -179,10 +173,6 @@ function serviceEnv(
     ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
     ...(service.name === 'payment' && paymentProviderUrl ? { PAYMENT_PROVIDER_URL: paymentProviderUrl } : {}),
   };
-}
-
-function databaseOf(service: ServiceSettings): string {
-  return decodeURIComponent(new URL(service.databaseUrl).pathname.slice(1));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from '@shop/catalog';
+import { SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
 import { ConfigError, loadConfig, milliseconds, port, url, z } from '@shop/config';
 
 const schema = z.object({
@@ -136,7 +136,7 @@ function replicaCounts(setting: string | undefined): Record<ServiceName, number>
   return counts;
 }
 
-/** Every process to run, replica by replica, each in catalog order, with its ports. */
+/** Every process to run (serviceInstances), with its port and metrics port. */
 function instances(counts: Record<ServiceName, number>, basePort: number, metricsBasePort: number) {
   const most = Math.max(...Object.values(counts));
   const highest = Math.max(basePort, metricsBasePort) + most * SERVICE_NAMES.length - 1;
@@ -145,20 +145,12 @@ function instances(counts: Record<ServiceName, number>, basePort: number, metric
       `invalid setting STACK_REPLICAS: ${most} replicas need ports up to ${highest} from STACK_BASE_PORT and STACK_METRICS_BASE_PORT`,
     ]);
   }
-  return Array.from({ length: most }, (_, replica) => replica + 1).flatMap((replica) =>
-    SERVICE_NAMES.flatMap((name, index) =>
-      replica > counts[name]
-        ? []
-        : [
-            {
-              name,
-              instance: replica === 1 ? name : `${name}-${replica}`,
-              port: basePort + (replica - 1) * SERVICE_NAMES.length + index,
-              metricsPort: metricsBasePort + (replica - 1) * SERVICE_NAMES.length + index,
-            },
-          ],
-    ),
-  );
+  return serviceInstances((name) => counts[name]).map(({ name, instance, slot }) => ({
+    name,
+    instance,
+    port: basePort + slot,
+    metricsPort: metricsBasePort + slot,
+  }));
 }
 
 /** The URL itself when it names a vhost, with the `shop` vhost otherwise: the stack never uses `/`. */
