@@ -2,6 +2,7 @@ export { defineSaga, type SagaDefinition, type SagaHookContext, type SagaStep } 
 export { SagaEngine, type SagaEngineOptions } from './saga-engine';
 export { DeadlineWatcher, type DeadlineWatcherOptions } from './deadline-watcher';
 export { outboxCommandSender, type CommandSender } from './command-sender';
-export type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
+export type { DueSaga, LoggedStep, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
+export { StepLogFeed, type StepLogFeedOptions } from './step-log-feed';
 export { postgresSagaStore, sagaRepository } from './saga-repository';
 export { sagaMigrations } from './saga-migrations';

@@ -1,6 +1,6 @@
 import { afterCommit, deferInsert, lockedTable, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
-import type { DueSaga, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
+import type { DueSaga, LoggedStep, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
 
 interface InstanceRow {
   id: string;
@@ -151,6 +151,41 @@ export const sagaRepository = {
       [sagaId],
     );
     return rows;
+  },
+
+  /**
+   * Step log rows with an id above `afterId` or among `ids`, in id order: what a reader of the
+   * log (the live page's feed) has not seen yet.
+   */
+  async stepsSince(db: Queryable, afterId: number, ids: readonly number[], limit: number): Promise<LoggedStep[]> {
+    const { rows } = await db.query<{
+      id: string;
+      saga_id: string;
+      step: string;
+      action: StepLogEntry['action'];
+      outcome: string;
+      detail: string | null;
+      at: Date;
+    }>(
+      `SELECT id, saga_id, step, action, outcome, detail, at FROM saga_step_log
+        WHERE id > $1 OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3`,
+      [afterId, ids, limit],
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      sagaId: row.saga_id,
+      step: row.step,
+      action: row.action,
+      outcome: row.outcome,
+      detail: row.detail,
+      at: row.at,
+    }));
+  },
+
+  /** The highest step log id so far (0 on an empty log). */
+  async lastStepId(db: Queryable): Promise<number> {
+    const { rows } = await db.query<{ id: string }>('SELECT coalesce(max(id), 0) AS id FROM saga_step_log');
+    return Number(rows[0]?.id ?? 0);
   },
 
   /** Sagas whose awaited reply is late, oldest first, with what they await. */

@@ -30,6 +30,12 @@ export interface StepLogEntry {
   at: Date;
 }
 
+/** A step log row as its readers see it: with its id (increasing) and its saga. */
+export interface LoggedStep extends StepLogEntry {
+  id: number;
+  sagaId: string;
+}
+
 /** A saga whose awaited reply is late, with what it awaits. */
 export interface DueSaga {
   id: string;

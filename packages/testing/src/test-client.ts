@@ -86,6 +86,15 @@ export class TestBrokerClient {
     return collected;
   }
 
+  /**
+   * Declares a durable queue bound to `exchange` that nothing consumes, as a service's queue
+   * stands while the service is down: what is published to it waits there.
+   */
+  async holdQueue(queue: string, exchange: string, pattern: string): Promise<void> {
+    await this.channel.assertQueue(queue, { durable: true });
+    await this.channel.bindQueue(queue, exchange, pattern);
+  }
+
   /** Takes every message waiting in a queue (a dead-letter queue, say) without waiting for more. */
   async drainQueue(queue: string): Promise<GetMessage[]> {
     const taken: GetMessage[] = [];
