@@ -1,10 +1,12 @@
+import type { ErrorDetails } from './error-body';
+
 /** The one error type entry points throw for a client-visible failure. */
 export class AppError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details?: unknown,
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = 'AppError';

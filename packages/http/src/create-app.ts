@@ -2,6 +2,8 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import type { Logger } from '@shop/logger';
 import { AppError } from './app-error';
+import type { ErrorBody } from './error-body';
+import type { HealthBody, ReadinessBody } from './openapi';
 import { serverTelemetry } from './server-telemetry';
 
 export interface HealthCheck {
@@ -32,22 +34,27 @@ export function createApp({ logger, readiness, bodyLimit = '64kb', routes }: App
   app.set('query parser', 'simple');
   app.use(serverTelemetry(probePaths));
   // The standard security headers (nosniff, no framing, a restrictive content security policy,
-  // HSTS, no referrer), from helmet rather than by hand: every answer is JSON, but a browser that
-  // is pointed at one must not run or frame it.
-  app.use(helmet());
+  // HSTS, no referrer), from helmet rather than by hand: most answers are JSON, but a browser that
+  // is pointed at one must not run or frame it. The pages (/docs, the order service's /live/) load
+  // only their own origin's files. The services speak plain HTTP (TLS ends in front of them), so
+  // the policy does not ask the browser to upgrade the pages' own requests to https, which would
+  // break them on http://localhost.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(requestLogger(logger));
   app.use(requireJson);
   app.use(express.json({ limit: bodyLimit, strict: true }));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies HealthBody);
   });
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(
       readiness.map(async ({ name, check }) => [name, await Promise.resolve(check()).catch(() => false)] as const),
     );
     const ready = results.every(([, ok]) => ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) } satisfies ReadinessBody);
   });
 
   routes?.(app);
@@ -141,17 +148,17 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     void _next;
     if (error instanceof AppError) {
-      res
-        .status(error.status)
-        .json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+      res.status(error.status).json({
+        error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+      } satisfies ErrorBody);
       return;
     }
     const problem = bodyParserProblem(error as BodyParserError, req);
     if (problem) {
-      res.status(problem.status).json({ error: { code: problem.code, message: problem.message } });
+      res.status(problem.status).json({ error: { code: problem.code, message: problem.message } } satisfies ErrorBody);
       return;
     }
     logger.error({ err: error, method: req.method, path: req.originalUrl }, 'unhandled error');
-    res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+    res.status(500).json({ error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody);
   };
 }

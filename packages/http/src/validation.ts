@@ -1,10 +1,6 @@
 import type { z } from 'zod';
 import { AppError } from './app-error';
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import type { FieldProblem } from './error-body';
 
 /** Validates a request part; a failure is a 400 whose body names every offending field. */
 export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, where = 'body'): z.infer<S> {

@@ -33,6 +33,11 @@ for (const path of ['/things', '/broken', '/nowhere', '/healthz']) {
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(response.headers.get('x-frame-options'), 'SAMEORIGIN');
     assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.doesNotMatch(
+      response.headers.get('content-security-policy') ?? '',
+      /upgrade-insecure-requests/,
+      'plain HTTP pages keep working',
+    );
     assert.match(response.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
     assert.equal(response.headers.get('referrer-policy'), 'no-referrer');
     assert.equal(response.headers.get('x-powered-by'), null);

@@ -1,15 +1,22 @@
+import { orderId } from '@shop/contracts';
 import type { Queryable } from '@shop/db';
+import { z } from 'zod';
 
-export type EmailKind = 'confirmation' | 'cancellation';
+const emailKind = z.enum(['confirmation', 'cancellation']);
+export type EmailKind = z.output<typeof emailKind>;
 
-export interface SentEmail {
-  orderId: string;
-  kind: EmailKind;
-  recipient: string;
-  subject: string;
-  messageId: string;
-  sentAt: string;
-}
+/** The email one order's customer was sent, as the operator endpoint shows it; the type below is made from it. */
+export const sentEmailSchema = z
+  .object({
+    orderId,
+    kind: emailKind,
+    recipient: z.string(),
+    subject: z.string(),
+    messageId: z.string().meta({ description: 'The Message-ID header it was sent with.' }),
+    sentAt: z.iso.datetime(),
+  })
+  .meta({ id: 'SentEmail' });
+export type SentEmail = z.output<typeof sentEmailSchema>;
 
 interface EmailRow {
   order_id: string;

@@ -1,20 +1,22 @@
 import { lockedTable, type Queryable } from '@shop/db';
-import type { PricedLine } from '@shop/contracts';
+import { orderId, pricedLine } from '@shop/contracts';
+import { z } from 'zod';
 
 /** What reserving an order's stock came to; stored with the order id, so a repeat gets the same answer. */
-export type ReserveOutcome =
-  | { reserved: true; lines: PricedLine[] }
-  | { reserved: false; reason: 'unknown-sku' | 'insufficient-stock' | 'order-cancelled'; detail: string };
+const reserveOutcome = z.discriminatedUnion('reserved', [
+  z.object({ reserved: z.literal(true), lines: z.array(pricedLine) }),
+  z.object({ reserved: z.literal(false), reason: z.enum(['unknown-sku', 'insufficient-stock', 'order-cancelled']), detail: z.string() }),
+]);
+export type ReserveOutcome = z.output<typeof reserveOutcome>;
 
-export type ReservationStatus = 'RESERVED' | 'REJECTED' | 'RELEASED';
+const reservationStatus = z.enum(['RESERVED', 'REJECTED', 'RELEASED']);
+export type ReservationStatus = z.output<typeof reservationStatus>;
 
-export interface Reservation {
-  orderId: string;
-  status: ReservationStatus;
-  outcome: ReserveOutcome;
-  createdAt: string;
-  updatedAt: string;
-}
+/** One order's reservation, as the operator endpoint shows it; the type below is made from it. */
+export const reservationSchema = z
+  .object({ orderId, status: reservationStatus, outcome: reserveOutcome, createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() })
+  .meta({ id: 'Reservation' });
+export type Reservation = z.output<typeof reservationSchema>;
 
 interface ReservationRow {
   order_id: string;

@@ -1,13 +1,18 @@
-import type { OrderItem } from '@shop/contracts';
+import { cents, sku, type OrderItem } from '@shop/contracts';
 import { lockedTable, scopeOf, type Queryable } from '@shop/db';
+import { z } from 'zod';
 
-export interface Product {
-  sku: string;
-  name: string;
-  unitPriceCents: number;
-  stock: number;
-  initialStock: number;
-}
+/** A product of the catalog with its stock, as the operator endpoints show it; the type below is made from it. */
+export const productSchema = z
+  .object({
+    sku,
+    name: z.string(),
+    unitPriceCents: cents,
+    stock: z.number().int().nonnegative(),
+    initialStock: z.number().int().nonnegative().meta({ description: 'The seeded stock, which `npm run reset-stock` puts back.' }),
+  })
+  .meta({ id: 'Product', examples: [{ sku: 'SKU-MUG', name: 'Enamel mug', unitPriceCents: 1200, stock: 1000000, initialStock: 1000000 }] });
+export type Product = z.output<typeof productSchema>;
 
 interface ProductRow {
   sku: string;

@@ -1,7 +1,9 @@
 import { orderItem, shippingAddress, type PricedLine } from '@shop/contracts';
 import { z } from 'zod';
 
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
+/** Where an order stands: PENDING while its saga runs (or compensates), then CONFIRMED or CANCELLED. */
+export const orderStatus = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']);
+export type OrderStatus = z.output<typeof orderStatus>;
 
 /** A lone UTF-16 surrogate: a high one not followed by a low one, or a low one not after a high one. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -1,21 +1,30 @@
+import { cents, currency, orderId } from '@shop/contracts';
 import type { Queryable } from '@shop/db';
+import { z } from 'zod';
 
-export type PaymentStatus = 'PENDING' | 'CHARGED' | 'DECLINED' | 'REFUNDED' | 'CANCELLED';
+const paymentStatus = z.enum(['PENDING', 'CHARGED', 'DECLINED', 'REFUNDED', 'CANCELLED']);
+export type PaymentStatus = z.output<typeof paymentStatus>;
 
-export interface Payment {
-  orderId: string;
-  status: PaymentStatus;
-  amountCents: number | null;
-  currency: string | null;
-  paymentMethod: string | null;
-  chargeId: string | null;
-  declineReason: string | null;
-  refund: { refundedCents: number; refundId: string | null; refundedAt: string } | null;
-  /** When the last charge call began; null once no charge call can be outstanding. */
-  chargeStartedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** One order's payment, as the operator endpoint shows it; the type below is made from it. */
+export const paymentSchema = z
+  .object({
+    orderId,
+    status: paymentStatus,
+    amountCents: cents.nullable(),
+    currency: currency.nullable(),
+    paymentMethod: z.string().nullable(),
+    chargeId: z.string().nullable(),
+    declineReason: z.string().nullable(),
+    refund: z.object({ refundedCents: cents, refundId: z.string().nullable(), refundedAt: z.iso.datetime() }).nullable(),
+    chargeStartedAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: 'When the last charge call began; null once no charge call can be outstanding.' }),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Payment' });
+export type Payment = z.output<typeof paymentSchema>;
 
 interface PaymentRow {
   order_id: string;

@@ -1,21 +1,28 @@
-import type { OrderItem, ShippingAddress } from '@shop/contracts';
+import { orderId, orderItem, shippingAddress, type OrderItem, type ShippingAddress } from '@shop/contracts';
 import { lockedTable, type Queryable } from '@shop/db';
+import { z } from 'zod';
 
-export type ShipmentStatus = 'CREATED' | 'REJECTED' | 'CANCELLED';
-export type RejectionReason = 'unserved-country' | 'order-cancelled';
+const shipmentStatus = z.enum(['CREATED', 'REJECTED', 'CANCELLED']);
+export type ShipmentStatus = z.output<typeof shipmentStatus>;
+const rejectionReason = z.enum(['unserved-country', 'order-cancelled']);
+export type RejectionReason = z.output<typeof rejectionReason>;
 
-export interface Shipment {
-  orderId: string;
-  shipmentId: string | null;
-  status: ShipmentStatus;
-  country: string | null;
-  address: ShippingAddress | null;
-  items: OrderItem[] | null;
-  reason: RejectionReason | null;
-  detail: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+/** One order's shipment, or why there is none, as the operator endpoint shows it; the type below is made from it. */
+export const shipmentSchema = z
+  .object({
+    orderId,
+    shipmentId: z.string().nullable(),
+    status: shipmentStatus,
+    country: z.string().nullable(),
+    address: shippingAddress.nullable(),
+    items: z.array(orderItem).nullable(),
+    reason: rejectionReason.nullable(),
+    detail: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Shipment' });
+export type Shipment = z.output<typeof shipmentSchema>;
 
 interface ShipmentRow {
   order_id: string;

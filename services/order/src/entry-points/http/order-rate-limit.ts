@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@shop/http';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 
 /**
@@ -23,7 +24,7 @@ export function orderRateLimit(perMinute: number): RateLimitRequestHandler | und
             code: 'rate_limited',
             message: `client: at most ${perMinute} orders a minute from one address (ORDER_RATE_LIMIT_PER_MINUTE); retry after ${seconds} s`,
           },
-        });
+        } satisfies ErrorBody);
     },
   });
 }

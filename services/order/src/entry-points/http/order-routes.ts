@@ -1,33 +1,20 @@
 import { trace } from '@opentelemetry/api';
-import { AppError, operatorOnly, parseRequest, type Express } from '@shop/http';
+import { AppError, operatorOnly, parseRequest, serveApiDocs, type Express } from '@shop/http';
 import type { Pool } from '@shop/db';
 import { sagaRepository } from '@shop/saga';
-import { z } from 'zod';
 import { orderRepository } from '../../data-access/order-repository';
 import { placeOrderRequest } from '../../domain/order';
 import type { OrderSagaData } from '../../domain/order';
 import { orderSummary, orderView } from '../../domain/order-view';
 import { IdempotencyKeyReusedError, placeOrder, type PlaceOrderDependencies } from '../../domain/place-order-use-case';
+import { idempotencyKey, listQuery, orderApi, orderIdParam, type OrderAccepted, type OrderPage } from './order-api';
 import { orderRateLimit } from './order-rate-limit';
-
-const listQuery = z.object({
-  status: z.enum(['PENDING', 'CONFIRMED', 'CANCELLED']).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid('expected the nextCursor of a previous page').optional(),
-  // Several orders by id in one request (a load script following thousands of sagas).
-  ids: z
-    .string()
-    .transform((value) => value.split(','))
-    .pipe(z.array(z.uuid('expected comma-separated order ids (UUIDs)')).min(1).max(100, 'at most 100 ids'))
-    .optional(),
-});
-const idempotencyKey = z.string().min(1).max(200).optional();
-const orderIdParam = z.object({ id: z.uuid('expected an order id (a UUID)') });
 
 /**
  * POST /orders is the system's only synchronous path; the GETs read the order service's own
  * tables. POST /orders and GET /orders/:id are the shop's API; the list, GET /orders, is an
- * operator endpoint that asks for `operatorToken` (OPERATOR_TOKEN).
+ * operator endpoint that asks for `operatorToken` (OPERATOR_TOKEN). Their OpenAPI document
+ * (order-api.ts) is served at /openapi.json and /docs.
  */
 export function orderRoutes(
   pool: Pool,
@@ -37,6 +24,7 @@ export function orderRoutes(
   const limit = orderRateLimit(ordersPerMinute);
   const operator = operatorOnly(operatorToken);
   return (app: Express) => {
+    serveApiDocs(app, orderApi);
     if (limit) app.post('/orders', limit);
     app.post('/orders', async (req, res) => {
       const request = parseRequest(placeOrderRequest, req.body ?? {}, 'body');
@@ -51,7 +39,7 @@ export function orderRoutes(
         .status(202)
         .location(`/orders/${order.id}`)
         .set(replayed ? { 'Idempotent-Replayed': 'true' } : {})
-        .json({ orderId: order.id, status: order.status });
+        .json({ orderId: order.id, status: order.status } satisfies OrderAccepted);
     });
 
     app.get('/orders/:id', async (req, res) => {
@@ -71,7 +59,10 @@ export function orderRoutes(
         afterId: query.cursor,
       });
       const page = orders.slice(0, query.limit);
-      res.json({ orders: page.map(orderSummary), nextCursor: orders.length > query.limit ? (page.at(-1)?.id ?? null) : null });
+      res.json({
+        orders: page.map(orderSummary),
+        nextCursor: orders.length > query.limit ? (page.at(-1)?.id ?? null) : null,
+      } satisfies OrderPage);
     });
   };
 }
