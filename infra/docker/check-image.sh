@@ -116,6 +116,15 @@ for i in "${!services[@]}"; do
 done
 say "each container's metrics count the messages it took, and the order's the completed saga"
 
+# The pages the image serves from its own files: the live page and each service's API reference.
+curl -fs "http://127.0.0.1:$base_port/live/" | grep -q '<script type="module"' || { echo "the order container serves no live page" >&2; exit 1; }
+curl -fs "http://127.0.0.1:$base_port/live/config.json" | grep -q '"reserve-stock"' || { echo "the live page's config names no saga step" >&2; exit 1; }
+for i in "${!services[@]}"; do
+  curl -fs "http://127.0.0.1:$((base_port + i))/openapi.json" | grep -q '"openapi":"3.1' || { echo "${services[$i]} serves no OpenAPI document" >&2; exit 1; }
+  curl -fs "http://127.0.0.1:$((base_port + i))/docs/swagger-ui-bundle.js" >/dev/null || { echo "${services[$i]}'s /docs misses Swagger UI" >&2; exit 1; }
+done
+say "the live page and every service's OpenAPI document and reference page are served from the image"
+
 failed=0
 for c in "${containers[@]}"; do
   docker stop -t 15 "$c" >/dev/null

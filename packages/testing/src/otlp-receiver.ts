@@ -46,7 +46,8 @@ const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) =>
 /**
  * An OTLP/HTTP receiver (JSON encoding: services export with OTEL_EXPORTER_OTLP_PROTOCOL=http/json)
  * standing in for Jaeger, which no registry here ships: the spans arrive from real exporters in
- * real processes.
+ * real processes. `GET /trace/<traceId>` plays Jaeger's UI for a browser test: a page listing the
+ * trace's spans as they have arrived so far.
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
@@ -58,6 +59,11 @@ export class OtlpReceiver {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        const traceView = request.method === 'GET' ? /^\/trace\/([0-9a-f]{32})$/.exec(request.url ?? '') : null;
+        if (traceView) {
+          response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(traceHtml(traceView[1]!, this.trace(traceView[1]!)));
+          return;
+        }
         if (request.method === 'POST' && request.url === '/v1/traces') {
           try {
             this.collect(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson);
@@ -77,6 +83,11 @@ export class OtlpReceiver {
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** A link template in the form the order service's LIVE_TRACE_URL takes. */
+  get traceUrlTemplate(): string {
+    return `${this.endpoint}/trace/{traceId}`;
   }
 
   trace(traceId: string): ReceivedSpan[] {
@@ -110,4 +121,28 @@ export class OtlpReceiver {
       }
     }
   }
+}
+
+const KIND_NAMES = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The trace page: one table row per span, with its service, kind, name and attributes. */
+function traceHtml(traceId: string, spans: readonly ReceivedSpan[]): string {
+  const rows = spans.map((span) => {
+    const kind = KIND_NAMES[span.kind] ?? String(span.kind);
+    const attributes = Object.entries(span.attributes)
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join('\n');
+    const cells = [span.service, kind, span.name, span.spanId, span.parentSpanId, attributes].map((cell) => `<td>${escapeHtml(cell)}</td>`);
+    return `<tr data-kind="${kind}" data-name="${escapeHtml(span.name)}">${cells.join('')}</tr>`;
+  });
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    `<title>trace ${traceId}</title></head><body>`,
+    `<h1>Trace <code id="trace-id">${traceId}</code></h1><p>${spans.length} spans</p>`,
+    '<table id="spans"><thead><tr><th>service</th><th>kind</th><th>name</th><th>span</th><th>parent</th><th>attributes</th></tr></thead>',
+    `<tbody>${rows.join('')}</tbody></table></body></html>`,
+  ].join('');
 }

@@ -19,6 +19,25 @@ export const orderConfigSchema = baseServiceSchema(serviceNamed('order')).extend
     .string()
     .regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as EUR')
     .default('EUR'),
+  /**
+   * Where the live page (`/live/`) links each order: `{traceId}` and `{orderId}` are filled in;
+   * `none` when there is no such UI. The defaults are compose's Jaeger, Mailpit and RabbitMQ UIs.
+   */
+  LIVE_TRACE_URL: linkTemplate('http://localhost:16686/trace/{traceId}'),
+  LIVE_MAIL_URL: linkTemplate('http://localhost:8025/search?q={orderId}'),
+  LIVE_QUEUES_URL: linkTemplate('http://localhost:15672/#/queues'),
 });
+
+/** An http(s) URL with `{placeholders}`, or `none` (null). */
+function linkTemplate(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .refine(
+      (value) => value === 'none' || /^https?:$/.test(URL.parse(value.replaceAll(/[{}]/g, ''))?.protocol ?? ''),
+      'expected an http(s) URL, or none',
+    )
+    .transform((value) => (value === 'none' ? null : value));
+}
 
 export type OrderConfig = z.infer<typeof orderConfigSchema>;

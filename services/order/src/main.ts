@@ -1,4 +1,4 @@
-import { queueOf, queueOfCommand } from '@shop/catalog';
+import { queueOf, queueOfCommand, SERVICE_NAMES } from '@shop/catalog';
 import { GroupCommit } from '@shop/db';
 import { QueueNames } from '@shop/contracts';
 import { defineService, runWhenEntryPoint } from '@shop/runtime';
@@ -6,6 +6,8 @@ import { DeadlineWatcher, outboxCommandSender, postgresSagaStore, SagaEngine } f
 import { orderConfigSchema } from './config';
 import { orderMigrations } from './data-access/migrations';
 import { orderSaga } from './domain/order-saga';
+import { LiveBroadcast } from './entry-points/http/live-broadcast';
+import { liveRoutes } from './entry-points/http/live-routes';
 import { orderRoutes } from './entry-points/http/order-routes';
 import { sagaReplyHandlers } from './entry-points/messaging/saga-reply-handlers';
 
@@ -39,16 +41,32 @@ export const service = defineService({
       maxSize: config.PLACE_ORDER_GROUP_SIZE,
       concurrency: config.PLACE_ORDER_TRANSACTIONS,
     });
+    // The live page's stream: the step log as it is committed, and every work and dead-letter queue's depth.
+    const live = new LiveBroadcast({
+      pool,
+      broker,
+      logger,
+      queues: SERVICE_NAMES.flatMap((name) => [queueOf(name), QueueNames.deadLetter(queueOf(name))]),
+    });
     return {
       // Two batches at once: each locks all its sagas up front in one statement, in id order, and
       // a saga has one reply outstanding, so they do not wait on each other.
       consumers: [{ queue: queueOf('order'), handlers: sagaReplyHandlers(saga), concurrency: 2 }],
-      routes: orderRoutes(
-        pool,
-        { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY },
-        { ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE, operatorToken: config.OPERATOR_TOKEN },
-      ),
+      routes: (app) => {
+        orderRoutes(
+          pool,
+          { transaction: (work) => placements.run(work), saga, currency: config.ORDER_CURRENCY },
+          { ordersPerMinute: config.ORDER_RATE_LIMIT_PER_MINUTE, operatorToken: config.OPERATOR_TOKEN },
+        )(app);
+        liveRoutes({
+          broadcast: live,
+          saga: orderSaga,
+          links: { trace: config.LIVE_TRACE_URL, mail: config.LIVE_MAIL_URL, queues: config.LIVE_QUEUES_URL },
+          operatorToken: config.OPERATOR_TOKEN,
+        })(app);
+      },
       background: [
+        live,
         new DeadlineWatcher(saga, {
           store,
           transaction: (work) => unitOfWork.run(work),

@@ -142,6 +142,13 @@ describe("the services' answers conform to their OpenAPI documents", () => {
     await send('email', `/emails?orderId=${orderId}`, 200, operator);
   });
 
+  test("when the live page's settings and stream are asked for, then the settings, the stream and the refused stream conform", async () => {
+    await send('order', '/live/config.json', 200);
+    const stream = await send('order', '/live/events', 200, operator);
+    assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
+    await send('order', '/live/events', 401);
+  });
+
   test('when each service is asked for its probes and its document, then /healthz, /readyz, /openapi.json and /docs conform', async () => {
     for (const name of SERVICE_NAMES) {
       await send(name, '/healthz', 200);

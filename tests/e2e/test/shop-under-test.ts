@@ -15,9 +15,9 @@ async function serviceModule(name: ServiceName): Promise<ServiceModule> {
 /**
  * Every service of the catalog in this process, each with its own database and real connections,
  * on this run's own vhost, with an SMTP sink the test owns. The participants start first, the
- * order service last, as compose starts them.
+ * order service last, as compose starts them. `overrides` adds or replaces settings per service.
  */
-export async function startShop(label: string) {
+export async function startShop(label: string, overrides: Partial<Record<ServiceName, Record<string, string>>> = {}) {
   const infra: TestInfrastructure = await createTestInfrastructure(label);
   // Each service runs as its own broker user and database role, all provisioned at once.
   await infra.provision(SERVICE_NAMES);
@@ -34,6 +34,9 @@ export async function startShop(label: string) {
     payment: { PAYMENT_PROVIDER_URL: provider.url, PAYMENT_PROVIDER_TIMEOUT_MS: '1000' },
     email: { SMTP_URL: sink.url },
   };
+  // A test's own settings (`overrides`) win over these.
+  for (const [name, extra] of Object.entries(overrides) as [ServiceName, Record<string, string>][])
+    settings[name] = { ...settings[name], ...extra };
   const start = async (name: ServiceName) => {
     const service = await (await serviceModule(name)).startWith(await serviceTestEnv(infra, name, settings[name]));
     await service.broker.waitUntilConnected(10_000);

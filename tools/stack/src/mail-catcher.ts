@@ -5,7 +5,8 @@ import { SmtpSink, type ReceivedEmail } from '@shop/testing';
 
 /**
  * Catches what the email service sends when no SMTP server is configured: the tests' SMTP sink
- * on one port, and on another `GET /api/messages` with every email received so far as JSON
+ * on one port, and on another `GET /api/messages` with every email received so far as JSON (`?q=`
+ * filters them by subject or text)
  * (the same idea as Mailpit's API, in the compose setup, without its UI).
  */
 export class MailCatcher {
@@ -18,9 +19,12 @@ export class MailCatcher {
     const sink = await new SmtpSink().start(smtpPort);
     sink.onEmail(onEmail);
     const http = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (req.method === 'GET' && path === '/api/messages') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sink.emails));
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/api/messages') {
+        // `?q=` keeps the emails whose subject or text contains it (the live page asks by order id).
+        const q = url.searchParams.get('q');
+        const emails = q ? sink.emails.filter((email) => email.subject.includes(q) || email.text.includes(q)) : sink.emails;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(emails));
         return;
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'only GET /api/messages is served here' }));

@@ -71,7 +71,12 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
       return 1;
     }
   }
-  const outside = { smtpUrl, paymentProviderUrl: settings.paymentProviderUrl ?? provider?.url };
+  const outside = {
+    smtpUrl,
+    paymentProviderUrl: settings.paymentProviderUrl ?? provider?.url,
+    // The live page links each order's email to the catcher's list, filtered to that order.
+    liveMailUrl: process.env.LIVE_MAIL_URL ?? (mailCatcher ? `${mailCatcher.messagesUrl}?q={orderId}` : undefined),
+  };
 
   const monitoring = await startMonitoring(settings, repoRoot);
 
@@ -155,9 +160,16 @@ function serviceEnv(
   {
     smtpUrl,
     paymentProviderUrl,
+    liveMailUrl,
     access,
     operatorToken,
-  }: { smtpUrl: string | undefined; paymentProviderUrl: string | undefined; access: ServiceAccess; operatorToken: string },
+  }: {
+    smtpUrl: string | undefined;
+    paymentProviderUrl: string | undefined;
+    liveMailUrl: string | undefined;
+    access: ServiceAccess;
+    operatorToken: string;
+  },
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -172,6 +184,7 @@ function serviceEnv(
     OTEL_RESOURCE_ATTRIBUTES: [process.env.OTEL_RESOURCE_ATTRIBUTES, `service.instance.id=${service.instance}`].filter(Boolean).join(','),
     ...(service.name === 'email' && smtpUrl ? { SMTP_URL: smtpUrl } : {}),
     ...(service.name === 'payment' && paymentProviderUrl ? { PAYMENT_PROVIDER_URL: paymentProviderUrl } : {}),
+    ...(service.name === 'order' && liveMailUrl !== undefined ? { LIVE_MAIL_URL: liveMailUrl } : {}),
   };
 }
 

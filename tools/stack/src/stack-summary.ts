@@ -47,5 +47,7 @@ export function summaryLine({
     : `traces to ${otlpEndpoint ?? 'http://localhost:4318'}, Jaeger UI http://127.0.0.1:16686 (\`docker compose up -d jaeger\`)`;
   const vhost = decodeURIComponent(new URL(settings.rabbitmqUrl).pathname.slice(1));
   const operator = `operator endpoints: Authorization: Bearer ${operatorToken ?? '$OPERATOR_TOKEN'}`;
-  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services} | ${mail} | ${provider} | ${rabbit}, vhost ${vhost} | ${jaeger} | ${monitoring} | ${operator} | Ctrl-C stops`;
+  const order = settings.services.find((service) => service.name === 'order');
+  const live = order ? ` | live page http://127.0.0.1:${order.port}/live/#token=${operatorToken ?? '$OPERATOR_TOKEN'}` : '';
+  return `ready in ${(elapsedMs / 1000).toFixed(1)} s | ${services}${live} | ${mail} | ${provider} | ${rabbit}, vhost ${vhost} | ${jaeger} | ${monitoring} | ${operator} | Ctrl-C stops`;
 }

@@ -115,6 +115,15 @@ describe('npm run stack', () => {
         assert.equal(messages.status, 200);
         assert.ok(Array.isArray(await messages.json()), 'the mail catcher lists emails as a JSON array');
 
+        // The live page: named with its token, served by the order service, linking emails to this catcher.
+        const orderUrl = `http://127.0.0.1:${basePort + SERVICE_NAMES.indexOf('order')}`;
+        assert.ok(summary.includes(`live page ${orderUrl}/live/#token=${token}`), `the summary gives the live page: ${summary}`);
+        const page = await fetch(`${orderUrl}/live/`);
+        assert.equal(page.status, 200);
+        assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+        const liveConfig = (await (await fetch(`${orderUrl}/live/config.json`)).json()) as { links: { mail: string | null } };
+        assert.equal(liveConfig.links.mail, `${messagesUrl}?q={orderId}`);
+
         running.child.kill('SIGTERM');
         const exit = await within(running.exited, STOP_WITHIN_MS, 'the stack stopping after SIGTERM').catch((error: unknown) =>
           assert.fail(`${String(error)}\n${explain()}`),

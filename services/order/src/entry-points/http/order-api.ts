@@ -3,6 +3,7 @@ import { errorResponse, operatorOperation, serviceDocument, type OpenApiDocument
 import { z } from 'zod';
 import { orderStatus, placeOrderRequest } from '../../domain/order';
 import { orderSummarySchema, orderViewSchema } from '../../domain/order-view';
+import { livePaths } from './live-api';
 
 // The order API's requests and answers as zod schemas: order-routes.ts parses and types with
 // them, and the OpenAPI document below is generated from the very same objects.
@@ -64,6 +65,7 @@ export const orderApi: OpenApiDocument = serviceDocument({
     'Takes orders and shows how each one goes: `POST /orders` answers 202 at once and starts the order saga (stock, payment, shipment) over RabbitMQ; `GET /orders/{id}` follows it.',
   tags: [
     { name: 'orders', description: "The shop's API: place an order, follow it." },
+    { name: 'live page', description: 'What the live page at `/live/` reads: its settings and the sagas as they run.' },
   ],
   paths: {
     '/orders': {
@@ -131,5 +133,6 @@ export const orderApi: OpenApiDocument = serviceDocument({
         },
       },
     },
+    ...livePaths,
   },
 });
