@@ -7,6 +7,9 @@ import path from 'node:path';
  */
 export const livePageDirectory: string = path.resolve(__dirname, '..', 'public');
 
+/** The event stream parser the page reads the stream with; tools that follow the stream use it too. */
+export { SseParser, type ServerSentEvent } from './model/sse-parser';
+
 export type {
   LiveConfig,
   LiveOrder,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { queueOf, SERVICE_NAMES } from '@shop/catalog';
-import type { LiveConfig, LiveQueuesEvent, LiveStepsEvent } from '@shop/live-page';
+import { SseParser, type LiveConfig, type LiveQueuesEvent, type LiveStepsEvent } from '@shop/live-page';
 import { Exchanges } from '@shop/contracts';
 import {
   createTestInfrastructure,
@@ -16,37 +16,24 @@ import { buildOrder, post } from './order-builder';
 
 type Service = Awaited<ReturnType<typeof orderService.start>>;
 
-interface ServerSentEvent {
+interface StreamEvent {
   id?: string;
   event: string;
   data: unknown;
 }
 
-/** Reads a server-sent event stream as it arrives, until `stop` is called. */
+/** Reads a server-sent event stream as it arrives (with the page's own parser), until `stop` is called. */
 async function openStream(url: string, headers: Record<string, string>) {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
-  const events: ServerSentEvent[] = [];
+  const events: StreamEvent[] = [];
+  const parser = new SseParser((event) =>
+    events.push({ id: event.lastEventId || undefined, event: event.event, data: JSON.parse(event.data) as unknown }),
+  );
   const reading = (async () => {
     if (!response.body) return;
     const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = new Map<string, string>();
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          const colon = line.indexOf(': ');
-          fields.set(line.slice(0, colon), line.slice(colon + 2));
-        }
-        if (fields.has('data'))
-          events.push({ id: fields.get('id'), event: fields.get('event') ?? 'message', data: JSON.parse(fields.get('data')!) });
-      }
-    }
+    for await (const chunk of response.body) parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
   })().catch(() => undefined);
   return {
     response,
@@ -139,6 +126,26 @@ describe('the live page stream', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  test('when the stream is asked for the queues only, then it carries queue depths and no step batch', async () => {
+    const stream = await openStream(`${service.url}/live/events?events=queues`, operatorHeaders());
+    try {
+      await post(service.url, buildOrder());
+      await eventually(() => stream.events.filter((e) => e.event === 'queues').length >= 2 || undefined, {
+        timeoutMs: 10_000,
+        what: 'two queues events',
+      });
+      assert.deepEqual(
+        stream.events.filter((e) => e.event !== 'queues'),
+        [],
+      );
+    } finally {
+      await stream.stop();
+    }
+    const refused = await fetch(`${service.url}/live/events?events=everything`, { headers: operatorHeaders() });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /events/);
   });
 
   test('when the stream is asked for without the operator token, then it is a 401 and nothing streams', async () => {

@@ -147,6 +147,7 @@ describe("the services' answers conform to their OpenAPI documents", () => {
     const stream = await send('order', '/live/events', 200, operator);
     assert.match(stream.headers.get('content-type') ?? '', /^text\/event-stream/);
     await send('order', '/live/events', 401);
+    await send('order', '/live/events?events=everything', 400, operator);
   });
 
   test('when each service is asked for its probes and its document, then /healthz, /readyz, /openapi.json and /docs conform', async () => {

@@ -7,32 +7,67 @@ export interface FixedRateRun<T> {
   /** Arrivals not sent because `maxInFlight` requests were already waiting. */
   dropped: number;
   elapsedSeconds: number;
+  /** The wall-clock time (ms since the epoch) of the first arrival, to line the run up with the server's clocks. */
+  startedAtMs: number;
+}
+
+/** A stretch of the run at one arrival rate; a run is one or more of them, one after the other. */
+export interface RatePhase {
+  name: string;
+  /** Arrivals per second. */
+  rate: number;
+  seconds: number;
+}
+
+/** One arrival: when it is due, in ms from the run's start, and the phase it belongs to. */
+export interface Arrival {
+  dueMs: number;
+  phase: string;
+}
+
+/** The arrivals of the phases, each phase's evenly spaced at its rate, starting where the one before ended. */
+export function arrivals(phases: readonly RatePhase[]): Arrival[] {
+  const all: Arrival[] = [];
+  let phaseStart = 0;
+  for (const phase of phases) {
+    const count = Math.round(phase.rate * phase.seconds);
+    for (let k = 0; k < count; k += 1) all.push({ dueMs: phaseStart + (k * 1_000) / phase.rate, phase: phase.name });
+    phaseStart += phase.seconds * 1_000;
+  }
+  return all;
 }
 
 /**
- * Starts `count` requests at `rate` per second whatever the answers take (an open model). Each
- * request gets the moment it was due, so its latency can be measured from then rather than from
- * when it was sent: a closed loop would wait for a slow answer and hide it (coordinated omission).
+ * Starts each arrival's request when it is due (`count` at `rate` per second, or the arrivals of
+ * `phases`), whatever the answers take (an open model). Each request gets the moment it was due,
+ * so its latency can be measured from then rather than from when it was sent: a closed loop would
+ * wait for a slow answer and hide it (coordinated omission).
  */
 export async function atFixedRate<T>(
-  { rate, count, maxInFlight = 2_000 }: { rate: number; count: number; maxInFlight?: number },
-  request: (due: number) => Promise<T>,
+  schedule: ({ rate: number; count: number } | { phases: readonly RatePhase[] }) & { maxInFlight?: number },
+  request: (due: number, arrival: Arrival) => Promise<T>,
   onProgress: (started: number, results: T[]) => void = () => undefined,
 ): Promise<FixedRateRun<T>> {
+  const due =
+    'phases' in schedule
+      ? arrivals(schedule.phases)
+      : arrivals([{ name: 'steady', rate: schedule.rate, seconds: schedule.count / schedule.rate }]);
+  const maxInFlight = schedule.maxInFlight ?? 2_000;
   const results: T[] = [];
   const inFlight = new Set<Promise<void>>();
   let dropped = 0;
   let lastReport = 0;
   const started = performance.now();
-  for (let i = 0; i < count; i += 1) {
-    const due = started + (i * 1_000) / rate;
-    const ahead = due - performance.now();
+  const startedAtMs = Date.now();
+  for (const [i, arrival] of due.entries()) {
+    const at = started + arrival.dueMs;
+    const ahead = at - performance.now();
     if (ahead > 1) await sleep(ahead);
     if (inFlight.size >= maxInFlight) {
       dropped += 1;
       continue;
     }
-    const pending = request(due).then((result) => {
+    const pending = request(at, arrival).then((result) => {
       results.push(result);
     });
     inFlight.add(pending);
@@ -43,8 +78,8 @@ export async function atFixedRate<T>(
     }
   }
   await Promise.all(inFlight);
-  onProgress(count, results);
-  return { results, dropped, elapsedSeconds: (performance.now() - started) / 1_000 };
+  onProgress(due.length, results);
+  return { results, dropped, elapsedSeconds: (performance.now() - started) / 1_000, startedAtMs };
 }
 
 /**

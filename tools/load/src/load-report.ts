@@ -3,6 +3,7 @@ import type { LoadRun } from './load-generator';
 import type { LoadSettings } from './load-settings';
 import type { SagaOutcome } from './saga-tracker';
 import type { MemoryFootprint, ServiceResources } from './service-resources';
+import type { SpikeReport } from './spike-report';
 
 export interface LoadReport {
   settings: { url: string; rate: number; count: number; mix: Record<string, number> };
@@ -30,6 +31,8 @@ export interface LoadReport {
   services: ServiceResources[];
   /** The services' memory with the pages they share counted once (absent where /proc is not readable). */
   memory?: MemoryFootprint;
+  /** `--spike`: the phases, the checks and the run second by second. */
+  spike?: SpikeReport;
 }
 
 export function buildReport(

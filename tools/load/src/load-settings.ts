@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RatePhase } from './fixed-rate';
 
 /** Where `npm run stack` leaves the operator token it made up, when OPERATOR_TOKEN was not given to it (STACK_OPERATOR_TOKEN_FILE moves it). */
 export const STACK_OPERATOR_TOKEN_FILE = path.resolve(__dirname, '..', '..', '..', '..', '.stack', 'operator-token');
@@ -11,8 +12,13 @@ export interface LoadSettings {
   url: string;
   /** Orders per second, an open model: arrivals do not wait for answers. */
   rate: number;
-  /** Stop after this many orders, or after `durationSeconds`, whichever is given. */
+  /** Stop after this many orders, or after `durationSeconds`, whichever is given (with phases: all of theirs). */
   count: number;
+  /**
+   * `--spike`: the run's rates, one phase after another (half of `rate`, twice `rate`, half again),
+   * where `rate` is the sustainable one; absent, the run is `count` orders at `rate`.
+   */
+  phases?: RatePhase[];
   mix: Array<[Scenario, number]>;
   sagaTimeoutSeconds: number;
   jsonFile?: string;
@@ -29,6 +35,10 @@ export interface LoadSettings {
 
 export const USAGE = `usage: OPERATOR_TOKEN=... npm run load -- [--url http://localhost:3000] [--rate 50] [--duration 30 | --count 1500]
                      [--mix confirm=85,declined=5,out-of-stock=5,undeliverable=5] [--saga-timeout 120] [--json FILE] [--html FILE]
+                     [--spike [--before 20] [--spike-seconds 60] [--after 60]]
+--spike: --rate is the rate the shop sustains; the run offers half of it for --before seconds,
+         twice it for --spike-seconds, then half again for --after, and reports how the queues
+         absorbed the spike: POST latency and backlog over time, the time to drain, the checks
 OPERATOR_TOKEN: the order service's, for GET /orders (an operator endpoint) that follows the sagas;
                 by default the one \`npm run stack\` made up (.stack/operator-token)`;
 
@@ -45,6 +55,10 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
       'max-in-flight': { type: 'string', default: '2000' },
       json: { type: 'string' },
       html: { type: 'string' },
+      spike: { type: 'boolean', default: false },
+      before: { type: 'string', default: '20' },
+      'spike-seconds': { type: 'string', default: '60' },
+      after: { type: 'string', default: '60' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -57,8 +71,19 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
   };
   const rate = positive('rate', values.rate);
   if (values.duration !== undefined && values.count !== undefined) throw new Error(`give --duration or --count, not both\n${USAGE}`);
-  const count =
-    values.count !== undefined
+  if (values.spike && (values.duration !== undefined || values.count !== undefined)) {
+    throw new Error(`--spike sets its own length (--before, --spike-seconds, --after), not --duration or --count\n${USAGE}`);
+  }
+  const phases: RatePhase[] | undefined = values.spike
+    ? [
+        { name: 'before', rate: rate / 2, seconds: positive('before', values.before) },
+        { name: 'spike', rate: rate * 2, seconds: positive('spike-seconds', values['spike-seconds']) },
+        { name: 'after', rate: rate / 2, seconds: positive('after', values.after) },
+      ]
+    : undefined;
+  const count = phases
+    ? phases.reduce((sum, phase) => sum + Math.round(phase.rate * phase.seconds), 0)
+    : values.count !== undefined
       ? Math.round(positive('count', values.count))
       : Math.round(rate * positive('duration', values.duration ?? '30'));
   try {
@@ -71,6 +96,7 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
     rate,
     count,
     mix: parseMix(values.mix),
+    ...(phases ? { phases } : {}),
     sagaTimeoutSeconds: positive('saga-timeout', values['saga-timeout']),
     maxInFlight: Math.round(positive('max-in-flight', values['max-in-flight'])),
     jsonFile: values.json,

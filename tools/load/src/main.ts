@@ -5,8 +5,10 @@ import { renderHtmlReport } from './html-report';
 import { buildReport, formatReport } from './load-report';
 import { parseLoadArguments } from './load-settings';
 import { ProgressBar } from './progress-bar';
+import { watchQueues } from './queue-watch';
 import { checkOrderLookup, trackSagas } from './saga-tracker';
 import { resourcesBetween, sampleServices, watchMemory } from './service-resources';
+import { buildSpikeReport, formatSpikeReport } from './spike-report';
 
 /** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
 async function main(): Promise<void> {
@@ -22,6 +24,8 @@ async function main(): Promise<void> {
 
   const before = sampleServices();
   const memory = watchMemory(before);
+  // A spike is judged by the backlog it leaves, so the queues are followed from the first order.
+  const queues = settings.phases ? watchQueues(settings.url, settings.operatorToken) : undefined;
   const sending = new ProgressBar('orders', settings.count);
   const run = await generateLoad(settings, (sent, outcomes) => {
     const errors = outcomes.filter((o) => o.error).length;
@@ -39,17 +43,21 @@ async function main(): Promise<void> {
     settings.operatorToken,
   );
   settling.done();
+  await queues?.stop();
   const services = resourcesBetween(before, sampleServices());
 
   const report = buildReport(settings, run, sagas, services, memory.stop());
+  if (settings.phases && queues)
+    report.spike = buildSpikeReport(settings.phases, settings.rate, run, sagas, queues.samples, queues.problem);
   process.stdout.write(`${formatReport(report)}\n`);
+  if (report.spike) process.stdout.write(`${formatSpikeReport(report.spike)}\n`);
   if (settings.jsonFile) {
     writeFileSync(settings.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`figures written to ${settings.jsonFile}\n`);
   }
   if (settings.htmlFile) {
     writeFileSync(settings.htmlFile, renderHtmlReport(report));
-    process.stdout.write(`histograms written to ${settings.htmlFile}\n`);
+    process.stdout.write(`${report.spike ? 'charts' : 'histograms'} written to ${settings.htmlFile}\n`);
   }
 }
 

@@ -7,6 +7,8 @@ export interface SagaOutcome {
   reason: string | null;
   /** Accepted (the order row's creation) to final status (its last update), both server clocks. */
   endToEndMs: number | null;
+  /** When the order was accepted (server clock, ms since the epoch); null when it was never seen final. */
+  acceptedAt: number | null;
   finishedAt: number | null;
 }
 
@@ -61,6 +63,7 @@ export async function trackSagas(
           status: order.status,
           reason: order.cancellationReason,
           endToEndMs: finishedAt - Date.parse(order.createdAt),
+          acceptedAt: Date.parse(order.createdAt),
           finishedAt,
         });
       }
@@ -69,7 +72,8 @@ export async function trackSagas(
     onProgress(settled.size);
     if (pending.length > 0) await sleep(500);
   }
-  for (const id of pending) settled.set(id, { orderId: id, status: 'PENDING', reason: null, endToEndMs: null, finishedAt: null });
+  for (const id of pending)
+    settled.set(id, { orderId: id, status: 'PENDING', reason: null, endToEndMs: null, acceptedAt: null, finishedAt: null });
   return orderIds.map((id) => settled.get(id)!);
 }
 

@@ -1,4 +1,4 @@
-import { operatorOperation, refusedBody, type ApiPaths } from '@shop/http';
+import { errorResponse, operatorOperation, refusedBody, type ApiPaths } from '@shop/http';
 import type { LiveConfig } from '@shop/live-page';
 import { z } from 'zod';
 
@@ -20,6 +20,13 @@ const liveConfig = z
     links: z.object({ trace: linkTemplate, mail: linkTemplate, queues: linkTemplate }),
   })
   .meta({ id: 'LivePageConfig' });
+
+export const liveEventsQuery = z.object({
+  events: z
+    .enum(['all', 'queues'])
+    .default('all')
+    .meta({ description: '`queues`: the queue depths only, as `npm run load -- --spike` follows them without the step batches.' }),
+});
 
 /** The config the page is served; typed by both the schema and the page's own type. */
 export type LivePageConfig = z.output<typeof liveConfig> & LiveConfig;
@@ -46,6 +53,7 @@ export const livePaths: ApiPaths = {
       ].join('\n'),
       tags: ['live page'],
       requestParams: {
+        query: liveEventsQuery,
         header: z.object({
           'Last-Event-ID': z
             .string()
@@ -56,6 +64,7 @@ export const livePaths: ApiPaths = {
       },
       responses: {
         200: { description: 'The stream; it stays open.', content: { 'text/event-stream': { schema: z.string() } } },
+        400: errorResponse('`events` is neither `all` nor `queues` (`validation_failed`).'),
       },
     }),
   },

@@ -30,8 +30,11 @@ const CATCH_UP_LIMIT = 5_000;
  */
 export class LiveBroadcast implements BackgroundTask {
   private readonly watchers = new Set<Watcher>();
+  /** The watchers that want the step batches too (all but those asking for the queues only). */
+  private readonly stepWatchers = new Set<Watcher>();
   private readonly feed: StepLogFeed;
-  private unsubscribe: (() => void) | undefined;
+  /** The feed subscription while a watcher wants steps; resolves to its unsubscribe. */
+  private subscription: Promise<() => void> | undefined;
   private queueTimer: NodeJS.Timeout | undefined;
   private queueRound = 0;
   private readonly closers = new Set<() => void>();
@@ -41,24 +44,30 @@ export class LiveBroadcast implements BackgroundTask {
   }
 
   /**
-   * Adds a watcher; it gets every batch committed from now on, and first, when `lastEventId` says
-   * where it was, what it missed. `close` is called when the service stops.
+   * Adds a watcher. It gets the queues' depths, and unless `steps` is false every step batch
+   * committed from now on, first what it missed when `lastEventId` says where it was. `close` is
+   * called when the service stops.
    */
-  async watch(watcher: Watcher, close: () => void, lastEventId?: number): Promise<() => void> {
+  async watch(
+    watcher: Watcher,
+    close: () => void,
+    { lastEventId, steps = true }: { lastEventId?: number; steps?: boolean } = {},
+  ): Promise<() => void> {
     this.watchers.add(watcher);
+    if (steps) this.stepWatchers.add(watcher);
     this.closers.add(close);
-    if (!this.unsubscribe) {
-      this.unsubscribe = await this.feed.subscribe((steps) => void this.broadcast(steps));
-      this.sampleQueues();
-    }
-    if (lastEventId !== undefined) {
+    if (this.watchers.size === 1) this.sampleQueues();
+    if (steps) await (this.subscription ??= this.feed.subscribe((rows) => void this.broadcast(rows)));
+    if (steps && lastEventId !== undefined) {
       const missed = await this.feed.missed(lastEventId, CATCH_UP_LIMIT);
       if (missed.length > 0) watcher(await this.stepsEvent(missed));
     }
     return () => {
       this.watchers.delete(watcher);
+      this.stepWatchers.delete(watcher);
       this.closers.delete(close);
-      if (this.watchers.size === 0) this.quiet();
+      if (this.stepWatchers.size === 0) this.stopFeed();
+      if (this.watchers.size === 0) this.stopQueues();
     };
   }
 
@@ -68,13 +77,18 @@ export class LiveBroadcast implements BackgroundTask {
   async stop(): Promise<void> {
     for (const close of this.closers) close();
     this.watchers.clear();
+    this.stepWatchers.clear();
     this.closers.clear();
-    this.quiet();
+    this.stopFeed();
+    this.stopQueues();
   }
 
-  private quiet(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+  private stopFeed(): void {
+    void this.subscription?.then((unsubscribe) => unsubscribe());
+    this.subscription = undefined;
+  }
+
+  private stopQueues(): void {
     clearTimeout(this.queueTimer);
     this.queueTimer = undefined;
     this.queueRound += 1;
@@ -83,7 +97,7 @@ export class LiveBroadcast implements BackgroundTask {
   private async broadcast(steps: LoggedStep[]): Promise<void> {
     try {
       const chunk = await this.stepsEvent(steps);
-      for (const watcher of this.watchers) watcher(chunk);
+      for (const watcher of this.stepWatchers) watcher(chunk);
     } catch (error) {
       this.options.logger.warn({ err: error }, 'live page: reading the orders of a step batch failed');
     }
@@ -103,7 +117,7 @@ export class LiveBroadcast implements BackgroundTask {
       const queues = await Promise.all(
         this.options.queues.map(async (name) => ({ name, ready: await this.options.broker.readyMessages(name).catch(() => null) })),
       );
-      if (round !== this.queueRound || !this.unsubscribe) return;
+      if (round !== this.queueRound) return;
       const event: LiveQueuesEvent = { at: new Date().toISOString(), queues };
       const chunk = serverSentEvent('queues', event);
       for (const watcher of this.watchers) watcher(chunk);

@@ -1,7 +1,7 @@
 import express from 'express';
-import { operatorOnly, type Express } from '@shop/http';
+import { operatorOnly, parseRequest, type Express } from '@shop/http';
 import { livePageDirectory, type LiveConfig } from '@shop/live-page';
-import type { LivePageConfig } from './live-api';
+import { liveEventsQuery, type LivePageConfig } from './live-api';
 import type { LiveBroadcast } from './live-broadcast';
 
 export interface LiveRoutesOptions {
@@ -33,6 +33,7 @@ export function liveRoutes({ broadcast, saga, links, operatorToken }: LiveRoutes
     });
 
     app.get('/live/events', operator, async (req, res) => {
+      const { events } = parseRequest(liveEventsQuery, req.query, 'query');
       res.status(200).set({
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
@@ -49,7 +50,10 @@ export function liveRoutes({ broadcast, saga, links, operatorToken }: LiveRoutes
         else res.write(chunk);
       };
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-      const stop = await broadcast.watch(send, () => res.end(), Number.isSafeInteger(lastEventId) ? lastEventId : undefined);
+      const stop = await broadcast.watch(send, () => res.end(), {
+        lastEventId: Number.isSafeInteger(lastEventId) ? lastEventId : undefined,
+        steps: events !== 'queues',
+      });
       const end = () => {
         clearInterval(keepAlive);
         stop();
