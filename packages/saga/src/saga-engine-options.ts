@@ -15,9 +15,10 @@ export interface SagaEngineOptions<Tx = PoolClient> {
   /** Compensations are retried until they succeed; the wait between tries grows up to this. */
   compensationRetryMaxMs: number;
   /**
-   * Whether messages wait in the queue of the participant a command goes to: while they do, the
-   * participant is behind (a spike, a paused consumer, a restart), not failing, and the deadlines
-   * of the steps awaiting it start again instead of firing. Without it, deadlines always fire.
+   * Whether the answer to a command may still be coming: messages wait in the queue of the
+   * participant it goes to (a spike, a paused consumer, a restart), or replies wait in front of the
+   * orchestrator itself. While they do, nothing is failing, and the deadlines of the steps awaiting
+   * it start again instead of firing. Without it, deadlines always fire.
    */
   participantBacklog?: (command: MessageContract) => Promise<boolean>;
   /** The time deadlines are set and checked against, in epoch milliseconds: Date.now unless a test moves it. */

@@ -1,4 +1,4 @@
-import { queueOf, queueOfCommand, SERVICE_NAMES } from '@shop/catalog';
+import { queueOf, SERVICE_NAMES } from '@shop/catalog';
 import { GroupCommit } from '@shop/db';
 import { QueueNames } from '@shop/contracts';
 import { defineService, runWhenEntryPoint } from '@shop/runtime';
@@ -9,6 +9,7 @@ import { orderSaga } from './domain/order-saga';
 import { LiveBroadcast } from './entry-points/http/live-broadcast';
 import { liveRoutes } from './entry-points/http/live-routes';
 import { orderRoutes } from './entry-points/http/order-routes';
+import { sagaBacklog } from './entry-points/messaging/saga-backlog';
 import { sagaReplyHandlers } from './entry-points/messaging/saga-reply-handlers';
 
 /** Takes orders over HTTP and orchestrates each one's saga across inventory, payment and warehouse. */
@@ -24,17 +25,9 @@ export const service = defineService({
       logger,
       stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS,
       compensationRetryMaxMs: config.SAGA_COMPENSATION_RETRY_MAX_MS,
-      // A step's deadline measures the participant's silence, not the length of its queue
-      // (decision 0013): messages waiting there, or in its retry queues (named by this
-      // service's RETRY_DELAYS_MS, which the participants share unless configured apart), mean
-      // it is behind, paused or restarting.
-      participantBacklog: async (command) => {
-        const queue = queueOfCommand(command);
-        if (queue === undefined) return false;
-        const retries = config.RETRY_DELAYS_MS.map((delayMs) => broker.readyMessages(QueueNames.retry(queue, delayMs)).catch(() => 0));
-        const waiting = await Promise.all([broker.readyMessages(queue), ...retries]);
-        return waiting.some((count) => count > 0);
-      },
+      // A step's deadline measures the participant's silence, not the length of a queue
+      // (decision 0013): work waiting for the participant, or replies waiting for this service.
+      participantBacklog: sagaBacklog(broker, config.RETRY_DELAYS_MS),
     });
     // Orders placed at the same moment share a transaction (decision 0010).
     const placements = new GroupCommit((work) => unitOfWork.run(work), {

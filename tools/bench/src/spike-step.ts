@@ -39,6 +39,7 @@ export async function spikeStep(orderUrl: string, sustainableRate: number, secon
   const run = await generateLoad(settings, () => undefined);
   const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
   const sagas = await trackSagas(orderUrl, accepted, settings.sagaTimeoutSeconds * 1_000, () => undefined, TEST_OPERATOR_TOKEN);
+  await queues.untilEmpty(settings.sagaTimeoutSeconds * 1_000);
   await queues.stop();
   return buildSpikeReport(phases, sustainableRate, run, sagas, queues.samples, queues.problem);
 }

@@ -43,6 +43,9 @@ async function main(): Promise<void> {
     settings.operatorToken,
   );
   settling.done();
+  // The sagas are over; the work they left (emails, mostly) may not be: the drain ends with the queues.
+  if (queues && !(await queues.untilEmpty(settings.sagaTimeoutSeconds * 1_000)))
+    process.stdout.write('the work queues were not empty by the end of --saga-timeout\n');
   await queues?.stop();
   const services = resourcesBetween(before, sampleServices());
 

@@ -1,4 +1,5 @@
 import { SseParser, type LiveQueuesEvent } from '@shop/live-page';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { operatorHeaders } from './operator-token';
 
 /** The ready messages of every queue at one moment (wall clock, ms since the epoch). */
@@ -14,6 +15,8 @@ export interface QueueWatch {
   samples: QueueSample[];
   /** Why there are no samples, when the stream could not be read. */
   problem: string | undefined;
+  /** Resolves once a reading finds the work queues empty (true), or after `timeoutMs` (false), or at once when the stream failed. */
+  untilEmpty(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +30,15 @@ export function watchQueues(url: string, operatorToken: string | undefined): Que
   const watch: QueueWatch = {
     samples: [],
     problem: undefined,
+    async untilEmpty(timeoutMs: number) {
+      const deadline = Date.now() + timeoutMs;
+      const seen = watch.samples.length;
+      while (Date.now() < deadline && watch.problem === undefined && !controller.signal.aborted) {
+        if (watch.samples.slice(seen).some((sample) => sample.ready === 0)) return true;
+        await sleep(500);
+      }
+      return false;
+    },
     async stop() {
       controller.abort();
       await reading;

@@ -116,7 +116,7 @@ export function buildSpikeReport(
   };
 }
 
-/** The run second by second, from its start until its last saga finished. */
+/** The run second by second, from its start until its last saga finished or the queues' last reading. */
 function secondBySecond(run: LoadRun, sagas: readonly SagaOutcome[], queues: readonly QueueSample[]): SpikeSecond[] {
   const start = run.startedAtMs;
   // A saga's life in run seconds: accepted (the server's clock, else when its 202 came) to final.
@@ -125,8 +125,13 @@ function secondBySecond(run: LoadRun, sagas: readonly SagaOutcome[], queues: rea
     from: saga.acceptedAt !== null ? saga.acceptedAt - start : (accepted.get(saga.orderId) ?? 0),
     to: saga.finishedAt !== null ? saga.finishedAt - start : Number.POSITIVE_INFINITY,
   }));
+  // Until the last saga finished or the last queue reading, whichever came later.
   const lastSecond = Math.ceil(
-    Math.max(run.elapsedSeconds * 1_000, ...lives.map((life) => (Number.isFinite(life.to) ? life.to : 0))) / 1_000,
+    Math.max(
+      run.elapsedSeconds * 1_000,
+      lives.reduce((latest, life) => (Number.isFinite(life.to) ? Math.max(latest, life.to) : latest), 0),
+      queues.reduce((latest, sample) => Math.max(latest, sample.at - start), 0),
+    ) / 1_000,
   );
   const seconds: SpikeSecond[] = [];
   let sample = 0;

@@ -98,10 +98,11 @@ describe('the spike report', () => {
     );
     // The last spike saga (due 3.875 s) finishes at 3.875 + 0.01 + 3.375 = 7.26 s; the queue is empty from 6 s.
     assert.equal(report.drainSeconds, 4);
-    assert.equal(report.timeline.length, 8);
+    // Until the queues' last reading, at 11 s.
+    assert.equal(report.timeline.length, 11);
     assert.deepEqual(
       report.timeline.map((s) => s.offered),
-      [2, 2, 8, 8, 2, 2, 0, 0],
+      [2, 2, 8, 8, 2, 2, 0, 0, 0, 0, 0],
     );
     assert.equal(report.timeline[3]!.queued, 10);
     assert.ok(report.timeline[3]!.inFlight > report.timeline[1]!.inFlight, 'the spike leaves sagas in flight');
