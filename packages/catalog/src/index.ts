@@ -11,7 +11,14 @@ export {
   type ServiceName,
 } from './service-catalog';
 export { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
-export { SERVICE_NODE_ARGS, serviceEntryPoint, serviceInstances, type ServiceInstance } from './service-process';
+export {
+  deprioritizeParticipant,
+  PARTICIPANT_NICE,
+  SERVICE_NODE_ARGS,
+  serviceEntryPoint,
+  serviceInstances,
+  type ServiceInstance,
+} from './service-process';
 export {
   brokerDefinitions,
   brokerPermissions,

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LinePrefixer } from './line-prefixer';
-import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
+import { deprioritizeParticipant, SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
 import { linePrefix } from './stack-output';
 
 export interface ServiceExit {
@@ -16,6 +16,8 @@ export interface ServiceProcessOptions {
   colorIndex: number;
   repoRoot: string;
   env: NodeJS.ProcessEnv;
+  /** How much lower a participant's CPU priority is than the orchestrator's (a nice value; 0: the same). */
+  participantNice: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export class ServiceProcess {
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    deprioritizeParticipant(options.service, this.child.pid, options.participantNice);
     const prefix = linePrefix(options.name, options.colorIndex);
     this.child.stdout?.pipe(new LinePrefixer(prefix)).pipe(process.stdout, { end: false });
     this.child.stderr?.pipe(new LinePrefixer(prefix)).pipe(process.stderr, { end: false });

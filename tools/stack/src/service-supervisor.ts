@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
+import { deprioritizeParticipant, PARTICIPANT_NICE, SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
 
 export interface SupervisedService {
   /** The catalog's service the process runs. */
@@ -30,6 +30,8 @@ export class ServiceSupervisor {
     private readonly repoRoot: string,
     private readonly logDirectory: string,
     private readonly services: SupervisedService[],
+    /** How much lower the participants' CPU priority is than the orchestrator's, as under `npm run stack`. */
+    private readonly participantNice: number = PARTICIPANT_NICE,
   ) {
     mkdirSync(logDirectory, { recursive: true });
     // However this process ends, its services end with it.
@@ -68,6 +70,7 @@ export class ServiceSupervisor {
       env: service.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    deprioritizeParticipant(service.name, child.pid, this.participantNice);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.children.set(name, child);

@@ -87,6 +87,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         name: service.instance,
         colorIndex: index,
         repoRoot,
+        participantNice: settings.participantNice,
         env: serviceEnv(service, { ...outside, access: access[service.name]!, operatorToken }),
       }),
   );

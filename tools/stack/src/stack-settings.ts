@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
+import { PARTICIPANT_NICE, SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
 import { ConfigError, loadConfig, milliseconds, port, url, z } from '@shop/config';
 
 const schema = z.object({
@@ -65,6 +65,8 @@ const schema = z.object({
   STACK_READY_TIMEOUT_MS: milliseconds(60_000),
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
   STACK_STOP_TIMEOUT_MS: milliseconds(15_000),
+  /** How much lower the participants' CPU priority is than the order service's (a nice value, 0-19; 0: the same). */
+  STACK_PARTICIPANT_NICE: z.coerce.number().int().min(0).max(19).default(PARTICIPANT_NICE),
 });
 
 export type StackEnv = z.infer<typeof schema>;
@@ -89,6 +91,7 @@ export interface StackSettings {
   paymentProviderPort: number;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  participantNice: number;
   services: ServiceSettings[];
   monitoring: {
     /** The programs to start, when found. */
@@ -112,6 +115,7 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
     paymentProviderPort: config.PAYMENT_PROVIDER_PORT,
     readyTimeoutMs: config.STACK_READY_TIMEOUT_MS,
     stopTimeoutMs: config.STACK_STOP_TIMEOUT_MS,
+    participantNice: config.STACK_PARTICIPANT_NICE,
     services: instances(replicaCounts(config.STACK_REPLICAS), config.STACK_BASE_PORT, config.STACK_METRICS_BASE_PORT).map((instance) => ({
       ...instance,
       databaseUrl: serviceDatabaseUrl(config.POSTGRES_URL, `${config.STACK_DATABASE_PREFIX}${instance.name}`),

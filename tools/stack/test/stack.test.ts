@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SERVICE_NAMES } from '@shop/catalog';
+import { getPriority } from 'node:os';
+import { PARTICIPANT_NICE, PARTICIPANTS, SERVICE_NAMES } from '@shop/catalog';
 import { buildOrder, createTestInfrastructure, eventually, TEST_OPERATOR_TOKEN, type TestInfrastructure } from '@shop/testing';
 import { closedPort, freePortRange, startStack, tail, within, type RunningStack } from '@shop/testing';
 
@@ -114,6 +115,22 @@ describe('npm run stack', () => {
         const messages = await fetch(messagesUrl);
         assert.equal(messages.status, 200);
         assert.ok(Array.isArray(await messages.json()), 'the mail catcher lists emails as a JSON array');
+
+        // The participants run at a lower CPU priority than the order service, which answers POST /orders.
+        const children = readFileSync(`/proc/${running.child.pid}/task/${running.child.pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .map(Number);
+        const priorities = Object.fromEntries(
+          children.flatMap((pid) => {
+            const service = /services\/([a-z-]+)\/dist\/src\/main\.js/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))?.[1];
+            return service ? [[service, getPriority(pid)]] : [];
+          }),
+        );
+        assert.deepEqual(
+          priorities,
+          Object.fromEntries(SERVICE_NAMES.map((name) => [name, PARTICIPANTS.includes(name) ? PARTICIPANT_NICE : 0])),
+        );
 
         // The live page: named with its token, served by the order service, linking emails to this catcher.
         const orderUrl = `http://127.0.0.1:${basePort + SERVICE_NAMES.indexOf('order')}`;
