@@ -32,8 +32,7 @@ async function openStream(url: string, headers: Record<string, string>) {
   );
   const reading = (async () => {
     if (!response.body) return;
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body) parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+    await parser.pushAll(response.body);
   })().catch(() => undefined);
   return {
     response,

@@ -64,8 +64,7 @@ export function watchQueues(url: string, operatorToken: string | undefined): Que
       await response.body?.cancel();
       return;
     }
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body) parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+    await parser.pushAll(response.body);
   })().catch((error: unknown) => {
     if (!controller.signal.aborted) watch.problem = `the queue depths stream failed: ${(error as Error).message}`;
   });

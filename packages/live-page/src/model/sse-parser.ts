@@ -35,6 +35,12 @@ export class SseParser {
     this.buffer = this.buffer.slice(start);
   }
 
+  /** Feeds it a whole byte stream, decoded as UTF-8 across chunk boundaries (a node response body). */
+  async pushAll(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of chunks) this.push(decoder.decode(chunk, { stream: true }));
+  }
+
   /** Where the line from `start` ends, or undefined while it is incomplete. */
   private lineEnd(start: number): { at: number; next: number } | undefined {
     for (let i = start; i < this.buffer.length; i += 1) {
