@@ -1,15 +1,16 @@
 import { metrics, type Attributes, type BatchObservableResult } from '@opentelemetry/api';
-import { Buckets } from '@shop/telemetry';
+import { Buckets, TallyCounter } from '@shop/telemetry';
 import type { OutgoingMessage } from './publish-with-confirms';
 
 /**
  * The messaging pipeline's measurements (docs/metrics.md): the semantic conventions' consumed,
  * sent and processing-time instruments, and the project's own for retries, dead letters and
- * duplicates. Recorded for every message, whether its trace is sampled or not.
+ * duplicates. Recorded for every message, whether its trace is sampled or not. The counters are
+ * TallyCounters, counted in process and read at each scrape (decision 0022).
  */
 const meter = metrics.getMeter('@shop/messaging');
 
-const consumed = meter.createCounter('messaging.client.consumed.messages', {
+const consumed = new TallyCounter(meter, 'messaging.client.consumed.messages', {
   unit: '{message}',
   description: 'Messages a consumer took from its queue to handle.',
 });
@@ -18,19 +19,19 @@ const processDuration = meter.createHistogram('messaging.process.duration', {
   description: 'From a message arriving to it being settled: acked, or parked in a retry or dead-letter queue.',
   advice: { explicitBucketBoundaries: [...Buckets.short] },
 });
-const sent = meter.createCounter('messaging.client.sent.messages', {
+const sent = new TallyCounter(meter, 'messaging.client.sent.messages', {
   unit: '{message}',
   description: 'Messages published: confirmed by the broker, or returned as unroutable or not confirmed (error.type).',
 });
-const retriesCounter = meter.createCounter('shop.messaging.retries', {
+const retriesCounter = new TallyCounter(meter, 'shop.messaging.retries', {
   unit: '{message}',
   description: 'Failed messages sent to a retry queue, by queue and the attempt that failed.',
 });
-const deadLetters = meter.createCounter('shop.messaging.dead_letters', {
+const deadLetters = new TallyCounter(meter, 'shop.messaging.dead_letters', {
   unit: '{message}',
   description: 'Messages parked in their queue’s dead-letter queue, by reason.',
 });
-const duplicates = meter.createCounter('shop.inbox.duplicates', {
+const duplicates = new TallyCounter(meter, 'shop.inbox.duplicates', {
   unit: '{message}',
   description: 'Redeliveries the inbox recognised and did not handle again.',
 });
@@ -54,7 +55,7 @@ function consumerAttributes(queue: string, routingKey: string | undefined): Attr
 /** What the broker said of a message it did not take. */
 type SendError = 'unroutable' | 'not_confirmed';
 
-function sentTo(exchange: string, routingKey: string, count: number, error: SendError | undefined): void {
+function sentAttributes(exchange: string, routingKey: string, error: SendError | undefined): Attributes {
   const attributes: Attributes = {
     'messaging.system': 'rabbitmq',
     'messaging.operation.name': 'publish',
@@ -64,7 +65,7 @@ function sentTo(exchange: string, routingKey: string, count: number, error: Send
     'messaging.rabbitmq.destination.routing_key': routingKey,
   };
   if (error) attributes['error.type'] = error;
-  sent.add(count, attributes);
+  return attributes;
 }
 
 export const MessagingMetrics = {
@@ -73,18 +74,16 @@ export const MessagingMetrics = {
    * retries by attempt), so `rate()` counts their first event and alerts find them.
    */
   declareConsumer(queue: string, retries: number): void {
-    duplicates.add(0, { 'messaging.destination.name': queue });
+    MessagingMetrics.duplicate(queue, 0);
     for (const reason of ['invalid_message', 'permanent_failure', 'retries_exhausted'] satisfies DeadLetterReason[]) {
-      deadLetters.add(0, { 'messaging.destination.name': queue, 'shop.dead_letter.reason': reason });
+      MessagingMetrics.deadLettered(queue, reason, 0);
     }
-    for (let attempt = 1; attempt <= retries; attempt += 1) {
-      retriesCounter.add(0, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': attempt });
-    }
+    for (let attempt = 1; attempt <= retries; attempt += 1) MessagingMetrics.retried(queue, attempt, 0);
   },
 
   /** A delivery taken to be handled. The routing key is left out for one that failed validation. */
   consumed(queue: string, routingKey: string | undefined): void {
-    consumed.add(1, consumerAttributes(queue, routingKey));
+    consumed.add(routingKey === undefined ? queue : `${queue}\u0000${routingKey}`, 1, () => consumerAttributes(queue, routingKey));
   },
 
   /** A delivery settled, `seconds` after it arrived; `error` when it was not handled. */
@@ -96,27 +95,27 @@ export const MessagingMetrics = {
 
   /** A published batch, counted by exchange, routing key and what the broker said (`errorOf`). */
   sent(messages: readonly OutgoingMessage[], errorOf: (message: OutgoingMessage) => SendError | undefined): void {
-    const counts = new Map<string, { message: OutgoingMessage; error: SendError | undefined; count: number }>();
     for (const message of messages) {
       const error = errorOf(message);
-      const key = `${message.exchange}\u0000${message.routingKey}\u0000${error ?? ''}`;
-      const entry = counts.get(key);
-      if (entry) entry.count += 1;
-      else counts.set(key, { message, error, count: 1 });
+      sent.add(`${message.exchange}\u0000${message.routingKey}\u0000${error ?? ''}`, 1, () =>
+        sentAttributes(message.exchange, message.routingKey, error),
+      );
     }
-    for (const { message, error, count } of counts.values()) sentTo(message.exchange, message.routingKey, count, error);
   },
 
-  retried(queue: string, failedAttempt: number): void {
-    retriesCounter.add(1, { 'messaging.destination.name': queue, 'messaging.consumer.attempt': failedAttempt });
+  retried(queue: string, failedAttempt: number, count = 1): void {
+    retriesCounter.add(`${queue}\u0000${failedAttempt}`, count, () => ({
+      'messaging.destination.name': queue,
+      'messaging.consumer.attempt': failedAttempt,
+    }));
   },
 
-  deadLettered(queue: string, reason: DeadLetterReason): void {
-    deadLetters.add(1, { 'messaging.destination.name': queue, 'shop.dead_letter.reason': reason });
+  deadLettered(queue: string, reason: DeadLetterReason, count = 1): void {
+    deadLetters.add(`${queue}\u0000${reason}`, count, () => ({ 'messaging.destination.name': queue, 'shop.dead_letter.reason': reason }));
   },
 
-  duplicate(queue: string): void {
-    duplicates.add(1, { 'messaging.destination.name': queue });
+  duplicate(queue: string, count = 1): void {
+    duplicates.add(queue, count, () => ({ 'messaging.destination.name': queue }));
   },
 };
 

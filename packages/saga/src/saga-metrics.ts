@@ -1,14 +1,15 @@
 import { metrics } from '@opentelemetry/api';
-import { Buckets } from '@shop/telemetry';
+import { Buckets, TallyCounter } from '@shop/telemetry';
 
 /**
  * The saga's measurements (docs/metrics.md). The engine records them after the transaction of the
- * transition commits (SagaStore.afterCommit), so what they count is what happened.
+ * transition commits (SagaStore.afterCommit), so what they count is what happened. The counters
+ * are TallyCounters, counted in process and read at each scrape (decision 0022).
  */
 const meter = metrics.getMeter('@shop/saga');
 
-const started = meter.createCounter('shop.saga.started', { unit: '{saga}', description: 'Sagas started.' });
-const finished = meter.createCounter('shop.saga.finished', {
+const started = new TallyCounter(meter, 'shop.saga.started', { unit: '{saga}', description: 'Sagas started.' });
+const finished = new TallyCounter(meter, 'shop.saga.finished', {
   unit: '{saga}',
   description: 'Sagas finished: completed, or compensated with the step that failed and why.',
 });
@@ -22,17 +23,42 @@ const stepDuration = meter.createHistogram('shop.saga.step.duration', {
   description: 'From a step’s command (or compensation) sent to its reply, or to its deadline.',
   advice: { explicitBucketBoundaries: [...Buckets.long] },
 });
-const deadlines = meter.createCounter('shop.saga.deadlines', {
+const deadlines = new TallyCounter(meter, 'shop.saga.deadlines', {
   unit: '{deadline}',
   description: 'Deadlines fired: a step timed out (invoke), or a compensation was sent again (compensate).',
 });
-const postponed = meter.createCounter('shop.saga.deadlines.postponed', {
+const postponed = new TallyCounter(meter, 'shop.saga.deadlines.postponed', {
   unit: '{deadline}',
   description: 'Due deadlines started again because the participant awaited had messages waiting in its queue.',
 });
 
 export type StepAction = 'invoke' | 'compensate';
 export type StepOutcome = 'succeeded' | 'failed' | 'timed-out';
+
+function countStarted(saga: string, count: number): void {
+  started.add(saga, count, () => ({ 'saga.name': saga }));
+}
+
+function countCompleted(saga: string, count: number): void {
+  finished.add(`${saga}\u0000completed`, count, () => ({ 'saga.name': saga, 'saga.outcome': 'completed' }));
+}
+
+function countCompensated(saga: string, failedStep: string, reason: string, count: number): void {
+  finished.add(`${saga}\u0000compensated\u0000${failedStep}\u0000${reason}`, count, () => ({
+    'saga.name': saga,
+    'saga.outcome': 'compensated',
+    'saga.failed_step': failedStep,
+    'saga.reason': reason,
+  }));
+}
+
+function countDeadline(saga: string, step: string, action: StepAction, count: number): void {
+  deadlines.add(`${saga}\u0000${step}\u0000${action}`, count, () => ({ 'saga.name': saga, 'saga.step': step, 'saga.action': action }));
+}
+
+function countPostponed(saga: string, count: number): void {
+  postponed.add(saga, count, () => ({ 'saga.name': saga }));
+}
 
 export const SagaMetrics = {
   /**
@@ -42,35 +68,28 @@ export const SagaMetrics = {
    * anything went wrong.
    */
   declare(saga: string, steps: ReadonlyArray<{ name: string; failures: readonly string[]; compensated: boolean }>): void {
-    started.add(0, { 'saga.name': saga });
-    finished.add(0, { 'saga.name': saga, 'saga.outcome': 'completed' });
-    postponed.add(0, { 'saga.name': saga });
+    countStarted(saga, 0);
+    countCompleted(saga, 0);
+    countPostponed(saga, 0);
     for (const step of steps) {
-      for (const reason of [...step.failures, 'timed-out']) {
-        finished.add(0, { 'saga.name': saga, 'saga.outcome': 'compensated', 'saga.failed_step': step.name, 'saga.reason': reason });
-      }
-      deadlines.add(0, { 'saga.name': saga, 'saga.step': step.name, 'saga.action': 'invoke' });
-      if (step.compensated) deadlines.add(0, { 'saga.name': saga, 'saga.step': step.name, 'saga.action': 'compensate' });
+      for (const reason of [...step.failures, 'timed-out']) countCompensated(saga, step.name, reason, 0);
+      countDeadline(saga, step.name, 'invoke', 0);
+      if (step.compensated) countDeadline(saga, step.name, 'compensate', 0);
     }
   },
 
   started(saga: string): void {
-    started.add(1, { 'saga.name': saga });
+    countStarted(saga, 1);
   },
 
   completed(saga: string, seconds: number): void {
-    finished.add(1, { 'saga.name': saga, 'saga.outcome': 'completed' });
+    countCompleted(saga, 1);
     duration.record(seconds, { 'saga.name': saga, 'saga.outcome': 'completed' });
   },
 
   /** `failedStep` and `reason` (the failure reply's type, or `timed-out`) say why it was undone. */
   compensated(saga: string, seconds: number, failedStep: string | null, reason: string | null): void {
-    finished.add(1, {
-      'saga.name': saga,
-      'saga.outcome': 'compensated',
-      'saga.failed_step': failedStep ?? 'unknown',
-      'saga.reason': reason ?? 'unknown',
-    });
+    countCompensated(saga, failedStep ?? 'unknown', reason ?? 'unknown', 1);
     duration.record(seconds, { 'saga.name': saga, 'saga.outcome': 'compensated' });
   },
 
@@ -79,10 +98,10 @@ export const SagaMetrics = {
   },
 
   deadline(saga: string, step: string, action: StepAction): void {
-    deadlines.add(1, { 'saga.name': saga, 'saga.step': step, 'saga.action': action });
+    countDeadline(saga, step, action, 1);
   },
 
   postponed(saga: string, count: number): void {
-    postponed.add(count, { 'saga.name': saga });
+    countPostponed(saga, count);
   },
 };

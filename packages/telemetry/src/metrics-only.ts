@@ -1,8 +1,8 @@
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { runtimeInstrumentation } from './runtime-metrics';
 
 /**
  * Metrics without the rest of the SDK, for a service with traces off: a MeterProvider whose
@@ -36,7 +36,7 @@ export function startMetricsOnly({
     readers: [exporter],
   });
   metrics.setGlobalMeterProvider(provider);
-  const runtime = new RuntimeNodeInstrumentation();
+  const runtime = runtimeInstrumentation();
   runtime.setMeterProvider(provider);
   return {
     async shutdown() {
