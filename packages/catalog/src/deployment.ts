@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { brokerDefinitions, brokerUserName, databaseRoleName } from './access';
-import { renderPrometheusConfig } from './prometheus-config';
+import { COMPOSE_SCRAPE_INTERVAL_SECONDS, renderPrometheusConfig } from './prometheus-config';
 import { serviceCatalog, type ServiceEntry } from './service-catalog';
 
 /**
@@ -87,11 +87,11 @@ export function generatedDeployment(root: string, catalog: readonly ServiceEntry
   ];
 }
 
-/** prometheus.yml for compose: the services by their compose names, scraped every 5 seconds. */
+/** prometheus.yml for compose: the services by their compose names, scraped every COMPOSE_SCRAPE_INTERVAL_SECONDS. */
 function renderComposePrometheusConfig(catalog: readonly ServiceEntry[]): string {
   const config = renderPrometheusConfig(
     {
-      interval: '5s',
+      interval: `${COMPOSE_SCRAPE_INTERVAL_SECONDS}s`,
       services: Object.fromEntries(catalog.map((service) => [service.name, [`${service.name}:${COMPOSE_METRICS_PORT}`]])),
       serviceDiscovery: 'dns',
       rabbitmq: ['rabbitmq:15692'],

@@ -10,7 +10,7 @@ export {
   type ServiceEntry,
   type ServiceName,
 } from './service-catalog';
-export { renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
+export { COMPOSE_SCRAPE_INTERVAL_SECONDS, renderPrometheusConfig, type PrometheusConfigOptions } from './prometheus-config';
 export {
   deprioritizeParticipant,
   PARTICIPANT_NICE,

@@ -48,6 +48,13 @@ const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
 /** A path YAML reads as written: no leading `*`, which would be an alias. */
 const RULES = /^[\w./-][\w./*-]*$/;
 
+/**
+ * How often Prometheus scrapes every target under compose, in seconds. `npm run stack` scrapes
+ * every second instead, so that `npm run top` moves with each second of a load run; the bench
+ * measures what metrics cost at this interval (docs/performance.md, "Metrics cost").
+ */
+export const COMPOSE_SCRAPE_INTERVAL_SECONDS = 5;
+
 /** The YAML text of prometheus.yml. */
 export function renderPrometheusConfig(options: PrometheusConfigOptions, catalog: readonly ServiceEntry[] = serviceCatalog): string {
   const interval = checkedDuration(options.interval);

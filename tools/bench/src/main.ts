@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { orderFor } from '@shop/load/dist/src/order-scenarios';
 import { resourcesBetween, watchMemory } from '@shop/load/dist/src/service-resources';
 import { formatSpikeReport } from '@shop/load/dist/src/spike-report';
-import { SERVICE_NAMES } from '@shop/catalog';
+import { COMPOSE_SCRAPE_INTERVAL_SECONDS, SERVICE_NAMES } from '@shop/catalog';
 import type { Check } from './bench-check';
 import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
 import { withClient } from './database-client';
@@ -259,7 +259,7 @@ async function wholeBench(run: BenchRun, { pgRef }: References): Promise<Finding
     sampled: median(tracing.completedPerSecond.sampled),
   };
 
-  const metrics = await measureMetrics(run, saturatingRate);
+  const metrics = await measureMetrics(run, saturatingRate, bestRate);
   const replicas = await measureReplicas(run, saturatingRate);
 
   const checks: Check[] = [
@@ -387,7 +387,7 @@ async function onlyAfterSearch(run: BenchRun, only: 'metrics' | 'replicas' | 'sp
     say(formatSpikeReport(spike).replace(/^/gm, '  '));
     return { checks: [sustainable, ...spikeChecks(spike)], figures: { capacity, spike } };
   }
-  const measured = only === 'metrics' ? await measureMetrics(run, saturatingRate) : await measureReplicas(run, saturatingRate);
+  const measured = only === 'metrics' ? await measureMetrics(run, saturatingRate, bestRate) : await measureReplicas(run, saturatingRate);
   return {
     checks: [sustainable, ...('scraped' in measured ? metricsChecks(measured) : replicasChecks(measured))],
     figures: { capacity, [only]: measured },
@@ -407,12 +407,15 @@ async function measureReplicas(run: BenchRun, rate: number): Promise<ReplicasCom
   });
 }
 
-async function measureMetrics(run: BenchRun, rate: number): Promise<MetricsComparison> {
+/** The metrics comparison: saturating steps, then steps at half the sustainable rate for the CPU a saga takes. */
+async function measureMetrics(run: BenchRun, rate: number, sustainableRate: number): Promise<MetricsComparison> {
+  const cpuRate = Math.max(1, Math.round(sustainableRate / 2));
   say(
-    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, the order rotating, the services restarted for each step; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics once a second`,
+    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${cpuRate}/s, the order rotating, the services restarted for each step; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
   );
   return compareMetrics(run.environment, REPO_ROOT, {
     rate,
+    cpuRate,
     stepSeconds: run.stepSeconds,
     rounds: run.metricsRounds,
     say,
