@@ -4,10 +4,10 @@ import { runtimeInstrumentation } from './runtime-metrics';
 
 /**
  * The started SDK: trace and metric exporters, sampler and processor from the standard OTEL_*
- * variables. The one instrumentation package is the runtime's (event loop delay, heap; not GC, see runtime-metrics.ts), when
- * metrics are exported: the HTTP server spans and metrics come from @shop/http, the database spans
- * from @shop/db, the messaging and saga spans and metrics from @shop/messaging and @shop/saga
- * (decision 0011).
+ * variables. The one instrumentation package is the runtime's (event loop delay, heap; not GC, see
+ * runtime-metrics.ts), when metrics are exported: the HTTP server spans and metrics come from
+ * @shop/http, the database spans from @shop/db, the messaging and saga spans and metrics from
+ * @shop/messaging and @shop/saga (decision 0011).
  *
  * @public Loaded lazily (a `require` in start-telemetry), so a service with the SDK disabled never loads it.
  */

@@ -10,7 +10,7 @@ import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runti
  *
  * The instrumentation has no setting for it, so its collector is found and its observer
  * disconnected: `disable()` would not do, it clears the `enabled` flag the collectors share. The
- * test in runtime-metrics.unit.test.ts fails if a new version of the package no longer matches.
+ * test in metrics.unit.test.ts fails if a new version of the package no longer matches.
  */
 export function runtimeInstrumentation(): RuntimeNodeInstrumentation {
   const instrumentation = new RuntimeNodeInstrumentation();

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sampleServices } from '@shop/load/dist/src/service-resources';
 import { startProviderProcess, type ProviderProcess } from '@shop/payment-provider';
-import { PARTICIPANT_NICE, PARTICIPANTS, SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
+import { PARTICIPANTS, SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
 import { ServiceSupervisor } from '@shop/stack/dist/src/service-supervisor';
+import { loadParticipantNice } from '@shop/stack/dist/src/stack-settings';
 import {
   createTestInfrastructure,
   freePortRange,
@@ -131,7 +132,7 @@ export class BenchEnvironment {
         },
       })),
       // As `npm run stack` does: STACK_PARTICIPANT_NICE, else the catalog's PARTICIPANT_NICE.
-      participantNice(),
+      loadParticipantNice(),
     );
     this.supervisor.startAll();
     await this.supervisor.waitUntilReady(60_000);
@@ -168,14 +169,4 @@ function parentPid(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The participants' nice value for the bench's services: STACK_PARTICIPANT_NICE (0-19) when set, as for the stack. */
-function participantNice(env: NodeJS.ProcessEnv = process.env): number {
-  const value = env.STACK_PARTICIPANT_NICE;
-  if (value === undefined || value === '') return PARTICIPANT_NICE;
-  const nice = Number(value);
-  if (!Number.isInteger(nice) || nice < 0 || nice > 19)
-    throw new Error(`STACK_PARTICIPANT_NICE: expected 0 to 19, got ${JSON.stringify(value)}`);
-  return nice;
 }

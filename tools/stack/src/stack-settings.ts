@@ -3,6 +3,14 @@ import path from 'node:path';
 import { PARTICIPANT_NICE, SERVICE_NAMES, serviceInstances, type ServiceName } from '@shop/catalog';
 import { ConfigError, loadConfig, milliseconds, port, url, z } from '@shop/config';
 
+/** How much lower the participants' CPU priority is than the order service's (a nice value, 0-19; 0: the same). */
+const participantNiceSetting = z.coerce.number().int().min(0).max(19).default(PARTICIPANT_NICE);
+
+/** STACK_PARTICIPANT_NICE alone, for a tool that starts the services its own way (the bench). */
+export function loadParticipantNice(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig(z.object({ STACK_PARTICIPANT_NICE: participantNiceSetting }), env).STACK_PARTICIPANT_NICE;
+}
+
 const schema = z.object({
   /**
    * An admin's URL: the stack provisions the vhost it names (`shop` when it names none) and a
@@ -65,8 +73,7 @@ const schema = z.object({
   STACK_READY_TIMEOUT_MS: milliseconds(60_000),
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
   STACK_STOP_TIMEOUT_MS: milliseconds(15_000),
-  /** How much lower the participants' CPU priority is than the order service's (a nice value, 0-19; 0: the same). */
-  STACK_PARTICIPANT_NICE: z.coerce.number().int().min(0).max(19).default(PARTICIPANT_NICE),
+  STACK_PARTICIPANT_NICE: participantNiceSetting,
 });
 
 export type StackEnv = z.infer<typeof schema>;
