@@ -1,4 +1,4 @@
-import type { Pool } from '@shop/db';
+import type { Pool, Queryable } from '@shop/db';
 import type { LiveOrder, LiveQueuesEvent, LiveStep, LiveStepsEvent } from '@shop/live-page';
 import type { Logger } from '@shop/logger';
 import type { Broker } from '@shop/messaging';
@@ -23,16 +23,22 @@ export interface LiveBroadcastOptions {
 /** A client that reconnects gets at most this many missed step rows; older ones it must reload. */
 const CATCH_UP_LIMIT = 5_000;
 
+/** The orders of a batch's sagas, read in the batch's snapshot (an order's id is its saga's). */
+const ordersOf = (db: Queryable, steps: LoggedStep[]): Promise<Order[]> => {
+  const ids = [...new Set(steps.map((step) => step.sagaId))];
+  return orderRepository.list(db, { ids, limit: ids.length });
+};
+
 /**
  * The live page's stream, shared by every page watching this process: the saga step log as it is
- * committed (each batch with its orders as they stand) and the queues' depths. The database and
+ * committed (each batch with its orders as they stood when its rows were read) and the queues' depths. The database and
  * the broker are read once per poll for all watchers, and not at all while nobody watches.
  */
 export class LiveBroadcast implements BackgroundTask {
   private readonly watchers = new Set<Watcher>();
   /** The watchers that want the step batches too (all but those asking for the queues only). */
   private readonly stepWatchers = new Set<Watcher>();
-  private readonly feed: StepLogFeed;
+  private readonly feed: StepLogFeed<Order[]>;
   /** The feed subscription while a watcher wants steps; resolves to its unsubscribe. */
   private subscription: Promise<() => void> | undefined;
   private queueTimer: NodeJS.Timeout | undefined;
@@ -40,7 +46,10 @@ export class LiveBroadcast implements BackgroundTask {
   private readonly closers = new Set<() => void>();
 
   constructor(private readonly options: LiveBroadcastOptions) {
-    this.feed = new StepLogFeed(options.pool, options.logger, { pollIntervalMs: options.stepPollIntervalMs ?? 200 });
+    this.feed = new StepLogFeed(options.pool, options.logger, {
+      readAlongside: ordersOf,
+      pollIntervalMs: options.stepPollIntervalMs ?? 200,
+    });
   }
 
   /**
@@ -57,10 +66,10 @@ export class LiveBroadcast implements BackgroundTask {
     if (steps) this.stepWatchers.add(watcher);
     this.closers.add(close);
     if (this.watchers.size === 1) this.sampleQueues();
-    if (steps) await (this.subscription ??= this.feed.subscribe((rows) => void this.broadcast(rows)));
+    if (steps) await (this.subscription ??= this.feed.subscribe((rows, orders) => this.broadcast(stepsEvent(rows, orders))));
     if (steps && lastEventId !== undefined) {
       const missed = await this.feed.missed(lastEventId, CATCH_UP_LIMIT);
-      if (missed.length > 0) watcher(await this.stepsEvent(missed));
+      if (missed) watcher(stepsEvent(missed.steps, missed.alongside));
     }
     return () => {
       this.watchers.delete(watcher);
@@ -94,20 +103,8 @@ export class LiveBroadcast implements BackgroundTask {
     this.queueRound += 1;
   }
 
-  private async broadcast(steps: LoggedStep[]): Promise<void> {
-    try {
-      const chunk = await this.stepsEvent(steps);
-      for (const watcher of this.stepWatchers) watcher(chunk);
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'live page: reading the orders of a step batch failed');
-    }
-  }
-
-  private async stepsEvent(steps: LoggedStep[]): Promise<string> {
-    const ids = [...new Set(steps.map((step) => step.sagaId))];
-    const orders = await orderRepository.list(this.options.pool, { ids, limit: ids.length });
-    const event: LiveStepsEvent = { steps: steps.map(liveStep), orders: orders.map(liveOrder) };
-    return serverSentEvent('steps', event, steps.at(-1)?.id);
+  private broadcast(chunk: string): void {
+    for (const watcher of this.stepWatchers) watcher(chunk);
   }
 
   private sampleQueues(): void {
@@ -126,6 +123,12 @@ export class LiveBroadcast implements BackgroundTask {
     };
     void loop();
   }
+}
+
+/** A batch of step rows and their orders as one event, its id the batch's last row. */
+function stepsEvent(steps: LoggedStep[], orders: Order[]): string {
+  const event: LiveStepsEvent = { steps: steps.map(liveStep), orders: orders.map(liveOrder) };
+  return serverSentEvent('steps', event, steps.at(-1)?.id);
 }
 
 /** One server-sent event: `id` lets a reconnecting client say where it was. */
