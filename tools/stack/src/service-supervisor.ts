@@ -25,6 +25,10 @@ export class ServiceSupervisor {
   /** Exits nobody asked for: a service that crashed by itself is a finding of the run. */
   readonly crashes: Array<{ name: string; code: number | null; signal: NodeJS.Signals | null }> = [];
   private readonly logs = new Map<string, WriteStream>();
+  /** However this process ends, its services end with it (until stopAll has stopped them). */
+  private readonly killOnExit = () => {
+    for (const child of this.children.values()) child.kill('SIGKILL');
+  };
 
   constructor(
     private readonly repoRoot: string,
@@ -34,10 +38,7 @@ export class ServiceSupervisor {
     private readonly participantNice: number = PARTICIPANT_NICE,
   ) {
     mkdirSync(logDirectory, { recursive: true });
-    // However this process ends, its services end with it.
-    process.once('exit', () => {
-      for (const child of this.children.values()) child.kill('SIGKILL');
-    });
+    process.once('exit', this.killOnExit);
   }
 
   /** Every process's instance name. */
@@ -133,6 +134,8 @@ export class ServiceSupervisor {
       ),
     );
     for (const log of this.logs.values()) log.end();
+    // A run that replaces its supervisor many times (the bench restarts the services for every step) leaves no listener behind.
+    process.off('exit', this.killOnExit);
   }
 
   private find(name: string): SupervisedService {
