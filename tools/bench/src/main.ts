@@ -18,7 +18,7 @@ import { pgbenchTps } from './pgbench-reference';
 import { providerLatencyChecks, providerLatencySummary, searchAtProviderLatencies } from './provider-latency-comparison';
 import { sagaStep } from './saga-capacity';
 import { spikeChecks, spikeStep, type SpikeSeconds } from './spike-step';
-import { describeFootprint, describeSteps, median } from './setting-rounds';
+import { describeFootprint, describeSteps, median, type ComparisonOptions } from './setting-rounds';
 import { compareTracing } from './tracing-comparison';
 import { VacuumBetweenSteps } from './vacuum-between-steps';
 
@@ -36,6 +36,8 @@ const USAGE = `npm run bench [-- options]
   --tracing-rounds N        rounds of the tracing comparison (3)
   --metrics-rounds N        rounds of the metrics comparison (3)
   --replicas-rounds N       rounds of the replicas comparison (2)
+  --warm-up-seconds N       in the comparisons, load at half the sustainable rate after each restart
+                            and before the measured step, outside it (10; 0: none)
   --provider-latencies A,B  card provider latencies (ms) to search the sustainable rate at (0,200);
                             the rest of the bench runs at the first
   --only metrics|replicas|spike
@@ -61,6 +63,8 @@ interface BenchRun {
   tracingRounds: number;
   metricsRounds: number;
   replicasRounds: number;
+  /** The comparisons' warm-up after each restart, at half the sustainable rate. */
+  warmUpSeconds: number;
   providerLatencies: number[];
 }
 
@@ -76,6 +80,23 @@ interface Findings {
 
 /** The saturating steps' rate: twice the sustainable rate (50/s when none was sustainable). */
 const saturatingRateFor = (bestRate: number) => Math.max(2 * bestRate, 50);
+
+/** Half the sustainable rate: a pace the shop keeps up with, with room to spare. */
+const halfRateOf = (bestRate: number) => Math.max(1, Math.round(bestRate / 2));
+
+/** What every comparison of settings runs with: its rate and rounds, the run's steps and warm-up. */
+const comparisonOptions = (run: BenchRun, rate: number, rounds: number, bestRate: number): ComparisonOptions => ({
+  rate,
+  rounds,
+  stepSeconds: run.stepSeconds,
+  say,
+  betweenSteps: run.betweenSteps,
+  warmUp: { rate: halfRateOf(bestRate), seconds: run.warmUpSeconds },
+});
+
+/** ", each after N s at R/s to warm the restarted services up": how the comparisons' steps begin. */
+const describeWarmUp = (run: BenchRun, bestRate: number) =>
+  run.warmUpSeconds > 0 ? `, each after ${run.warmUpSeconds} s at ${halfRateOf(bestRate)}/s to warm the restarted services up` : '';
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : NaN);
 
@@ -96,6 +117,7 @@ async function main(): Promise<number> {
       'tracing-rounds': { type: 'string', default: '3' },
       'metrics-rounds': { type: 'string', default: '3' },
       'replicas-rounds': { type: 'string', default: '2' },
+      'warm-up-seconds': { type: 'string', default: '10' },
       // The sustainable-rate search runs once per latency; the rest of the bench runs at the first.
       'provider-latencies': { type: 'string', default: '0,200' },
       only: { type: 'string' },
@@ -123,6 +145,9 @@ async function main(): Promise<number> {
   const replicasRounds = Number(values['replicas-rounds']);
   if (![tracingRounds, metricsRounds, replicasRounds].every((rounds) => Number.isInteger(rounds) && rounds >= 1))
     throw new Error(`--tracing-rounds, --metrics-rounds and --replicas-rounds expect a whole number of rounds, at least 1`);
+  const warmUpSeconds = Number(values['warm-up-seconds']);
+  if (!Number.isFinite(warmUpSeconds) || warmUpSeconds < 0)
+    throw new Error(`--warm-up-seconds expects seconds, 0 or more, got ${values['warm-up-seconds']}`);
   const providerLatencies = values['provider-latencies'].split(',').map(Number);
   if (providerLatencies.some((ms) => !Number.isFinite(ms) || ms < 0))
     throw new Error(`--provider-latencies expects milliseconds, e.g. 0,200, got ${values['provider-latencies']}`);
@@ -157,6 +182,7 @@ async function main(): Promise<number> {
     tracingRounds,
     metricsRounds,
     replicasRounds,
+    warmUpSeconds,
     providerLatencies,
   };
   try {
@@ -226,7 +252,7 @@ async function wholeBench(run: BenchRun, { pgRef }: References): Promise<Finding
   say(formatSpikeReport(spike).replace(/^/gm, '  '));
 
   // Half the sustainable rate: the sync path while sagas run at a pace the shop keeps up with.
-  const postRate = run.postRate ?? Math.max(1, Math.round(bestRate / 2));
+  const postRate = run.postRate ?? halfRateOf(bestRate);
   say(`POST /orders at ${postRate}/s: an Express hello-world, the shop while sagas run, then with the four participants stopped`);
   const hello = await expressHelloLatency(postRate);
   await betweenSteps();
@@ -242,15 +268,9 @@ async function wholeBench(run: BenchRun, { pgRef }: References): Promise<Finding
   );
 
   say(
-    `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step, metrics off; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
+    `saga capacity with tracing off, every order traced and one in ten: ${tracingRounds} rounds of ${stepSeconds} s at ${saturatingRate}/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}, metrics off; spans go over OTLP http/protobuf to a sink in this process that counts and discards them`,
   );
-  const tracing = await compareTracing(environment, REPO_ROOT, {
-    rate: saturatingRate,
-    stepSeconds,
-    rounds: tracingRounds,
-    say,
-    betweenSteps,
-  });
+  const tracing = await compareTracing(environment, REPO_ROOT, comparisonOptions(run, saturatingRate, tracingRounds, bestRate));
   const { tracedResources, footprintOn } = tracing;
   const tracedPeakRssMb = tracedResources.reduce((sum, r) => sum + r.peakRssMb, 0);
   const capacity = {
@@ -260,7 +280,7 @@ async function wholeBench(run: BenchRun, { pgRef }: References): Promise<Finding
   };
 
   const metrics = await measureMetrics(run, saturatingRate, bestRate);
-  const replicas = await measureReplicas(run, saturatingRate);
+  const replicas = await measureReplicas(run, saturatingRate, bestRate);
 
   const checks: Check[] = [
     {
@@ -387,40 +407,28 @@ async function onlyAfterSearch(run: BenchRun, only: 'metrics' | 'replicas' | 'sp
     say(formatSpikeReport(spike).replace(/^/gm, '  '));
     return { checks: [sustainable, ...spikeChecks(spike)], figures: { capacity, spike } };
   }
-  const measured = only === 'metrics' ? await measureMetrics(run, saturatingRate, bestRate) : await measureReplicas(run, saturatingRate);
+  const measured =
+    only === 'metrics' ? await measureMetrics(run, saturatingRate, bestRate) : await measureReplicas(run, saturatingRate, bestRate);
   return {
     checks: [sustainable, ...('scraped' in measured ? metricsChecks(measured) : replicasChecks(measured))],
     figures: { capacity, [only]: measured },
   };
 }
 
-async function measureReplicas(run: BenchRun, rate: number): Promise<ReplicasComparison> {
+async function measureReplicas(run: BenchRun, rate: number, bestRate: number): Promise<ReplicasComparison> {
   say(
-    `saga capacity with one and two processes of each participant: ${run.replicasRounds} rounds of ${run.stepSeconds} s at ${rate}/s, the order rotating, the services restarted for each step`,
+    `saga capacity with one and two processes of each participant: ${run.replicasRounds} rounds of ${run.stepSeconds} s at ${rate}/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}`,
   );
-  return compareReplicas(run.environment, REPO_ROOT, {
-    rate,
-    stepSeconds: run.stepSeconds,
-    rounds: run.replicasRounds,
-    say,
-    betweenSteps: run.betweenSteps,
-  });
+  return compareReplicas(run.environment, REPO_ROOT, comparisonOptions(run, rate, run.replicasRounds, bestRate));
 }
 
 /** The metrics comparison: saturating steps, then steps at half the sustainable rate for the CPU a saga takes. */
-async function measureMetrics(run: BenchRun, rate: number, sustainableRate: number): Promise<MetricsComparison> {
-  const cpuRate = Math.max(1, Math.round(sustainableRate / 2));
+async function measureMetrics(run: BenchRun, rate: number, bestRate: number): Promise<MetricsComparison> {
+  const cpuRate = halfRateOf(bestRate);
   say(
-    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${cpuRate}/s, the order rotating, the services restarted for each step; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
+    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${cpuRate}/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
   );
-  return compareMetrics(run.environment, REPO_ROOT, {
-    rate,
-    cpuRate,
-    stepSeconds: run.stepSeconds,
-    rounds: run.metricsRounds,
-    say,
-    betweenSteps: run.betweenSteps,
-  });
+  return compareMetrics(run.environment, REPO_ROOT, { ...comparisonOptions(run, rate, run.metricsRounds, bestRate), cpuRate });
 }
 
 async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {

@@ -41,10 +41,20 @@ export interface StepCompanion {
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/** Load run after each restart and before the measured step, outside its time and its CPU count. */
+export interface WarmUp {
+  /** Orders per second: one the machine keeps up with, so the warm-up leaves no backlog behind. */
+  rate: number;
+  /** 0: none. */
+  seconds: number;
+}
+
 /**
  * One saturating step per setting in each of `rounds` rounds, the services restarted (fresh
- * processes, with the setting's variables) before every step and `betweenSteps` run after the
- * restart, outside the step's time. The order rotates from round to round, so with as many rounds
+ * processes, with the setting's variables) before every step, warmed up (`warmUp`: a fresh
+ * process runs its hot paths unoptimized until V8 has compiled them, and fills its pools and
+ * caches, all of which a short step would count against the setting), and `betweenSteps` run
+ * after that, outside the step's time. The order rotates from round to round, so with as many rounds
  * as settings each setting runs first, second, ... once: the databases grow from step to step and
  * a fixed order would favour whichever setting ran first. One step alone varies by 10-20% on a
  * shared 2-core machine, which is as large as the effects these comparisons measure.
@@ -59,6 +69,7 @@ export async function rotateSettings<Name extends string>(
     rounds,
     say,
     betweenSteps,
+    warmUp,
     watchMemoryOf = [],
     beside,
   }: {
@@ -67,6 +78,7 @@ export async function rotateSettings<Name extends string>(
     rounds: number;
     say: (line: string) => void;
     betweenSteps: () => Promise<void>;
+    warmUp: WarmUp;
     watchMemoryOf?: Name[];
     /** Started right before each step's load, ended once its sagas have finished. */
     beside?: (setting: ServiceSetting<Name>) => StepCompanion | undefined;
@@ -78,6 +90,7 @@ export async function rotateSettings<Name extends string>(
     for (let i = 0; i < settings.length; i += 1) {
       const setting = settings[(round + i) % settings.length]!;
       await environment.start(repoRoot, setting.env, setting.replicas ?? 1);
+      if (warmUp.seconds > 0) await sagaStep(environment.orderUrl, warmUp.rate, warmUp.seconds);
       await betweenSteps();
       const memory =
         watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
@@ -171,6 +184,7 @@ export interface ComparisonOptions {
   rounds: number;
   say: (line: string) => void;
   betweenSteps: () => Promise<void>;
+  warmUp: WarmUp;
 }
 
 /** What every comparison of settings reports, per setting. */

@@ -1,6 +1,6 @@
 import type { MemoryFootprint, ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
-import { completedPerSecond, rotateSettings, type ServiceSetting } from './setting-rounds';
+import { completedPerSecond, rotateSettings, type ComparisonOptions, type ServiceSetting } from './setting-rounds';
 
 type TracingSettingName = 'off' | 'on' | 'sampled';
 
@@ -34,7 +34,7 @@ export interface TracingComparison {
 export async function compareTracing(
   environment: BenchEnvironment,
   repoRoot: string,
-  options: { rate: number; stepSeconds: number; rounds: number; say: (line: string) => void; betweenSteps: () => Promise<void> },
+  options: ComparisonOptions,
 ): Promise<TracingComparison> {
   const steps = await rotateSettings(environment, repoRoot, SETTINGS, {
     ...options,
