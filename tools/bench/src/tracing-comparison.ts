@@ -1,6 +1,7 @@
 import type { MemoryFootprint, ServiceResources } from '@shop/load/dist/src/service-resources';
+import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
-import { completedPerSecond, rotateSettings, type ComparisonOptions, type ServiceSetting } from './setting-rounds';
+import { completedPerSecond, describeSteps, median, rotateSettings, type ComparisonOptions, type ServiceSetting } from './setting-rounds';
 
 type TracingSettingName = 'off' | 'on' | 'sampled';
 
@@ -56,4 +57,19 @@ export async function compareTracing(
     tracedResources: traced.resources,
     footprintOn: traced.footprint,
   };
+}
+
+/** Issue 20's target 5: every order traced costs at most 15% of saga capacity, one in ten at most 5%. */
+export function tracingChecks({ completedPerSecond: steps }: TracingComparison): Check[] {
+  const off = median(steps.off);
+  const against = (name: 'on' | 'sampled', floor: number, what: string): Check => {
+    const ratio = median(steps[name]) / off;
+    return {
+      what,
+      measured: `${describeSteps(steps[name])} vs ${describeSteps(steps.off)} = ${ratio.toFixed(2)} x (medians)`,
+      target: `>= ${floor} x`,
+      ok: ratio >= floor,
+    };
+  };
+  return [against('on', 0.85, 'saga capacity with tracing on vs off'), against('sampled', 0.95, 'the same, one order in ten sampled')];
 }
