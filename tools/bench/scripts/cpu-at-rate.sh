@@ -6,6 +6,7 @@
 #
 #   tools/bench/scripts/cpu-at-rate.sh 100 20 OTEL_SDK_DISABLED=true
 #   tools/bench/scripts/cpu-at-rate.sh 100 20 OTEL_SDK_DISABLED=false OTEL_TRACES_SAMPLER=always_off
+#   WARM_UP_RATE=75 WARM_UP_SECONDS=15 tools/bench/scripts/cpu-at-rate.sh 75 60 ...   (a longer warm-up)
 #
 # Needs the build (npm run build), PostgreSQL and RabbitMQ as for npm run stack, and the stack's
 # ports free. Run each setting more than once: single runs vary by about 5%.
@@ -39,6 +40,7 @@ stack=$!
 for _ in $(seq 120); do grep -q 'ready in' "$work/stack.log" && break; sleep 0.5; done
 grep -q 'ready in' "$work/stack.log" || { cat "$work/stack.log" >&2; exit 1; }
 
-"$node" tools/load/dist/src/main.js --rate 20 --duration 5 >/dev/null # warm-up: JIT, pools, connections
+# Warm-up (JIT, pools, connections): WARM_UP_RATE orders/s for WARM_UP_SECONDS, not measured.
+"$node" tools/load/dist/src/main.js --rate "${WARM_UP_RATE:-20}" --duration "${WARM_UP_SECONDS:-5}" >/dev/null
 echo "settings: ${*:-(defaults)}"
 bash tools/bench/scripts/cpu-by-process.sh "$node" tools/load/dist/src/main.js --rate "$rate" --duration "$seconds" | grep -v '^\(orders\|sagas \) \['
