@@ -158,7 +158,7 @@ export async function compareMetrics(
   };
 }
 
-/** CPU ms per saga of everything on the machine but the bench's process: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
+/** CPU ms per saga of all but the bench process: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
 const shopCpu = (cpu: CpuPerSaga): number => (cpu.machine ?? NaN) - (cpu.bench ?? NaN);
 
 /** "order 1.10 / 1.18, ...": the median CPU ms per saga of each part, metrics off / on. */

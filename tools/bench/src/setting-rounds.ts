@@ -54,10 +54,10 @@ export interface WarmUp {
  * processes, with the setting's variables) before every step, warmed up (`warmUp`: a fresh
  * process runs its hot paths unoptimized until V8 has compiled them, and fills its pools and
  * caches, all of which a short step would count against the setting), and `betweenSteps` run
- * after that, outside the step's time. The order rotates from round to round, so with as many rounds
- * as settings each setting runs first, second, ... once: the databases grow from step to step and
- * a fixed order would favour whichever setting ran first. One step alone varies by 10-20% on a
- * shared 2-core machine, which is as large as the effects these comparisons measure.
+ * after that, outside the step's time. The order rotates from round to round, so with as many
+ * rounds as settings each setting runs first, second, ... once: the databases grow from step to
+ * step and a fixed order would favour whichever setting ran first. One step alone varies by 10-20%
+ * on a shared 2-core machine, which is as large as the effects these comparisons measure.
  */
 export async function rotateSettings<Name extends string>(
   environment: BenchEnvironment,

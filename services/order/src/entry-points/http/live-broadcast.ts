@@ -31,8 +31,9 @@ const ordersOf = (db: Queryable, steps: LoggedStep[]): Promise<Order[]> => {
 
 /**
  * The live page's stream, shared by every page watching this process: the saga step log as it is
- * committed (each batch with its orders as they stood when its rows were read) and the queues' depths. The database and
- * the broker are read once per poll for all watchers, and not at all while nobody watches.
+ * committed (each batch with its orders as they stood when its rows were read) and the queues'
+ * depths. The database and the broker are read once per poll for all watchers, and not at all
+ * while nobody watches.
  */
 export class LiveBroadcast implements BackgroundTask {
   private readonly watchers = new Set<Watcher>();
