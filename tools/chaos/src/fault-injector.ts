@@ -79,8 +79,10 @@ export class FaultInjector {
 
   /**
    * One SIGKILL every `killEverySeconds`, cycling through the processes in a shuffled order, until
-   * the load is over and every process was killed at least once. With replicas, every fourth kill
-   * takes every replica of one service at once (the service is then down, not just thinner).
+   * the load is over, every process was killed at least once and, with replicas, every replica of
+   * one service at once. With replicas, every fourth kill takes every replica of one service at
+   * once (the service is then down, not just thinner): the next service in turn none of whose
+   * replicas is still restarting; when there is none, the kills wait until there is.
    * Restarts run beside the next kills, so a short run still reaches every process.
    */
   private async killInTurn(order: string[], signal: AbortSignal): Promise<void> {
@@ -89,12 +91,21 @@ export class FaultInjector {
     // A process still coming back from an earlier kill is not killed again before it is ready.
     const idle = (names: string[]) => names.every((name) => !this.restarting.has(name));
     let single = 0;
-    for (let i = 0, whole = 0; !signal.aborted || single < order.length; i += 1) {
+    let whole = 0;
+    let wholeDue = false;
+    const done = () => signal.aborted && single >= order.length && (replicated.length === 0 || whole > 0);
+    for (let i = 0; !done(); i += 1) {
       await sleep(this.plan.killEverySeconds * 1_000);
-      const group = replicated[whole % Math.max(1, replicated.length)];
-      if (group && i % 4 === 3 && idle(group)) {
+      if (replicated.length > 0 && i % 4 === 3) wholeDue = true;
+      const group = wholeDue
+        ? replicated.map((_, k) => replicated[(whole + k) % replicated.length]!).find((candidate) => idle(candidate))
+        : undefined;
+      if (group) {
         restarts.push(this.killAndRestart(...group));
         whole += 1;
+        wholeDue = false;
+      } else if (wholeDue) {
+        continue; // no single kill meanwhile: it would only keep more replicas restarting
       } else if (idle([order[single % order.length]!])) {
         restarts.push(this.killAndRestart(order[single % order.length]!));
         single += 1;
