@@ -30,6 +30,10 @@ containers=()
 mail_pid=
 
 say() { printf '%s\n' "container check: $*"; }
+# Whether a URL's body matches a pattern. The body is read whole before grep looks at it: with
+# pipefail, `curl | grep -q` fails when grep exits at its first match and curl, still writing a
+# body larger than the pipe's buffer, dies of SIGPIPE.
+serves() { local body; body=$(curl -fs "$1") && grep -q -- "$2" <<<"$body"; }
 
 cleanup() {
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
@@ -101,26 +105,26 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 [ "$status" = CONFIRMED ] || { echo "order $order_id ended $status" >&2; exit 1; }
-for _ in $(seq 30); do curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" && break; sleep 0.5; done
-curl -fs "http://127.0.0.1:$mail_http_port/api/messages" | grep -q "$order_id" || { echo "no email for order $order_id" >&2; exit 1; }
+for _ in $(seq 30); do serves "http://127.0.0.1:$mail_http_port/api/messages" "$order_id" && break; sleep 0.5; done
+serves "http://127.0.0.1:$mail_http_port/api/messages" "$order_id" || { echo "no email for order $order_id" >&2; exit 1; }
 say "order $order_id CONFIRMED through the containers, its email delivered"
 
 # What the order did, as each container's metrics say it.
-metrics() { curl -fs "http://127.0.0.1:$((metrics_base_port + $1))/metrics"; }
-for _ in $(seq 20); do metrics 0 | grep -q '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' && break; sleep 0.5; done
-metrics 0 | grep -q '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' ||
-  { echo "the order container's metrics do not count the completed saga" >&2; metrics 0 | grep '^shop_saga' >&2 || true; exit 1; }
+metrics_url() { echo "http://127.0.0.1:$((metrics_base_port + $1))/metrics"; }
+for _ in $(seq 20); do serves "$(metrics_url 0)" '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' && break; sleep 0.5; done
+serves "$(metrics_url 0)" '^shop_saga_finished_total{saga_name="order",saga_outcome="completed",.*} 1$' ||
+  { echo "the order container's metrics do not count the completed saga" >&2; curl -fs "$(metrics_url 0)" | grep "^shop_saga" >&2 || true; exit 1; }
 for i in "${!services[@]}"; do
-  metrics "$i" | grep -q '^messaging_client_consumed_messages_total{.*} [1-9]' ||
+  serves "$(metrics_url "$i")" '^messaging_client_consumed_messages_total{.*} [1-9]' ||
     { echo "${services[$i]}'s metrics count no consumed message" >&2; exit 1; }
 done
 say "each container's metrics count the messages it took, and the order's the completed saga"
 
 # The pages the image serves from its own files: the live page and each service's API reference.
-curl -fs "http://127.0.0.1:$base_port/live/" | grep -q '<script type="module"' || { echo "the order container serves no live page" >&2; exit 1; }
-curl -fs "http://127.0.0.1:$base_port/live/config.json" | grep -q '"reserve-stock"' || { echo "the live page's config names no saga step" >&2; exit 1; }
+serves "http://127.0.0.1:$base_port/live/" '<script type="module"' || { echo "the order container serves no live page" >&2; exit 1; }
+serves "http://127.0.0.1:$base_port/live/config.json" '"reserve-stock"' || { echo "the live page's config names no saga step" >&2; exit 1; }
 for i in "${!services[@]}"; do
-  curl -fs "http://127.0.0.1:$((base_port + i))/openapi.json" | grep -q '"openapi":"3.1' || { echo "${services[$i]} serves no OpenAPI document" >&2; exit 1; }
+  serves "http://127.0.0.1:$((base_port + i))/openapi.json" '"openapi":"3.1' || { echo "${services[$i]} serves no OpenAPI document" >&2; exit 1; }
   curl -fs "http://127.0.0.1:$((base_port + i))/docs/swagger-ui-bundle.js" >/dev/null || { echo "${services[$i]}'s /docs misses Swagger UI" >&2; exit 1; }
 done
 say "the live page and every service's OpenAPI document and reference page are served from the image"
