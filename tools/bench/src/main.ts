@@ -417,13 +417,17 @@ async function measureReplicas(run: BenchRun, rate: number, bestRate: number): P
   return compareReplicas(run.environment, REPO_ROOT, comparisonOptions(run, rate, run.replicasRounds, bestRate));
 }
 
-/** The metrics comparison: saturating steps, then steps at half the sustainable rate for the CPU a saga takes. */
+/**
+ * The metrics comparison: saturating steps, then steps at a quarter of the sustainable rate for
+ * what metrics add to a saga where the machine has CPU to spare, then at one order a second for
+ * what they cost a second (metricsCost).
+ */
 async function measureMetrics(run: BenchRun, rate: number, bestRate: number): Promise<MetricsComparison> {
-  const cpuRate = halfRateOf(bestRate);
+  const fixedRate = Math.max(2, Math.round(bestRate / 4));
   say(
-    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${cpuRate}/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}; with metrics on (OTEL_TRACES_EXPORTER=none), this process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
+    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${fixedRate}/s and at 1/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}; with metrics on (OTEL_TRACES_EXPORTER=none), a scraper process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
   );
-  return compareMetrics(run.environment, REPO_ROOT, { ...comparisonOptions(run, rate, run.metricsRounds, bestRate), cpuRate });
+  return compareMetrics(run.environment, REPO_ROOT, { ...comparisonOptions(run, rate, run.metricsRounds, bestRate), fixedRate });
 }
 
 async function waitForNoPending(orderDatabaseUrl: string, timeoutMs = 300_000): Promise<void> {

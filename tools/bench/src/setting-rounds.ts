@@ -20,8 +20,12 @@ export interface StepCpu {
   services: Record<string, number>;
   /** This process: the load generator, the saga tracking, the SMTP and OTLP sinks and whatever runs beside the step. */
   bench: number;
+  /** A process of the step's companion (the metrics scraper), 0 when it has none. */
+  companion: number;
   /** The whole machine (/proc/stat, all but idle and iowait): PostgreSQL, RabbitMQ and anything else included. */
   machine: number;
+  /** The step's wall-clock time, the wait for its sagas included. */
+  wallSeconds: number;
 }
 
 export interface SettingStep {
@@ -34,9 +38,13 @@ export interface SettingStep {
   footprint?: MemoryFootprint;
 }
 
-/** Runs beside one step (a scraper, a counter); what `end` returns is appended to the step's line. */
+/**
+ * Runs beside one step (a scraper, a counter). `end` is called when the step's sagas have
+ * finished, inside the step's CPU count: `line` is appended to the step's line, and `cpuSeconds`
+ * is the CPU of a process of its own over the step, which the machine's count includes.
+ */
 export interface StepCompanion {
-  end(): Promise<string>;
+  end(): Promise<{ line: string; cpuSeconds?: number }>;
 }
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -81,7 +89,7 @@ export async function rotateSettings<Name extends string>(
     warmUp: WarmUp;
     watchMemoryOf?: Name[];
     /** Started right before each step's load, ended once its sagas have finished. */
-    beside?: (setting: ServiceSetting<Name>) => StepCompanion | undefined;
+    beside?: (setting: ServiceSetting<Name>) => StepCompanion | Promise<StepCompanion | undefined> | undefined;
   },
 ): Promise<Record<Name, SettingStep[]>> {
   const steps = Object.fromEntries(settings.map((setting) => [setting.name, []])) as unknown as Record<Name, SettingStep[]>;
@@ -94,9 +102,15 @@ export async function rotateSettings<Name extends string>(
       await betweenSteps();
       const memory =
         watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
-      const companion = beside?.(setting);
-      const before = { services: environment.sampleServices(), bench: process.cpuUsage(), machine: machineBusyTicks() };
+      const companion = await beside?.(setting);
+      const before = {
+        services: environment.sampleServices(),
+        bench: process.cpuUsage(),
+        machine: machineBusyTicks(),
+        at: performance.now(),
+      };
       const report = await sagaStep(environment.orderUrl, rate, stepSeconds);
+      const ended = await companion?.end();
       const after = environment.sampleServices();
       const benchUsed = process.cpuUsage(before.bench);
       const cpu: StepCpu = {
@@ -107,13 +121,16 @@ export async function rotateSettings<Name extends string>(
           return sum;
         }, {}),
         bench: (benchUsed.user + benchUsed.system) / 1e6,
+        companion: ended?.cpuSeconds ?? 0,
         machine: (machineBusyTicks() - before.machine) / CLOCK_TICKS,
+        wallSeconds: (performance.now() - before.at) / 1e3,
       };
       const resources = resourcesBetween(before.services, after);
       const footprint = memory?.stop();
-      const extra = (await companion?.end()) ?? '';
       steps[setting.name].push({ round, report, resources, cpu, ...(footprint ? { footprint } : {}) });
-      say(`  round ${round + 1}, ${setting.label.padEnd(labelWidth)} ${report.sagas.completedPerSecond.toFixed(1)} completed/s${extra}`);
+      say(
+        `  round ${round + 1}, ${setting.label.padEnd(labelWidth)} ${report.sagas.completedPerSecond.toFixed(1)} completed/s${ended?.line ?? ''}`,
+      );
     }
   }
   return steps;
@@ -145,20 +162,22 @@ export function describeSteps(values: number[]): string {
 export const describeFootprint = (memory: MemoryFootprint) =>
   `${memory.peakFootprintMb.toFixed(0)} MB (${memory.peakPrivateMb.toFixed(0)} MB private)`;
 
-/** CPU ms per completed saga of one step: each service, the five together, this process and the whole machine. */
+/** CPU ms per completed saga of one step: each service, the five together, this process, a companion's process and the whole machine. */
 export type CpuPerSaga = Record<string, number>;
 
-export function cpuPerSaga({ report, cpu }: SettingStep): CpuPerSaga {
-  const sagas = report.sagas.endToEndMs.count;
+export const cpuPerSaga = ({ report, cpu }: SettingStep): CpuPerSaga => cpuPerSagaOf(cpu, report.sagas.endToEndMs.count);
+
+export function cpuPerSagaOf(cpu: StepCpu, sagas: number): CpuPerSaga {
   const perSaga = (seconds: number) => (sagas > 0 ? (seconds * 1_000) / sagas : NaN);
   const services = Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
   return {
     ...Object.fromEntries(Object.entries(cpu.services).map(([service, seconds]) => [service, perSaga(seconds)])),
     'five services': perSaga(services),
     bench: perSaga(cpu.bench),
+    ...(cpu.companion > 0 ? { companion: perSaga(cpu.companion) } : {}),
     machine: perSaga(cpu.machine),
     // PostgreSQL, RabbitMQ, the card provider and anything else running on the machine.
-    rest: perSaga(cpu.machine - services - cpu.bench),
+    rest: perSaga(cpu.machine - services - cpu.bench - cpu.companion),
   };
 }
 

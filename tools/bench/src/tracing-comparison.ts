@@ -43,7 +43,7 @@ export async function compareTracing(
     beside: (setting) => {
       if (setting.name === 'off') return undefined;
       const exportedBefore = environment.receiver.bytes;
-      return { end: async () => `; ${((environment.receiver.bytes - exportedBefore) / 1e6).toFixed(1)} MB of spans` };
+      return { end: async () => ({ line: `; ${((environment.receiver.bytes - exportedBefore) / 1e6).toFixed(1)} MB of spans` }) };
     },
   });
   const traced = steps.on[0];
