@@ -145,7 +145,7 @@ const CORES = availableParallelism();
 export interface MetricsCost {
   /** What metrics add a second whatever the load: the shop's CPU a second at one order a second, on less off (medians). */
   perSecondMs: number;
-  /** What they add to each saga at the fixed rate, the machine's speed in each step taken out by the bench process's CPU. */
+  /** What they add to each saga at the fixed rate: the shop's CPU per saga there, on less off (medians). */
   atFixedRateMsPerSaga: number;
   /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out. */
   perSagaMs: number;
@@ -169,23 +169,20 @@ export interface MetricsCost {
  * - per second, whatever the load (the runtime instrumentation's event loop timer, the scrapes):
  *   the shop's CPU a second at one order a second, metrics on less off;
  * - per message and request (the histograms, the counters): at a fixed rate where the machine has
- *   CPU to spare, the relative increase of the shop's CPU per saga, less the per-second part
- *   spread over that rate's sagas. The machine's speed drifts from step to step by as much as 10%
- *   here (the same work takes that much more CPU), far more than the effect, so each step's CPU is
- *   taken relative to the bench process's, which does the same work in every step (the load and
- *   the following of the sagas; the scraper runs in a process of its own).
+ *   CPU to spare, the shop's CPU per saga with metrics on less off, less the per-second part
+ *   spread over that rate's sagas.
  * At saturation the per-second part is spread over the saturated rate's sagas. Measuring the
  * per-saga part at a rate where the machine is not saturated keeps batching from hiding it: with
  * both cores busy the shop batches more, and an added cost shows as less slack, not more CPU.
+ * The machine's speed drifts from step to step (the same work can take 5-10% more CPU), so the
+ * medians of several rounds are what is compared.
  */
 export function metricsCost(comparison: MetricsComparison): MetricsCost {
   const { nearIdle, atFixedRate } = comparison;
   const perSecond = (steps: FixedRateStep[]) => median(steps.map((step) => (shopSeconds(step.cpu) / step.cpu.wallSeconds) * 1e3));
   const perSecondMs = perSecond(nearIdle.steps.on) - perSecond(nearIdle.steps.off);
-  const relative = (steps: FixedRateStep[]) => median(steps.map((step) => shopSeconds(step.cpu) / step.cpu.bench));
-  const increase = relative(atFixedRate.steps.on) / relative(atFixedRate.steps.off) - 1;
-  const offMsPerSaga = median(atFixedRate.steps.off.map((step) => (shopSeconds(step.cpu) * 1e3) / step.sagas));
-  const atFixedRateMsPerSaga = increase * offMsPerSaga;
+  const perSaga = (steps: FixedRateStep[]) => median(steps.map((step) => (shopSeconds(step.cpu) * 1e3) / step.sagas));
+  const atFixedRateMsPerSaga = perSaga(atFixedRate.steps.on) - perSaga(atFixedRate.steps.off);
   const perSagaMs = atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate;
   const saturatedMsPerSaga = median(comparison.cpuMsPerSaga.off.map(shopMsPerSaga));
   const saturatedRate = median(comparison.completedPerSecond.off);

@@ -60,10 +60,8 @@ interface ScrapeResult {
 }
 
 /**
- * A scraper in a process of its own, as Prometheus is: its CPU is neither the shop's nor the
- * bench process's, so the bench process does the same work (the load and the following of the
- * sagas) whether metrics are on or off, and its CPU is the measure of how fast the machine ran a
- * step (metricsChecks).
+ * A scraper in a process of its own, as Prometheus is. It reports its own CPU, which the machine's
+ * count includes and the metrics check takes out: a monitoring server's work, not the shop's.
  */
 export class ScraperProcess {
   private constructor(private readonly child: ChildProcess) {}

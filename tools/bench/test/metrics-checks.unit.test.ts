@@ -70,17 +70,9 @@ describe('metrics checks', () => {
     // 20 ms a second over 50 sagas a second is 0.4 ms a saga: 2% of the 20 ms a saga at 50/s.
     const cost = metricsCost(buildComparison({ busyOn: [15 * 1.02] }));
     assert.equal(cost.perSecondMs.toFixed(6), '20.000000');
-    assert.equal(cost.perSagaMs.toFixed(6), '0.000000');
+    assert.ok(Math.abs(cost.perSagaMs) < 1e-9, `a saga's own cost ${cost.perSagaMs}`);
     assert.equal(cost.addedAtSaturationMs.toFixed(6), (20 / 200).toFixed(6));
     assert.equal(cost.capacity.toFixed(6), (12 / 12.1).toFixed(6));
-  });
-
-  test('when the machine runs a step slower, every process of it alike (the bench process included), then the check does not change', () => {
-    const steady = metricsChecks(buildComparison({ busyOn: [15.3, 15.4, 15.5] }));
-    const slower = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.1, 750, { bench: 1.5 * 1.1 }), 15.5] }));
-    assert.equal(slower[0]?.measured, steady[0]?.measured);
-    const unnormalized = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.1, 750), 15.5] }));
-    assert.notEqual(unnormalized[0]?.measured, steady[0]?.measured, 'a step whose shop alone used more CPU counts');
   });
 
   test("when the scraper process, which scrapes in Prometheus's place, uses more CPU, then that does not count against the shop", () => {
