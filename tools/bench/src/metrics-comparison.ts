@@ -130,11 +130,11 @@ export async function compareMetrics(
   };
 }
 
-/** CPU seconds of all but the bench process and the scraper: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
-const shopSeconds = (cpu: StepCpu): number => cpu.machine - cpu.bench - cpu.companion;
+/** CPU seconds of all but the load, the bench process and the scraper: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
+const shopSeconds = (cpu: StepCpu): number => cpu.machine - cpu.load - cpu.bench - cpu.companion;
 
 /** The same per completed saga, in ms, from a saturating step's CpuPerSaga. */
-const shopMsPerSaga = (cpu: CpuPerSaga): number => (cpu.machine ?? NaN) - (cpu.bench ?? NaN) - (cpu.companion ?? 0);
+const shopMsPerSaga = (cpu: CpuPerSaga): number => (cpu.machine ?? NaN) - (cpu.load ?? NaN) - (cpu.bench ?? NaN) - (cpu.companion ?? 0);
 
 /** Both cores' share busy over a step. */
 const machineBusy = (step: FixedRateStep): number => step.cpu.machine / step.cpu.wallSeconds / CORES;
@@ -145,7 +145,10 @@ const CORES = availableParallelism();
 export interface MetricsCost {
   /** What metrics add a second whatever the load: the shop's CPU a second at one order a second, on less off (medians). */
   perSecondMs: number;
-  /** What they add to each saga at the fixed rate: the shop's CPU per saga there, on less off (medians). */
+  /**
+   * What they add to each saga at the fixed rate: the shop's CPU there in units of the load
+   * process's, on less off (medians), times the load process's CPU per saga (median).
+   */
   atFixedRateMsPerSaga: number;
   /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out. */
   perSagaMs: number;
@@ -163,26 +166,31 @@ export interface MetricsCost {
  * What metrics cost the shop's saga capacity, from the three kinds of steps.
  *
  * The machine is CPU-bound at saturation (both cores busy), so its saga capacity is its CPU over
- * the CPU a saga takes there; the CPU counted is the shop's (the machine's less the bench
- * process's and the scraper's, which are a load generator's and a Prometheus server's work). What
+ * the CPU a saga takes there; the CPU counted is the shop's (the machine's less the load
+ * process's, the bench process's and the scraper's: a load generator's, the test harness's and a
+ * Prometheus server's work). What
  * metrics add to it is of two kinds, and each is measured where it shows:
  * - per second, whatever the load (the runtime instrumentation's event loop timer, the scrapes):
  *   the shop's CPU a second at one order a second, metrics on less off;
  * - per message and request (the histograms, the counters): at a fixed rate where the machine has
  *   CPU to spare, the shop's CPU per saga with metrics on less off, less the per-second part
- *   spread over that rate's sagas.
+ *   spread over that rate's sagas. The machine's speed drifts from step to step (the same work
+ *   took up to 45% more CPU from one minute to the next), so each step's CPU is taken in units of
+ *   the load process's, which does the same work in every step (LoadProcess), and turned back
+ *   into ms with the load process's median CPU per saga.
  * At saturation the per-second part is spread over the saturated rate's sagas. Measuring the
  * per-saga part at a rate where the machine is not saturated keeps batching from hiding it: with
  * both cores busy the shop batches more, and an added cost shows as less slack, not more CPU.
- * The machine's speed drifts from step to step (the same work can take 5-10% more CPU), so the
- * medians of several rounds are what is compared.
+ * The per-second part is taken as measured: it is small against the shop's CPU at one order a
+ * second, where the load process does almost nothing to measure the machine by.
  */
 export function metricsCost(comparison: MetricsComparison): MetricsCost {
   const { nearIdle, atFixedRate } = comparison;
   const perSecond = (steps: FixedRateStep[]) => median(steps.map((step) => (shopSeconds(step.cpu) / step.cpu.wallSeconds) * 1e3));
   const perSecondMs = perSecond(nearIdle.steps.on) - perSecond(nearIdle.steps.off);
-  const perSaga = (steps: FixedRateStep[]) => median(steps.map((step) => (shopSeconds(step.cpu) * 1e3) / step.sagas));
-  const atFixedRateMsPerSaga = perSaga(atFixedRate.steps.on) - perSaga(atFixedRate.steps.off);
+  const relative = (steps: FixedRateStep[]) => median(steps.map((step) => shopSeconds(step.cpu) / step.cpu.load));
+  const loadMsPerSaga = median([...atFixedRate.steps.off, ...atFixedRate.steps.on].map((step) => (step.cpu.load * 1e3) / step.sagas));
+  const atFixedRateMsPerSaga = (relative(atFixedRate.steps.on) - relative(atFixedRate.steps.off)) * loadMsPerSaga;
   const perSagaMs = atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate;
   const saturatedMsPerSaga = median(comparison.cpuMsPerSaga.off.map(shopMsPerSaga));
   const saturatedRate = median(comparison.completedPerSecond.off);

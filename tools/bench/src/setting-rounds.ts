@@ -3,6 +3,7 @@ import type { LoadReport } from '@shop/load/dist/src/load-report';
 import { percentiles } from '@shop/load/dist/src/latency-stats';
 import { resourcesBetween, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
+import { LoadProcess } from './load-process';
 import { sagaStep } from './saga-capacity';
 
 /** One way of running the services: the variables (OTEL_* and any other) they are started with. */
@@ -18,7 +19,9 @@ export interface ServiceSetting<Name extends string> {
 export interface StepCpu {
   /** Each of the bench's services, by name. */
   services: Record<string, number>;
-  /** This process: the load generator, the saga tracking, the SMTP and OTLP sinks and whatever runs beside the step. */
+  /** The step's load process (LoadProcess): the load generator and the following of the sagas. */
+  load: number;
+  /** This process: the SMTP and OTLP sinks and whatever runs beside the step. */
   bench: number;
   /** A process of the step's companion (the metrics scraper), 0 when it has none. */
   companion: number;
@@ -103,13 +106,14 @@ export async function rotateSettings<Name extends string>(
       const memory =
         watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
       const companion = await beside?.(setting);
+      const load = await LoadProcess.start(environment.orderUrl, rate, stepSeconds);
       const before = {
         services: environment.sampleServices(),
         bench: process.cpuUsage(),
         machine: machineBusyTicks(),
         at: performance.now(),
       };
-      const report = await sagaStep(environment.orderUrl, rate, stepSeconds);
+      const { report, cpuSeconds: loadSeconds } = await load.run();
       const ended = await companion?.end();
       const after = environment.sampleServices();
       const benchUsed = process.cpuUsage(before.bench);
@@ -120,6 +124,7 @@ export async function rotateSettings<Name extends string>(
           if (start) sum[end.service] = (sum[end.service] ?? 0) + (end.ticks - start.ticks) / CLOCK_TICKS;
           return sum;
         }, {}),
+        load: loadSeconds,
         bench: (benchUsed.user + benchUsed.system) / 1e6,
         companion: ended?.cpuSeconds ?? 0,
         machine: (machineBusyTicks() - before.machine) / CLOCK_TICKS,
@@ -162,7 +167,7 @@ export function describeSteps(values: number[]): string {
 export const describeFootprint = (memory: MemoryFootprint) =>
   `${memory.peakFootprintMb.toFixed(0)} MB (${memory.peakPrivateMb.toFixed(0)} MB private)`;
 
-/** CPU ms per completed saga of one step: each service, the five together, this process, a companion's process and the whole machine. */
+/** CPU ms per completed saga of one step: each service, the five together, the load process, this process, a companion's process and the whole machine. */
 export type CpuPerSaga = Record<string, number>;
 
 export const cpuPerSaga = ({ report, cpu }: SettingStep): CpuPerSaga => cpuPerSagaOf(cpu, report.sagas.endToEndMs.count);
@@ -173,11 +178,12 @@ export function cpuPerSagaOf(cpu: StepCpu, sagas: number): CpuPerSaga {
   return {
     ...Object.fromEntries(Object.entries(cpu.services).map(([service, seconds]) => [service, perSaga(seconds)])),
     'five services': perSaga(services),
+    load: perSaga(cpu.load),
     bench: perSaga(cpu.bench),
     ...(cpu.companion > 0 ? { companion: perSaga(cpu.companion) } : {}),
     machine: perSaga(cpu.machine),
     // PostgreSQL, RabbitMQ, the card provider and anything else running on the machine.
-    rest: perSaga(cpu.machine - services - cpu.bench - cpu.companion),
+    rest: perSaga(cpu.machine - services - cpu.load - cpu.bench - cpu.companion),
   };
 }
 

@@ -4,9 +4,12 @@ import { metricsChecks, metricsCost, type FixedRateStep, type MetricsComparison 
 
 const footprint = { peakPrivateMb: 200, peakFootprintMb: 250, samples: 10 };
 
-/** A 15 s step in which the shop used `shop` CPU seconds, the bench process `bench` and the scraper `scraper`. */
-const step = (shop: number, sagas: number, { bench = 1.5, scraper = 0 } = {}): FixedRateStep => ({
-  cpu: { services: { order: shop / 2 }, bench, companion: scraper, machine: shop + bench + scraper, wallSeconds: 15 },
+/**
+ * A 15 s step in which the shop used `shop` CPU seconds, the load process `load` (0.002 s a saga),
+ * the bench process `bench` and the scraper `scraper`.
+ */
+const step = (shop: number, sagas: number, { load = sagas * 0.002, bench = 0.5, scraper = 0 } = {}): FixedRateStep => ({
+  cpu: { services: { order: shop / 2 }, load, bench, companion: scraper, machine: shop + load + bench + scraper, wallSeconds: 15 },
   sagas,
 });
 
@@ -29,7 +32,7 @@ const buildComparison = ({
   rate: 400,
   stepSeconds: 15,
   completedPerSecond: { off: [200], on: [180] },
-  cpuMsPerSaga: { off: [{ order: 6, bench: 1, machine: 13 }], on: [{ order: 6.2, bench: 1, machine: 13.3 }] },
+  cpuMsPerSaga: { off: [{ order: 6, load: 0.5, bench: 0.5, machine: 13 }], on: [{ order: 6.2, load: 0.5, bench: 0.5, machine: 13.3 }] },
   atFixedRate: {
     rate: 50,
     steps: { off: busyOff.map((shop) => step(shop, 750)), on: busyOn.map((shop) => (typeof shop === 'number' ? step(shop, 750) : shop)) },
@@ -73,6 +76,14 @@ describe('metrics checks', () => {
     assert.ok(Math.abs(cost.perSagaMs) < 1e-9, `a saga's own cost ${cost.perSagaMs}`);
     assert.equal(cost.addedAtSaturationMs.toFixed(6), (20 / 200).toFixed(6));
     assert.equal(cost.capacity.toFixed(6), (12 / 12.1).toFixed(6));
+  });
+
+  test('when the machine runs a step slower, every process of it alike (the load process included), then the check does not change', () => {
+    const steady = metricsChecks(buildComparison({ busyOn: [15.3, 15.4, 15.5] }));
+    const slower = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750, { load: 1.5 * 1.3 }), 15.5] }));
+    assert.equal(slower[0]?.measured, steady[0]?.measured);
+    const shopAlone = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750), 15.5] }));
+    assert.notEqual(shopAlone[0]?.measured, steady[0]?.measured, 'a step in which the shop alone used more CPU counts');
   });
 
   test("when the scraper process, which scrapes in Prometheus's place, uses more CPU, then that does not count against the shop", () => {
