@@ -3,7 +3,7 @@ import { COMPOSE_SCRAPE_INTERVAL_SECONDS } from '@shop/catalog';
 import type { ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
-import { ScraperProcess, type ScrapeCount } from './metrics-scraper';
+import { startScraperProcess, type ScrapeCount } from './metrics-scraper';
 import {
   completedPerSecond,
   cpuPerSaga,
@@ -94,10 +94,10 @@ export async function compareMetrics(
   const scraped: Record<string, ScrapeCount> = {};
   const beside = async (setting: ServiceSetting<MetricsSettingName>) => {
     if (setting.name === 'off') return undefined;
-    const scraper = await ScraperProcess.start(environment.metricsUrls, COMPOSE_SCRAPE_INTERVAL_SECONDS * 1_000);
+    const scraper = await startScraperProcess(environment.metricsUrls, COMPOSE_SCRAPE_INTERVAL_SECONDS * 1_000);
     return {
       end: async () => {
-        const { counts, cpuSeconds } = await scraper.stop();
+        const { result: counts, cpuSeconds } = await scraper.finish();
         for (const [name, count] of Object.entries(counts)) scraped[name] = addCounts([scraped[name], count]);
         return { line: `; ${describeScrapes(addCounts(Object.values(counts)))}`, cpuSeconds };
       },
@@ -176,7 +176,7 @@ export interface MetricsCost {
  *   CPU to spare, the shop's CPU per saga with metrics on less off, less the per-second part
  *   spread over that rate's sagas. The machine's speed drifts from step to step (the same work
  *   took up to 45% more CPU from one minute to the next), so each step's CPU is taken in units of
- *   the load process's, which does the same work in every step (LoadProcess), and turned back
+ *   the load process's, which does the same work in every step (startLoadProcess), and turned back
  *   into ms with the load process's median CPU per saga.
  * At saturation the per-second part is spread over the saturated rate's sagas. Measuring the
  * per-saga part at a rate where the machine is not saturated keeps batching from hiding it: with

@@ -1,5 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { HelperProcess, serveAsHelper } from './helper-process';
 
 export interface ScrapeCount {
   scrapes: number;
@@ -54,44 +53,21 @@ class MetricsScraper {
   }
 }
 
-interface ScrapeResult {
-  counts: Record<string, ScrapeCount>;
-  cpuSeconds: number;
-}
-
 /**
- * A scraper in a process of its own, as Prometheus is. It reports its own CPU, which the machine's
- * count includes and the metrics check takes out: a monitoring server's work, not the shop's.
+ * A scraper in a process of its own, as Prometheus is, scraping from its start until it is
+ * finished. Its CPU, which the machine's count includes, is reported with the counts for the
+ * metrics check to take out: a monitoring server's work, not the shop's.
  */
-export class ScraperProcess {
-  private constructor(private readonly child: ChildProcess) {}
-
-  static async start(urls: Record<string, string>, intervalMs: number): Promise<ScraperProcess> {
-    const child = fork(__filename, [JSON.stringify(urls), String(intervalMs)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    await once(child, 'message');
-    return new ScraperProcess(child);
-  }
-
-  /** Stops scraping once the scrapes in flight have ended: what was scraped, by URL name, and the CPU it took since it started. */
-  async stop(): Promise<ScrapeResult> {
-    const counts = once(this.child, 'message') as Promise<[ScrapeResult]>;
-    const exited = once(this.child, 'exit');
-    this.child.send('stop');
-    const [[result]] = await Promise.all([counts, exited]);
-    return result;
-  }
-}
+export const startScraperProcess = (
+  urls: Record<string, string>,
+  intervalMs: number,
+): Promise<HelperProcess<Record<string, ScrapeCount>>> =>
+  HelperProcess.start<Record<string, ScrapeCount>>(__filename, [JSON.stringify(urls), String(intervalMs)]);
 
 if (require.main === module && process.send) {
   const [urls, intervalMs] = process.argv.slice(2);
-  const scraper = new MetricsScraper(JSON.parse(urls!) as Record<string, string>, Number(intervalMs));
-  const started = process.cpuUsage();
-  process.on('message', () => {
-    void scraper.stop().then((counts) => {
-      const used = process.cpuUsage(started);
-      const result: ScrapeResult = { counts, cpuSeconds: (used.user + used.system) / 1e6 };
-      process.send!(result, () => process.exit(0));
-    });
+  serveAsHelper(() => {
+    const scraper = new MetricsScraper(JSON.parse(urls!) as Record<string, string>, Number(intervalMs));
+    return () => scraper.stop();
   });
-  process.send('started');
 }

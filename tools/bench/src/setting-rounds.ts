@@ -3,7 +3,7 @@ import type { LoadReport } from '@shop/load/dist/src/load-report';
 import { percentiles } from '@shop/load/dist/src/latency-stats';
 import { resourcesBetween, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
-import { LoadProcess } from './load-process';
+import { startLoadProcess } from './load-process';
 import { sagaStep } from './saga-capacity';
 
 /** One way of running the services: the variables (OTEL_* and any other) they are started with. */
@@ -19,7 +19,7 @@ export interface ServiceSetting<Name extends string> {
 export interface StepCpu {
   /** Each of the bench's services, by name. */
   services: Record<string, number>;
-  /** The step's load process (LoadProcess): the load generator and the following of the sagas. */
+  /** The step's load process (startLoadProcess): the load generator and the following of the sagas. */
   load: number;
   /** This process: the SMTP and OTLP sinks and whatever runs beside the step. */
   bench: number;
@@ -106,14 +106,14 @@ export async function rotateSettings<Name extends string>(
       const memory =
         watchMemoryOf.includes(setting.name) && steps[setting.name].length === 0 ? watchMemory(environment.sampleServices()) : undefined;
       const companion = await beside?.(setting);
-      const load = await LoadProcess.start(environment.orderUrl, rate, stepSeconds);
+      const load = await startLoadProcess(environment.orderUrl, rate, stepSeconds);
       const before = {
         services: environment.sampleServices(),
         bench: process.cpuUsage(),
         machine: machineBusyTicks(),
         at: performance.now(),
       };
-      const { report, cpuSeconds: loadSeconds } = await load.run();
+      const { result: report, cpuSeconds: loadSeconds } = await load.finish();
       const ended = await companion?.end();
       const after = environment.sampleServices();
       const benchUsed = process.cpuUsage(before.bench);
