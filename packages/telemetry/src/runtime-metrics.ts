@@ -2,13 +2,13 @@ import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runti
 
 /**
  * How often the event loop delay is sampled, in ms: a timer of this period whose lateness is the
- * delay. The package's 10 ms wakes an idle service 100 times a second, and on this machine that
- * alone was about 5 ms of CPU a second per service, 2.5% of a core for the five, most of what
- * metrics cost at a low rate (docs/performance.md, "Metrics cost"). At 20 ms it costs about half;
- * a stall of 20 ms or more is still always seen, and the dashboards' p99 over a 5 s scrape still
- * has 250 samples.
+ * delay. The package's 10 ms wakes an idle service 100 times a second; alone in a process on this
+ * machine that timer took 92-116 ms of CPU in 20 s at 10 ms, 55 at 20 ms and 30 at 50 ms, and in
+ * the stack it was most of what metrics cost a second (docs/performance.md, "Metrics cost"). A
+ * stall of 50 ms or more is always seen, a shorter one when a sample falls due during it, and
+ * a 5 s scrape's p99 still has 100 samples.
  */
-const EVENT_LOOP_DELAY_RESOLUTION_MS = 20;
+const EVENT_LOOP_DELAY_RESOLUTION_MS = 50;
 
 /**
  * The runtime's metrics (event loop delay and utilization, heap by space, active handles) from

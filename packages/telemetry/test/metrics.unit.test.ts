@@ -60,8 +60,9 @@ describe('runtimeInstrumentation', () => {
     const { provider, reader } = providerWithReader();
     instrumentation.setMeterProvider(provider);
     for (let i = 0; i < 5; i += 1) gc();
-    // GC entries reach their observer asynchronously, and the event loop delay is reported once it has five samples (10 ms apart).
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // GC entries reach their observer asynchronously, and the event loop delay is reported once
+    // it has five samples: 10 ms apart as the package comes, 50 ms in ours (runtime-metrics.ts).
+    await new Promise((resolve) => setTimeout(resolve, 400));
     const names = new Set((await collect(reader)).filter((metric) => metric.dataPoints.length > 0).map((metric) => metric.descriptor.name));
     instrumentation.disable();
     await provider.shutdown();
