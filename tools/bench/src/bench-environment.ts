@@ -148,6 +148,11 @@ export class BenchEnvironment {
     return sampleServices().filter((sample) => parentPid(sample.pid) === process.pid);
   }
 
+  /** Stops every service gracefully (SIGTERM), resolved once all have exited: what they write at exit (a CPU profile) is then on disk. */
+  async stopServices(): Promise<void> {
+    await this.supervisor?.stopAll();
+  }
+
   /** The metrics port of the process in `slot` (replica k of the service at catalog index i: k x services + i). */
   private metricsPort(slot: number): number {
     return this.basePort + MAX_REPLICAS * SERVICE_NAMES.length + slot;

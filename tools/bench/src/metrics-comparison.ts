@@ -1,9 +1,12 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { COMPOSE_SCRAPE_INTERVAL_SECONDS } from '@shop/catalog';
 import type { ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
 import { startScraperProcess, type ScrapeCount } from './metrics-scraper';
+import { METRICS_CODE, readProfiles, type ProfileShare } from './profile-share';
 import {
   completedPerSecond,
   cpuPerSaga,
@@ -18,6 +21,7 @@ import {
   type ServiceSetting,
   type SettingsComparison,
   type SettingStep,
+  type StepCompanion,
   type StepCpu,
 } from './setting-rounds';
 
@@ -75,6 +79,14 @@ export interface MetricsComparison extends SettingsComparison<MetricsSettingName
   resources: Record<MetricsSettingName, ServiceResources[]>;
   /** What was scraped from each service over all the steps with metrics on. */
   scraped: Record<string, ScrapeCount>;
+  /** One more saturating step with metrics on and each service under the CPU profiler (profileShare). */
+  profiled: ProfiledStep;
+}
+
+/** A saturating step with each service's CPU profile: its CPU, and each service's share of samples in the metrics code. */
+export interface ProfiledStep {
+  step: FixedRateStep;
+  shares: Record<string, ProfileShare>;
 }
 
 /**
@@ -112,6 +124,7 @@ export async function compareMetrics(
   };
   const atFixedRate = await fixedSteps(options.fixedRate, 'a rate the machine has CPU to spare at: what metrics add to a saga');
   const nearIdle = await fixedSteps(1, 'next to idle: what metrics cost a second, whatever the load');
+  const profiled = await profiledStep(environment, repoRoot, options, beside);
   const first = (name: MetricsSettingName) => {
     const step = steps[name][0];
     if (!step?.footprint) throw new Error(`no step with ${name} ran`);
@@ -127,11 +140,45 @@ export async function compareMetrics(
     atFixedRate,
     nearIdle,
     scraped,
+    profiled,
   };
+}
+
+/**
+ * One saturating step with metrics on, scraped, and each service run with `node --cpu-prof`: the
+ * profiles say what share of each service's CPU the metrics code took at saturation. A share of
+ * one process's samples is not moved by the machine's drift, which slows the whole process alike.
+ * The profiler costs CPU of its own, so this step counts in no other figure.
+ */
+async function profiledStep(
+  environment: BenchEnvironment,
+  repoRoot: string,
+  options: ComparisonOptions,
+  beside: (setting: ServiceSetting<MetricsSettingName>) => Promise<StepCompanion | undefined>,
+): Promise<ProfiledStep> {
+  const directory = mkdtempSync(path.join(tmpdir(), 'shop-bench-profiles-'));
+  try {
+    options.say("  one more saturating step with metrics on, each service under the CPU profiler: the metrics code's share of its CPU");
+    const on = SETTINGS.find((setting) => setting.name === 'on')!;
+    const profiling = { ...on, label: `${on.label}, profiled`, env: { ...on.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${directory}` } };
+    const { on: steps } = await rotateSettings(environment, repoRoot, [profiling], { ...options, rounds: 1, beside });
+    const services = new Map(environment.sampleServices().map((sample) => [sample.pid, sample.service]));
+    await environment.stopServices(); // each process writes its profile as it exits
+    const step = steps[0]!;
+    return {
+      step: { cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count },
+      shares: readProfiles(directory, (pid) => services.get(pid), METRICS_CODE),
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 /** CPU seconds of all but the load, the bench process and the scraper: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
 const shopSeconds = (cpu: StepCpu): number => cpu.machine - cpu.load - cpu.bench - cpu.companion;
+
+/** CPU seconds of the five services (a service's replicas summed). */
+const servicesSeconds = (cpu: StepCpu): number => Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
 
 /** The same per completed saga, in ms, from a saturating step's CpuPerSaga. */
 const shopMsPerSaga = (cpu: CpuPerSaga): number => (cpu.machine ?? NaN) - (cpu.load ?? NaN) - (cpu.bench ?? NaN) - (cpu.companion ?? 0);
@@ -143,66 +190,108 @@ const CORES = availableParallelism();
 
 /** What the check works out, in ms of the shop's CPU (metricsChecks). */
 export interface MetricsCost {
-  /** What metrics add a second whatever the load: the shop's CPU a second at one order a second, on less off (medians). */
+  /**
+   * What metrics add a second whatever the load: the five services' CPU a second at one order a
+   * second, on less off (medians), as measured: noise can make it negative.
+   */
+  measuredPerSecondMs: number;
+  /** The same, no less than 0: what the rest of the check uses. */
   perSecondMs: number;
   /**
    * What they add to each saga at the fixed rate: the shop's CPU there in units of the load
    * process's, on less off (medians), times the load process's CPU per saga (median).
    */
   atFixedRateMsPerSaga: number;
-  /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out. */
+  /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out; no less than 0. */
   perSagaMs: number;
+  /** perSagaMs as a share of the shop's CPU per saga at the fixed rate with metrics off. */
+  perSagaShare: number;
+  /**
+   * The metrics code's share of the shop's CPU in the profiled saturating step: each service's
+   * share of its profile's samples, weighted by its CPU, over the shop's CPU. The scrapes' work
+   * is in it too, so it counts them a second time beside perSecondMs.
+   */
+  profiledShare: number;
+  /** Services with no profile read: the check cannot say what their metrics code took. */
+  unprofiled: string[];
   /** The shop's CPU per saga at saturation with metrics off (median of the saturating steps). */
   saturatedMsPerSaga: number;
   /** Completed sagas a second at saturation with metrics off (median). */
   saturatedRate: number;
-  /** What metrics add to a saga at saturation: perSagaMs, and perSecondMs spread over saturatedRate. */
+  /**
+   * What metrics add to a saga at saturation: the larger of perSagaShare and profiledShare of
+   * saturatedMsPerSaga, and perSecondMs spread over saturatedRate.
+   */
   addedAtSaturationMs: number;
   /** The capacity with metrics on against off: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs). */
   capacity: number;
+  /**
+   * The capacity were a saga's own cost as many ms at saturation as at the fixed rate (perSagaMs),
+   * though the shop takes several times less CPU a saga there: the bound the check used before it
+   * had the profile, reported beside it.
+   */
+  capacityInMs: number;
 }
 
 /**
- * What metrics cost the shop's saga capacity, from the three kinds of steps.
+ * What metrics cost the shop's saga capacity, from the four kinds of steps.
  *
  * The machine is CPU-bound at saturation (both cores busy), so its saga capacity is its CPU over
  * the CPU a saga takes there; the CPU counted is the shop's (the machine's less the load
  * process's, the bench process's and the scraper's: a load generator's, the test harness's and a
- * Prometheus server's work). What
- * metrics add to it is of two kinds, and each is measured where it shows:
+ * Prometheus server's work). What metrics add to it is of two kinds:
  * - per second, whatever the load (the runtime instrumentation's event loop timer, the scrapes):
- *   the shop's CPU a second at one order a second, metrics on less off;
- * - per message and request (the histograms, the counters): at a fixed rate where the machine has
- *   CPU to spare, the shop's CPU per saga with metrics on less off, less the per-second part
- *   spread over that rate's sagas. The machine's speed drifts from step to step (the same work
- *   took up to 45% more CPU from one minute to the next), so each step's CPU is taken in units of
- *   the load process's, which does the same work in every step (startLoadProcess), and turned back
- *   into ms with the load process's median CPU per saga.
- * At saturation the per-second part is spread over the saturated rate's sagas. Measuring the
- * per-saga part at a rate where the machine is not saturated keeps batching from hiding it: with
- * both cores busy the shop batches more, and an added cost shows as less slack, not more CPU.
- * The per-second part is taken as measured: it is small against the shop's CPU at one order a
- * second, where the load process does almost nothing to measure the machine by.
+ *   the five services' CPU a second at one order a second, metrics on less off, spread at
+ *   saturation over the saturated rate's sagas. The services', not the machine's: that work is
+ *   theirs (the outbox's backlog query at each scrape aside, a few ms of PostgreSQL's a
+ *   second), and at one order a second the rest of the machine (PostgreSQL's checkpoints after
+ *   the vacuum, RabbitMQ's own timers) moves by more than the whole effect;
+ * - per message and request (the histograms, the counters), a share of what a saga costs, the
+ *   larger of two measures:
+ *   - on against off at a fixed rate where the machine has CPU to spare: the shop's CPU per saga,
+ *     on less off, less the per-second part spread over that rate's sagas, over the shop's CPU per
+ *     saga with metrics off. The machine's speed drifts from step to step (the same work took up
+ *     to 45% more CPU from one minute to the next), so each step's CPU is taken in units of the
+ *     load process's, which does the same work in every step (startLoadProcess). Measured where
+ *     the machine is not saturated, batching cannot hide the cost as less slack;
+ *   - the profile at saturation: the metrics code's share of the shop's CPU in the profiled step,
+ *     a share of samples within each process, which the drift does not move.
+ * A share, not ms: at the fixed rate a saga took the shop about three times the CPU it takes at
+ * saturation, where it batches, and the profiles show the metrics code's share of each service
+ * about the same at both rates (docs/performance.md, "Metrics cost"). capacityInMs keeps the ms.
  */
 export function metricsCost(comparison: MetricsComparison): MetricsCost {
-  const { nearIdle, atFixedRate } = comparison;
-  const perSecond = (steps: FixedRateStep[]) => median(steps.map((step) => (shopSeconds(step.cpu) / step.cpu.wallSeconds) * 1e3));
-  const perSecondMs = perSecond(nearIdle.steps.on) - perSecond(nearIdle.steps.off);
+  const { nearIdle, atFixedRate, profiled } = comparison;
+  const perSecond = (steps: FixedRateStep[]) => median(steps.map((step) => (servicesSeconds(step.cpu) / step.cpu.wallSeconds) * 1e3));
+  const measuredPerSecondMs = perSecond(nearIdle.steps.on) - perSecond(nearIdle.steps.off);
+  // A cost below 0 is noise, not a saving: counted as none, here and where it is taken out below.
+  const perSecondMs = Math.max(0, measuredPerSecondMs);
   const relative = (steps: FixedRateStep[]) => median(steps.map((step) => shopSeconds(step.cpu) / step.cpu.load));
   const loadMsPerSaga = median([...atFixedRate.steps.off, ...atFixedRate.steps.on].map((step) => (step.cpu.load * 1e3) / step.sagas));
   const atFixedRateMsPerSaga = (relative(atFixedRate.steps.on) - relative(atFixedRate.steps.off)) * loadMsPerSaga;
-  const perSagaMs = atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate;
+  const perSagaMs = Math.max(0, atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate);
+  const perSagaShare = perSagaMs / (relative(atFixedRate.steps.off) * loadMsPerSaga);
+  const servicesCpu = Object.entries(profiled.step.cpu.services);
+  const unprofiled = servicesCpu.filter(([service]) => !profiled.shares[service]).map(([service]) => service);
+  const metricsSeconds = servicesCpu.reduce((sum, [service, seconds]) => sum + (profiled.shares[service]?.share ?? 0) * seconds, 0);
+  const profiledShare = metricsSeconds / shopSeconds(profiled.step.cpu);
   const saturatedMsPerSaga = median(comparison.cpuMsPerSaga.off.map(shopMsPerSaga));
   const saturatedRate = median(comparison.completedPerSecond.off);
-  const addedAtSaturationMs = perSagaMs + perSecondMs / saturatedRate;
+  const perSecondAtSaturationMs = perSecondMs / saturatedRate;
+  const addedAtSaturationMs = Math.max(perSagaShare, profiledShare) * saturatedMsPerSaga + perSecondAtSaturationMs;
   return {
+    measuredPerSecondMs,
     perSecondMs,
     atFixedRateMsPerSaga,
     perSagaMs,
+    perSagaShare,
+    profiledShare,
+    unprofiled,
     saturatedMsPerSaga,
     saturatedRate,
     addedAtSaturationMs,
     capacity: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs),
+    capacityInMs: saturatedMsPerSaga / (saturatedMsPerSaga + perSagaMs + perSecondAtSaturationMs),
   };
 }
 
@@ -210,6 +299,13 @@ export function metricsCost(comparison: MetricsComparison): MetricsCost {
 function describeCpu(comparison: MetricsComparison): string {
   return describeCpuPair(comparison.cpuMsPerSaga.off, comparison.cpuMsPerSaga.on);
 }
+
+/** "sdk 0.9%, tally 0.2%, ...": the parts of a profile's metrics code with any samples. */
+const describeParts = (share: ProfileShare) =>
+  Object.entries(share.parts)
+    .filter(([, part]) => part > 0)
+    .map(([name, part]) => `${name} ${(part * 100).toFixed(2)}%`)
+    .join(', ') || 'none';
 
 const perSagaOf = (steps: FixedRateStep[]): CpuPerSaga[] => steps.map((step) => cpuPerSagaOf(step.cpu, step.sagas));
 
@@ -232,17 +328,35 @@ export function metricsChecks(comparison: MetricsComparison): Check[] {
   const { atFixedRate, nearIdle } = comparison;
   const busy = [...atFixedRate.steps.off, ...atFixedRate.steps.on].map(machineBusy);
   const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
+  const percent1 = (share: number) => `${(share * 100).toFixed(1)}%`;
   return [
     {
       what: 'metrics cost at most 3% of saga throughput',
       measured:
         `capacity ${cost.capacity.toFixed(3)} x = ${cost.saturatedMsPerSaga.toFixed(2)} / (${cost.saturatedMsPerSaga.toFixed(2)} + ${cost.addedAtSaturationMs.toFixed(3)}): ` +
         `the shop's CPU ms per saga at saturation with metrics off (${cost.saturatedRate.toFixed(1)}/s), and what metrics add to it there, ` +
-        `${cost.perSagaMs.toFixed(3)} ms a saga + ${cost.perSecondMs.toFixed(1)} ms a second / ${cost.saturatedRate.toFixed(1)}; ` +
-        `at ${atFixedRate.rate}/s they added ${cost.atFixedRateMsPerSaga.toFixed(3)} ms a saga, at ${nearIdle.rate}/s ${cost.perSecondMs.toFixed(1)} ms a second (medians)` +
-        (neverScraped.length > 0 ? `; never scraped: ${neverScraped.join(', ')}` : ''),
+        `${percent1(Math.max(cost.perSagaShare, cost.profiledShare))} of it a saga (the larger of ${percent1(cost.perSagaShare)} on against off at ${atFixedRate.rate}/s ` +
+        `and ${percent1(cost.profiledShare)} by the profiles at saturation) + ${cost.perSecondMs.toFixed(1)} ms a second / ${cost.saturatedRate.toFixed(1)}; ` +
+        `at ${atFixedRate.rate}/s they added ${cost.atFixedRateMsPerSaga.toFixed(3)} ms a saga, ${cost.perSagaMs.toFixed(3)} of it the saga's own, ` +
+        `at ${nearIdle.rate}/s the services ${cost.measuredPerSecondMs.toFixed(1)} ms a second${cost.measuredPerSecondMs < 0 ? ', counted as 0' : ''} (medians)` +
+        (neverScraped.length > 0 ? `; never scraped: ${neverScraped.join(', ')}` : '') +
+        (cost.unprofiled.length > 0 ? `; no profile of ${cost.unprofiled.join(', ')}` : ''),
       target: `>= ${METRICS_TARGET} x`,
-      ok: neverScraped.length === 0 && cost.capacity >= METRICS_TARGET,
+      ok: neverScraped.length === 0 && cost.unprofiled.length === 0 && cost.capacity >= METRICS_TARGET,
+    },
+    {
+      what: "the same were a saga's own cost as many ms at saturation as at the fixed rate",
+      measured: `capacity ${cost.capacityInMs.toFixed(3)} x (${cost.perSagaMs.toFixed(3)} ms a saga against ${cost.saturatedMsPerSaga.toFixed(2)})`,
+      target: 'reported',
+      ok: null,
+    },
+    {
+      what: "the metrics code's share of each service's CPU profile at saturation",
+      measured: Object.entries(comparison.profiled.shares)
+        .map(([service, share]) => `${service} ${percent1(share.share)} (${describeParts(share)})`)
+        .join(', '),
+      target: 'reported',
+      ok: null,
     },
     {
       what: 'saturating steps, metrics on vs off',
