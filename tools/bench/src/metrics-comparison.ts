@@ -79,8 +79,8 @@ export interface MetricsComparison extends SettingsComparison<MetricsSettingName
   resources: Record<MetricsSettingName, ServiceResources[]>;
   /** What was scraped from each service over all the steps with metrics on. */
   scraped: Record<string, ScrapeCount>;
-  /** One more saturating step with metrics on and each service under the CPU profiler (profileShare). */
-  profiled: ProfiledStep;
+  /** One more saturating step of each setting, each service under the CPU profiler (profileShare). */
+  profiled: Record<MetricsSettingName, ProfiledStep>;
 }
 
 /** A saturating step with each service's CPU profile: its CPU, and each service's share of samples in the metrics code. */
@@ -93,7 +93,8 @@ export interface ProfiledStep {
  * Saga capacity with metrics off (the SDK disabled) and on (the SDK with the Prometheus exporter
  * and no trace exporter), in `rounds` rounds of one saturating step each (rotateSettings: the
  * order rotating, the services restarted and warmed up before every step), then as many at
- * `fixedRate` and as many at one order a second. During the steps with metrics on a scraper
+ * `fixedRate` and as many at one order a second, then one saturating step of each with every
+ * service under the CPU profiler (profiledSteps). During the steps with metrics on a scraper
  * process scrapes every service's /metrics every COMPOSE_SCRAPE_INTERVAL_SECONDS, as Prometheus
  * does under compose: the exporter builds the exposition at each scrape, so an endpoint nobody
  * reads would cost less than one Prometheus reads.
@@ -124,7 +125,8 @@ export async function compareMetrics(
   };
   const atFixedRate = await fixedSteps(options.fixedRate, 'a rate the machine has CPU to spare at: what metrics add to a saga');
   const nearIdle = await fixedSteps(1, 'next to idle: what metrics cost a second, whatever the load');
-  const profiled = await profiledStep(environment, repoRoot, options, beside);
+  options.say("  one more saturating step of each, every service under the CPU profiler: the metrics code's share of its CPU");
+  const profiled = await profiledSteps(environment, repoRoot, options, beside);
   const first = (name: MetricsSettingName) => {
     const step = steps[name][0];
     if (!step?.footprint) throw new Error(`no step with ${name} ran`);
@@ -145,30 +147,38 @@ export async function compareMetrics(
 }
 
 /**
- * One saturating step with metrics on, scraped, and each service run with `node --cpu-prof`: the
- * profiles say what share of each service's CPU the metrics code took at saturation. A share of
+ * One more saturating step of each setting, each service run with `node --cpu-prof` (metrics on:
+ * scraped): the profiles say what share of each service's CPU the metrics code took at
+ * saturation, and how much of it went to collecting garbage with metrics off and on. A share of
  * one process's samples is not moved by the machine's drift, which slows the whole process alike.
- * The profiler costs CPU of its own, so this step counts in no other figure.
+ * The profiler costs CPU of its own, so these steps count in no other figure.
  */
-async function profiledStep(
+async function profiledSteps(
   environment: BenchEnvironment,
   repoRoot: string,
   options: ComparisonOptions,
   beside: (setting: ServiceSetting<MetricsSettingName>) => Promise<StepCompanion | undefined>,
-): Promise<ProfiledStep> {
+): Promise<Record<MetricsSettingName, ProfiledStep>> {
   const directory = mkdtempSync(path.join(tmpdir(), 'shop-bench-profiles-'));
+  const profiled: Partial<Record<MetricsSettingName, ProfiledStep>> = {};
   try {
-    options.say("  one more saturating step with metrics on, each service under the CPU profiler: the metrics code's share of its CPU");
-    const on = SETTINGS.find((setting) => setting.name === 'on')!;
-    const profiling = { ...on, label: `${on.label}, profiled`, env: { ...on.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${directory}` } };
-    const { on: steps } = await rotateSettings(environment, repoRoot, [profiling], { ...options, rounds: 1, beside });
-    const services = new Map(environment.sampleServices().map((sample) => [sample.pid, sample.service]));
-    await environment.stopServices(); // each process writes its profile as it exits
-    const step = steps[0]!;
-    return {
-      step: { cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count },
-      shares: readProfiles(directory, (pid) => services.get(pid), METRICS_CODE),
-    };
+    for (const setting of SETTINGS) {
+      const into = path.join(directory, setting.name);
+      const profiling = {
+        ...setting,
+        label: `${setting.label}, profiled`,
+        env: { ...setting.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${into}` },
+      };
+      const steps = await rotateSettings(environment, repoRoot, [profiling], { ...options, rounds: 1, beside });
+      const services = new Map(environment.sampleServices().map((sample) => [sample.pid, sample.service]));
+      await environment.stopServices(); // each process writes its profile as it exits
+      const step = steps[setting.name][0]!;
+      profiled[setting.name] = {
+        step: { cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count },
+        shares: readProfiles(into, (pid) => services.get(pid), METRICS_CODE),
+      };
+    }
+    return profiled as Record<MetricsSettingName, ProfiledStep>;
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }
@@ -198,43 +208,41 @@ export interface MetricsCost {
   /** The same, no less than 0: what the rest of the check uses. */
   perSecondMs: number;
   /**
-   * What they add to each saga at the fixed rate: the shop's CPU there in units of the load
-   * process's, on less off (medians), times the load process's CPU per saga (median).
+   * The metrics code's share of the shop's CPU in the profiled saturating step with metrics on:
+   * each service's share of its profile's samples, weighted by its CPU, over the shop's CPU. The
+   * scrapes' work is in it too, so it counts them a second time beside perSecondMs.
+   */
+  codeShare: number;
+  /**
+   * The garbage collection metrics add, as a share of the shop's CPU: for each service, its
+   * profile's share of time collecting garbage with metrics on less off (no less than 0),
+   * weighted as codeShare is.
+   */
+  gcShare: number;
+  /** Services with no profile read, in either setting: the check cannot say what metrics took in them. */
+  unprofiled: string[];
+  /** The shop's CPU per saga at saturation with metrics off (median of the saturating steps). */
+  saturatedMsPerSaga: number;
+  /** Completed sagas a second at saturation with metrics off (median). */
+  saturatedRate: number;
+  /** What metrics add to a saga at saturation: codeShare and gcShare of saturatedMsPerSaga, and perSecondMs spread over saturatedRate. */
+  addedAtSaturationMs: number;
+  /** The capacity with metrics on against off: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs). */
+  capacity: number;
+  /**
+   * On against off at the fixed rate, reported: what metrics added to each saga there, the shop's
+   * CPU in units of the load process's, on less off (medians), times the load process's CPU per
+   * saga (median).
    */
   atFixedRateMsPerSaga: number;
   /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out; no less than 0. */
   perSagaMs: number;
   /** perSagaMs as a share of the shop's CPU per saga at the fixed rate with metrics off. */
   perSagaShare: number;
-  /**
-   * The metrics code's share of the shop's CPU in the profiled saturating step: each service's
-   * share of its profile's samples, weighted by its CPU, over the shop's CPU. The scrapes' work
-   * is in it too, so it counts them a second time beside perSecondMs.
-   */
-  profiledShare: number;
-  /** Services with no profile read: the check cannot say what their metrics code took. */
-  unprofiled: string[];
-  /** The shop's CPU per saga at saturation with metrics off (median of the saturating steps). */
-  saturatedMsPerSaga: number;
-  /** Completed sagas a second at saturation with metrics off (median). */
-  saturatedRate: number;
-  /**
-   * What metrics add to a saga at saturation: the larger of perSagaShare and profiledShare of
-   * saturatedMsPerSaga, and perSecondMs spread over saturatedRate.
-   */
-  addedAtSaturationMs: number;
-  /** The capacity with metrics on against off: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs). */
-  capacity: number;
-  /**
-   * The capacity were a saga's own cost as many ms at saturation as at the fixed rate (perSagaMs),
-   * though the shop takes several times less CPU a saga there: the bound the check used before it
-   * had the profile, reported beside it.
-   */
-  capacityInMs: number;
 }
 
 /**
- * What metrics cost the shop's saga capacity, from the four kinds of steps.
+ * What metrics cost the shop's saga capacity.
  *
  * The machine is CPU-bound at saturation (both cores busy), so its saga capacity is its CPU over
  * the CPU a saga takes there; the CPU counted is the shop's (the machine's less the load
@@ -246,19 +254,14 @@ export interface MetricsCost {
  *   theirs (the outbox's backlog query at each scrape aside, a few ms of PostgreSQL's a
  *   second), and at one order a second the rest of the machine (PostgreSQL's checkpoints after
  *   the vacuum, RabbitMQ's own timers) moves by more than the whole effect;
- * - per message and request (the histograms, the counters), a share of what a saga costs, the
- *   larger of two measures:
- *   - on against off at a fixed rate where the machine has CPU to spare: the shop's CPU per saga,
- *     on less off, less the per-second part spread over that rate's sagas, over the shop's CPU per
- *     saga with metrics off. The machine's speed drifts from step to step (the same work took up
- *     to 45% more CPU from one minute to the next), so each step's CPU is taken in units of the
- *     load process's, which does the same work in every step (startLoadProcess). Measured where
- *     the machine is not saturated, batching cannot hide the cost as less slack;
- *   - the profile at saturation: the metrics code's share of the shop's CPU in the profiled step,
- *     a share of samples within each process, which the drift does not move.
- * A share, not ms: at the fixed rate a saga took the shop about three times the CPU it takes at
- * saturation, where it batches, and the profiles show the metrics code's share of each service
- * about the same at both rates (docs/performance.md, "Metrics cost"). capacityInMs keeps the ms.
+ * - per message and request (the histograms, the counters) at saturation, from the profiled
+ *   steps: the metrics code's own share of the services' CPU with metrics on, and the garbage
+ *   collection they add (the share of time collecting garbage, on less off). Shares of samples
+ *   within each process, which the machine's drift does not move.
+ * On against off at the fixed rate, the shop's CPU per saga in units of the load process's, is
+ * reported beside it: it would also see what the profiles cannot (metrics slowing other code
+ * through the caches), but its steps vary from run to run by more than the whole target
+ * (docs/performance.md, "Metrics cost").
  */
 export function metricsCost(comparison: MetricsComparison): MetricsCost {
   const { nearIdle, atFixedRate, profiled } = comparison;
@@ -266,32 +269,37 @@ export function metricsCost(comparison: MetricsComparison): MetricsCost {
   const measuredPerSecondMs = perSecond(nearIdle.steps.on) - perSecond(nearIdle.steps.off);
   // A cost below 0 is noise, not a saving: counted as none, here and where it is taken out below.
   const perSecondMs = Math.max(0, measuredPerSecondMs);
+
+  const servicesCpu = Object.entries(profiled.on.step.cpu.services);
+  const unprofiled = servicesCpu
+    .filter(([service]) => !profiled.on.shares[service] || !profiled.off.shares[service])
+    .map(([service]) => service);
+  const shareOfShop = (shareOf: (service: string) => number) =>
+    servicesCpu.reduce((sum, [service, seconds]) => sum + shareOf(service) * seconds, 0) / shopSeconds(profiled.on.step.cpu);
+  const codeShare = shareOfShop((service) => profiled.on.shares[service]?.share ?? 0);
+  const gcShare = shareOfShop((service) => Math.max(0, (profiled.on.shares[service]?.gc ?? 0) - (profiled.off.shares[service]?.gc ?? 0)));
+
+  const saturatedMsPerSaga = median(comparison.cpuMsPerSaga.off.map(shopMsPerSaga));
+  const saturatedRate = median(comparison.completedPerSecond.off);
+  const addedAtSaturationMs = (codeShare + gcShare) * saturatedMsPerSaga + perSecondMs / saturatedRate;
+
   const relative = (steps: FixedRateStep[]) => median(steps.map((step) => shopSeconds(step.cpu) / step.cpu.load));
   const loadMsPerSaga = median([...atFixedRate.steps.off, ...atFixedRate.steps.on].map((step) => (step.cpu.load * 1e3) / step.sagas));
   const atFixedRateMsPerSaga = (relative(atFixedRate.steps.on) - relative(atFixedRate.steps.off)) * loadMsPerSaga;
   const perSagaMs = Math.max(0, atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate);
-  const perSagaShare = perSagaMs / (relative(atFixedRate.steps.off) * loadMsPerSaga);
-  const servicesCpu = Object.entries(profiled.step.cpu.services);
-  const unprofiled = servicesCpu.filter(([service]) => !profiled.shares[service]).map(([service]) => service);
-  const metricsSeconds = servicesCpu.reduce((sum, [service, seconds]) => sum + (profiled.shares[service]?.share ?? 0) * seconds, 0);
-  const profiledShare = metricsSeconds / shopSeconds(profiled.step.cpu);
-  const saturatedMsPerSaga = median(comparison.cpuMsPerSaga.off.map(shopMsPerSaga));
-  const saturatedRate = median(comparison.completedPerSecond.off);
-  const perSecondAtSaturationMs = perSecondMs / saturatedRate;
-  const addedAtSaturationMs = Math.max(perSagaShare, profiledShare) * saturatedMsPerSaga + perSecondAtSaturationMs;
   return {
     measuredPerSecondMs,
     perSecondMs,
-    atFixedRateMsPerSaga,
-    perSagaMs,
-    perSagaShare,
-    profiledShare,
+    codeShare,
+    gcShare,
     unprofiled,
     saturatedMsPerSaga,
     saturatedRate,
     addedAtSaturationMs,
     capacity: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs),
-    capacityInMs: saturatedMsPerSaga / (saturatedMsPerSaga + perSagaMs + perSecondAtSaturationMs),
+    atFixedRateMsPerSaga,
+    perSagaMs,
+    perSagaShare: perSagaMs / (relative(atFixedRate.steps.off) * loadMsPerSaga),
   };
 }
 
@@ -314,7 +322,8 @@ const perSagaOf = (steps: FixedRateStep[]): CpuPerSaga[] => steps.map((step) => 
  * reported beside it. The saturating steps compare the capacities directly and are reported, but
  * one of them differs from the next by 10-20% here, more when a step falls into the slower regime
  * where deadlines come due in thousands and are postponed (docs/performance.md, "Metrics cost"):
- * a few rounds of them cannot tell 0.97 from 0.90. Every service must also have been scraped.
+ * a few rounds of them cannot tell 0.97 from 0.90. Every service must also have been scraped,
+ * and profiled with metrics off and on.
  */
 export function metricsChecks(comparison: MetricsComparison): Check[] {
   const cost = metricsCost(comparison);
@@ -334,27 +343,31 @@ export function metricsChecks(comparison: MetricsComparison): Check[] {
       what: 'metrics cost at most 3% of saga throughput',
       measured:
         `capacity ${cost.capacity.toFixed(3)} x = ${cost.saturatedMsPerSaga.toFixed(2)} / (${cost.saturatedMsPerSaga.toFixed(2)} + ${cost.addedAtSaturationMs.toFixed(3)}): ` +
-        `the shop's CPU ms per saga at saturation with metrics off (${cost.saturatedRate.toFixed(1)}/s), and what metrics add to it there, ` +
-        `${percent1(Math.max(cost.perSagaShare, cost.profiledShare))} of it a saga (the larger of ${percent1(cost.perSagaShare)} on against off at ${atFixedRate.rate}/s ` +
-        `and ${percent1(cost.profiledShare)} by the profiles at saturation) + ${cost.perSecondMs.toFixed(1)} ms a second / ${cost.saturatedRate.toFixed(1)}; ` +
-        `at ${atFixedRate.rate}/s they added ${cost.atFixedRateMsPerSaga.toFixed(3)} ms a saga, ${cost.perSagaMs.toFixed(3)} of it the saga's own, ` +
-        `at ${nearIdle.rate}/s the services ${cost.measuredPerSecondMs.toFixed(1)} ms a second${cost.measuredPerSecondMs < 0 ? ', counted as 0' : ''} (medians)` +
+        `the shop's CPU ms per saga at saturation with metrics off (${cost.saturatedRate.toFixed(1)}/s), and what metrics add to it there: ` +
+        `their code ${percent1(cost.codeShare)} and the garbage collection they add ${percent1(cost.gcShare)} of the shop's CPU by the profiles, ` +
+        `+ ${cost.perSecondMs.toFixed(1)} ms a second / ${cost.saturatedRate.toFixed(1)} (at ${nearIdle.rate}/s the services ${cost.measuredPerSecondMs.toFixed(1)} ms a second` +
+        `${cost.measuredPerSecondMs < 0 ? ', counted as 0' : ''}, medians)` +
         (neverScraped.length > 0 ? `; never scraped: ${neverScraped.join(', ')}` : '') +
         (cost.unprofiled.length > 0 ? `; no profile of ${cost.unprofiled.join(', ')}` : ''),
       target: `>= ${METRICS_TARGET} x`,
       ok: neverScraped.length === 0 && cost.unprofiled.length === 0 && cost.capacity >= METRICS_TARGET,
     },
     {
-      what: "the same were a saga's own cost as many ms at saturation as at the fixed rate",
-      measured: `capacity ${cost.capacityInMs.toFixed(3)} x (${cost.perSagaMs.toFixed(3)} ms a saga against ${cost.saturatedMsPerSaga.toFixed(2)})`,
+      what: `on against off at ${atFixedRate.rate}/s, in units of the load process's CPU`,
+      measured:
+        `+${cost.atFixedRateMsPerSaga.toFixed(3)} ms a saga, ${cost.perSagaMs.toFixed(3)} of it the saga's own, ${percent1(cost.perSagaShare)} of its CPU there ` +
+        `(medians; from run to run these steps vary by more than the target)`,
       target: 'reported',
       ok: null,
     },
     {
-      what: "the metrics code's share of each service's CPU profile at saturation",
-      measured: Object.entries(comparison.profiled.shares)
-        .map(([service, share]) => `${service} ${percent1(share.share)} (${describeParts(share)})`)
-        .join(', '),
+      what: "each service's CPU profile at saturation: the metrics code, and collecting garbage off / on",
+      measured: Object.entries(comparison.profiled.on.shares)
+        .map(
+          ([service, share]) =>
+            `${service} ${percent1(share.share)} (${describeParts(share)}), gc ${percent1(comparison.profiled.off.shares[service]?.gc ?? NaN)} / ${percent1(share.gc)}`,
+        )
+        .join('; '),
       target: 'reported',
       ok: null,
     },

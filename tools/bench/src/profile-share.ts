@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The parts of a V8 CPU profile (`node --cpu-prof`) read here. */
@@ -16,6 +16,8 @@ export interface ProfileShare {
   parts: Record<string, number>;
   /** The parts together. */
   share: number;
+  /** The share of the busy time V8 spent collecting garbage. */
+  gc: number;
 }
 
 /**
@@ -47,12 +49,17 @@ export function profileShare(profile: CpuProfile, parts: ReadonlyArray<readonly 
     if (node.callFrame.functionName === '(idle)') idle.add(node.id);
     partOfNode.set(node.id, parts.find(([, pattern]) => pattern.test(node.callFrame.url))?.[0] ?? null);
   }
+  const garbageCollector = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === '(garbage collector)').map((node) => node.id),
+  );
   let busy = 0;
+  let collecting = 0;
   const inPart: Record<string, number> = Object.fromEntries(parts.map(([name]) => [name, 0]));
   profile.samples.forEach((id, index) => {
     if (idle.has(id)) return;
     const delta = profile.timeDeltas[index] ?? 0;
     busy += delta;
+    if (garbageCollector.has(id)) collecting += delta;
     const part = partOfNode.get(id);
     if (part) inPart[part]! += delta;
   });
@@ -61,6 +68,7 @@ export function profileShare(profile: CpuProfile, parts: ReadonlyArray<readonly 
     busyMs: busy / 1e3,
     parts: Object.fromEntries(Object.entries(inPart).map(([name, time]) => [name, share(time)])),
     share: share(Object.values(inPart).reduce((sum, time) => sum + time, 0)),
+    gc: share(collecting),
   };
 }
 
@@ -75,7 +83,7 @@ export function readProfiles(
   parts: ReadonlyArray<readonly [string, RegExp]>,
 ): Record<string, ProfileShare> {
   const shares: Record<string, ProfileShare> = {};
-  for (const file of readdirSync(directory).sort()) {
+  for (const file of existsSync(directory) ? readdirSync(directory).sort() : []) {
     const pid = /^CPU\.\d+\.\d+\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file)?.[1];
     const service = pid === undefined ? undefined : serviceOf(Number(pid));
     if (service === undefined || shares[service]) continue;

@@ -21,15 +21,16 @@ const step = (
 /** A step at 1/s (15 sagas) in which the services used `services` CPU seconds and the rest of the shop 1 s. */
 const idleStep = (services: number) => step(services + 1, 15, { services });
 
-/** A service's profile in which the metrics code took `share` of its samples. */
-const profile = (share: number): ProfileShare => ({ busyMs: 10_000, parts: { sdk: share }, share });
+/** A service's profile in which the metrics code took `share` of its samples, and collecting garbage `gc`. */
+const profile = (share: number, gc = 0.1): ProfileShare => ({ busyMs: 10_000, parts: { sdk: share }, share, gc });
 
 /**
  * At saturation with metrics off the shop takes 12 ms of CPU a saga at 200 sagas/s. At 1/s
- * (15 sagas a step) the services use 1.5 s of CPU with metrics off and `idleOn` with them on; at 50/s
- * (750 sagas a step) 15 s off (20 ms a saga) and `busyOn` on, the bench process 1.5 s in each.
- * In the profiled saturating step the shop used 36 s, half of it the order service's, whose
- * profile had `orderShare` of its samples in the metrics code.
+ * (15 sagas a step) the services use 1.5 s of CPU with metrics off and `idleOn` with them on
+ * (20 ms a second more by default); at 50/s (750 sagas a step) the shop uses 15 s off (20 ms a
+ * saga) and `busyOn` on. In the profiled saturating steps the shop used 36 s, half of it the
+ * order service's, whose profile with metrics on had `orderShare` of its samples in the metrics
+ * code, and 10% collecting garbage with metrics off, `orderGcOn` with them on.
  */
 const buildComparison = ({
   busyOn = [15],
@@ -37,6 +38,7 @@ const buildComparison = ({
   busyOff = [15],
   scrapes = 15,
   orderShare = 0,
+  orderGcOn = 0.1,
   profiled = true,
 }: {
   busyOn?: Array<number | FixedRateStep>;
@@ -44,6 +46,7 @@ const buildComparison = ({
   busyOff?: number[];
   scrapes?: number;
   orderShare?: number;
+  orderGcOn?: number;
   profiled?: boolean;
 }): MetricsComparison => ({
   rate: 400,
@@ -61,26 +64,27 @@ const buildComparison = ({
     order: { scrapes: 15, failed: 0, bytes: 1_000_000 },
     email: { scrapes, failed: 0, bytes: scrapes * 30_000 },
   },
-  profiled: { step: step(36, 3_000), shares: profiled ? { order: profile(orderShare) } : {} },
+  profiled: {
+    off: { step: step(36, 3_000), shares: { order: profile(0.003, 0.1) } },
+    on: { step: step(36, 3_000), shares: profiled ? { order: profile(orderShare, orderGcOn) } : {} },
+  },
 });
 
 /**
- * The shop's CPU seconds at 50/s with metrics on that make the capacity exactly `capacity`,
- * given 20 ms a second of per-second cost (1.8 against 1.5 s over 15 s at 1/s): a saga's own
- * cost is a share of the 20 ms it takes at 50/s, and the same share of the 12 at saturation.
+ * The order service's share of samples in the metrics code that makes the capacity exactly
+ * `capacity`, given 20 ms a second of per-second cost (0.1 ms a saga at 200/s): the order
+ * service has half the shop's CPU, so its share counts half.
  */
-function busyOnFor(capacity: number): number {
+function orderShareFor(capacity: number): number {
   const addedAtSaturation = 12 / capacity - 12;
-  const perSagaShare = (addedAtSaturation - 20 / 200) / 12;
-  const atFixedRate = perSagaShare * 20 + 20 / 50;
-  return 15 * (1 + atFixedRate / 20);
+  return ((addedAtSaturation - 20 / 200) / 12) * 2;
 }
 
 describe('metrics checks', () => {
-  test('when what metrics add at saturation (per saga, and per second spread over the saturated rate) makes a saga cost exactly 1/0.97 of itself, then the check passes, and a little more fails; the saturating steps do not decide', () => {
-    const [atTarget, ...others] = metricsChecks(buildComparison({ busyOn: [busyOnFor(0.97) * (1 - 1e-9)] }));
+  test('when what metrics add at saturation (their code and garbage collection by the profiles, and the per-second cost spread over the saturated rate) makes a saga cost exactly 1/0.97 of itself, then the check passes, and a little more fails; the saturating steps do not decide', () => {
+    const [atTarget, ...others] = metricsChecks(buildComparison({ orderShare: orderShareFor(0.97) * (1 - 1e-9) }));
     const saturating = others.find((check) => check.what === 'saturating steps, metrics on vs off');
-    const [below] = metricsChecks(buildComparison({ busyOn: [busyOnFor(0.969)] }));
+    const [below] = metricsChecks(buildComparison({ orderShare: orderShareFor(0.969) }));
     assert.equal(atTarget?.what, 'metrics cost at most 3% of saga throughput');
     assert.equal(atTarget?.ok, true);
     assert.match(atTarget?.measured ?? '', /capacity 0\.970 x/);
@@ -89,61 +93,61 @@ describe('metrics checks', () => {
     assert.match(saturating?.measured ?? '', /= 0\.900 x/);
   });
 
-  test('when the per-second cost alone explains what metrics add at the fixed rate, then a saga itself costs nothing more and the per-second cost is spread over the saturated rate', () => {
-    // 20 ms a second over 50 sagas a second is 0.4 ms a saga: 2% of the 20 ms a saga at 50/s.
-    const cost = metricsCost(buildComparison({ busyOn: [15 * 1.02] }));
+  test('when the profiles show no metrics code, then the per-second cost alone is what metrics add, spread over the saturated rate', () => {
+    const cost = metricsCost(buildComparison({}));
     assert.equal(cost.perSecondMs.toFixed(6), '20.000000');
-    assert.ok(Math.abs(cost.perSagaMs) < 1e-9, `a saga's own cost ${cost.perSagaMs}`);
     assert.equal(cost.addedAtSaturationMs.toFixed(6), (20 / 200).toFixed(6));
     assert.equal(cost.capacity.toFixed(6), (12 / 12.1).toFixed(6));
   });
 
-  test('when the machine runs a step slower, every process of it alike (the load process included), then the check does not change', () => {
-    const steady = metricsChecks(buildComparison({ busyOn: [15.3, 15.4, 15.5] }));
-    const slower = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750, { load: 1.5 * 1.3 }), 15.5] }));
-    assert.equal(slower[0]?.measured, steady[0]?.measured);
-    const shopAlone = metricsChecks(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750), 15.5] }));
-    assert.notEqual(shopAlone[0]?.measured, steady[0]?.measured, 'a step in which the shop alone used more CPU counts');
+  test("when each service's share is weighted, then by its CPU over the shop's, and the garbage collection metrics add counts beside their code", () => {
+    // The order service used 18 of the shop's 36 s: 4% of its samples in the metrics code are 2%
+    // of the shop's CPU, and 14% of its time collecting garbage against 10% off another 2%.
+    const cost = metricsCost(buildComparison({ orderShare: 0.04, orderGcOn: 0.14 }));
+    assert.equal(cost.codeShare.toFixed(6), '0.020000');
+    assert.equal(cost.gcShare.toFixed(6), '0.020000');
+    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.04 * 12 + 0.1).toFixed(6));
+    const [check] = metricsChecks(buildComparison({ orderShare: 0.04, orderGcOn: 0.14 }));
+    assert.match(check?.measured ?? '', /their code 2\.0% and the garbage collection they add 2\.0% of the shop's CPU by the profiles/);
+    const lessGc = metricsCost(buildComparison({ orderShare: 0.04, orderGcOn: 0.08 }));
+    assert.equal(lessGc.gcShare, 0, 'less time collecting garbage with metrics on is noise, not a saving');
   });
 
-  test("when the scraper process, which scrapes in Prometheus's place, uses more CPU, then that does not count against the shop", () => {
-    const cheap = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 0.1 })] }));
-    const dear = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 5 })] }));
-    assert.equal(dear[0]?.measured, cheap[0]?.measured);
-    assert.equal(dear[0]?.ok, cheap[0]?.ok);
-  });
-
-  test('when the services used less CPU at 1/s with metrics on than off, then that noise counts as no per-second cost, not as a saving', () => {
-    const cost = metricsCost(buildComparison({ busyOn: [15 * 1.03], idleOn: [1.2] }));
-    assert.equal(cost.measuredPerSecondMs.toFixed(6), '-20.000000');
-    assert.equal(cost.perSecondMs, 0);
-    // All of the 0.6 ms a saga added at 50/s is then the saga's own: 3% of its 20 ms.
-    assert.equal(cost.perSagaMs.toFixed(6), '0.600000');
-    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.03 * 12).toFixed(6));
-    const [check] = metricsChecks(buildComparison({ busyOn: [15 * 1.03], idleOn: [1.2] }));
-    assert.match(check?.measured ?? '', /the services -20\.0 ms a second, counted as 0/);
-  });
-
-  test("when a saga's own cost is a share of its CPU at the fixed rate, then at saturation it is the same share of the CPU a saga takes there, not the same ms", () => {
+  test('when the on-against-off steps at the fixed rate say more or less, then they are reported and do not decide', () => {
     // 3% more at 50/s: 0.6 ms a saga, 0.4 of it the per-second part, 0.2 ms (1%) the saga's own.
     const cost = metricsCost(buildComparison({ busyOn: [15 * 1.03] }));
     assert.equal(cost.perSagaMs.toFixed(6), '0.200000');
     assert.equal(cost.perSagaShare.toFixed(6), '0.010000');
-    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.01 * 12 + 0.1).toFixed(6));
-    assert.equal(cost.capacityInMs.toFixed(6), (12 / (12 + 0.2 + 0.1)).toFixed(6));
+    const [check, fixedRate] = metricsChecks(buildComparison({ busyOn: [15 * 1.2] }));
+    assert.equal(check?.measured, metricsChecks(buildComparison({}))[0]?.measured);
+    assert.equal(fixedRate?.ok, null);
+    assert.match(fixedRate?.measured ?? '', /\+4\.000 ms a saga, 3\.600 of it the saga's own, 18\.0% of its CPU there/);
   });
 
-  test("when the profiles show the metrics code taking a larger share at saturation than on against off did, then the profiles decide, each service's share weighted by its CPU over the shop's", () => {
-    // The order service used 18 of the shop's 36 s; 8% of its samples make 4% of the shop's CPU.
-    const [check] = metricsChecks(buildComparison({ busyOn: [15 * 1.03], orderShare: 0.08 }));
-    const cost = metricsCost(buildComparison({ busyOn: [15 * 1.03], orderShare: 0.08 }));
-    assert.equal(cost.profiledShare.toFixed(6), '0.040000');
-    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.04 * 12 + 0.1).toFixed(6));
-    assert.equal(check?.ok, false);
-    assert.match(check?.measured ?? '', /4\.0% of it a saga \(the larger of 1\.0% on against off at 50\/s and 4\.0% by the profiles/);
-    // 1% of the order service's samples is 0.5% of the shop's: on against off (1%) decides.
-    const smaller = metricsCost(buildComparison({ busyOn: [15 * 1.03], orderShare: 0.01 }));
-    assert.equal(smaller.addedAtSaturationMs.toFixed(6), (0.01 * 12 + 0.1).toFixed(6));
+  test('when the machine runs a step slower, every process of it alike (the load process included), then the fixed-rate figures do not change', () => {
+    const fixedRate = (comparison: MetricsComparison) => metricsChecks(comparison)[1]?.measured;
+    const steady = fixedRate(buildComparison({ busyOn: [15.3, 15.4, 15.5] }));
+    assert.equal(fixedRate(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750, { load: 1.5 * 1.3 }), 15.5] })), steady);
+    assert.notEqual(
+      fixedRate(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750), 15.5] })),
+      steady,
+      'a step in which the shop alone used more CPU counts',
+    );
+  });
+
+  test("when the scraper process, which scrapes in Prometheus's place, uses more CPU, then that does not count against the shop", () => {
+    const cheap = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 0.1 })], orderShare: 0.02 }));
+    const dear = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 5 })], orderShare: 0.02 }));
+    assert.deepEqual(dear.slice(0, 2), cheap.slice(0, 2));
+  });
+
+  test('when the services used less CPU at 1/s with metrics on than off, then that noise counts as no per-second cost, not as a saving', () => {
+    const cost = metricsCost(buildComparison({ idleOn: [1.2] }));
+    assert.equal(cost.measuredPerSecondMs.toFixed(6), '-20.000000');
+    assert.equal(cost.perSecondMs, 0);
+    assert.equal(cost.capacity, 1);
+    const [check] = metricsChecks(buildComparison({ idleOn: [1.2] }));
+    assert.match(check?.measured ?? '', /the services -20\.0 ms a second, counted as 0/);
   });
 
   test('when a service has no profile, then the check fails whatever the cost, naming the service', () => {
@@ -168,13 +172,14 @@ describe('profile share', () => {
       frame(3, 'add', '/repo/packages/telemetry/dist/src/metrics.js'),
       frame(4, 'handle', '/repo/services/order/dist/src/handler.js'),
       frame(5, 'get stddev', 'node:internal/histogram'),
+      frame(6, '(garbage collector)', ''),
     ],
-    // idle 500 µs, the SDK 100, the tally 50, the handler 800, the histogram 50: 1,000 µs busy.
-    samples: [1, 2, 3, 4, 5, 4],
-    timeDeltas: [500, 100, 50, 400, 50, 400],
+    // idle 500 µs, the SDK 100, the tally 50, the handler 600, the histogram 50, collecting garbage 200: 1,000 µs busy.
+    samples: [1, 2, 3, 4, 5, 4, 6],
+    timeDeltas: [500, 100, 50, 400, 50, 200, 200],
   };
 
-  test('when samples fall in the metrics code, then its share is their time over the time the process was not idle, by part', () => {
+  test('when samples fall in the metrics code, then its share is their time over the time the process was not idle, by part, and collecting garbage is counted apart', () => {
     const share = profileShare(cpuProfile, METRICS_CODE);
     assert.equal(share.busyMs, 1);
     assert.equal(share.share.toFixed(6), '0.200000');
@@ -182,5 +187,6 @@ describe('profile share', () => {
     assert.equal(share.parts.tally?.toFixed(6), '0.050000');
     assert.equal(share.parts.runtime?.toFixed(6), '0.050000');
     assert.equal(share.parts.exporter, 0);
+    assert.equal(share.gc.toFixed(6), '0.200000');
   });
 });
