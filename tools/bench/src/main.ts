@@ -418,14 +418,15 @@ async function measureReplicas(run: BenchRun, rate: number, bestRate: number): P
 }
 
 /**
- * The metrics comparison: saturating steps, then steps at a quarter of the sustainable rate for
- * what metrics add to a saga where the machine has CPU to spare, then at one order a second for
- * what they cost a second (metricsCost).
+ * The metrics comparison: saturating steps, then steps at a quarter of the sustainable rate (on
+ * against off where the machine has CPU to spare, reported), then at one order a second for what
+ * metrics cost a second, then a saturating step of each setting with every service profiled for
+ * what they add to a saga (metricsCost).
  */
 async function measureMetrics(run: BenchRun, rate: number, bestRate: number): Promise<MetricsComparison> {
   const fixedRate = Math.max(2, Math.round(bestRate / 4));
   say(
-    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${fixedRate}/s and at 1/s, the order rotating, the services restarted for each step${describeWarmUp(run, bestRate)}; with metrics on (OTEL_TRACES_EXPORTER=none), a scraper process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
+    `saga capacity with metrics off and on: ${run.metricsRounds} rounds of ${run.stepSeconds} s at ${rate}/s, then as many at ${fixedRate}/s and at 1/s, the order rotating, then one more saturating step of each with every service under the CPU profiler, the services restarted for each step${describeWarmUp(run, bestRate)}; with metrics on (OTEL_TRACES_EXPORTER=none), a scraper process scrapes every service's /metrics every ${COMPOSE_SCRAPE_INTERVAL_SECONDS} s, as Prometheus does under compose`,
   );
   return compareMetrics(run.environment, REPO_ROOT, { ...comparisonOptions(run, rate, run.metricsRounds, bestRate), fixedRate });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { COMPOSE_SCRAPE_INTERVAL_SECONDS } from '@shop/catalog';
+import { COMPOSE_SCRAPE_INTERVAL_SECONDS, SERVICE_NAMES } from '@shop/catalog';
 import type { ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { Check } from './bench-check';
 import type { BenchEnvironment } from './bench-environment';
@@ -123,7 +123,7 @@ export async function compareMetrics(
     const toFixed = (step: SettingStep): FixedRateStep => ({ cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count });
     return { rate, steps: { off: fixed.off.map(toFixed), on: fixed.on.map(toFixed) } };
   };
-  const atFixedRate = await fixedSteps(options.fixedRate, 'a rate the machine has CPU to spare at: what metrics add to a saga');
+  const atFixedRate = await fixedSteps(options.fixedRate, 'a rate the machine has CPU to spare at: on against off, reported');
   const nearIdle = await fixedSteps(1, 'next to idle: what metrics cost a second, whatever the load');
   options.say("  one more saturating step of each, every service under the CPU profiler: the metrics code's share of its CPU");
   const profiled = await profiledSteps(environment, repoRoot, options, beside);
@@ -148,10 +148,11 @@ export async function compareMetrics(
 
 /**
  * One more saturating step of each setting, each service run with `node --cpu-prof` (metrics on:
- * scraped): the profiles say what share of each service's CPU the metrics code took at
- * saturation, and how much of it went to collecting garbage with metrics off and on. A share of
- * one process's samples is not moved by the machine's drift, which slows the whole process alike.
- * The profiler costs CPU of its own, so these steps count in no other figure.
+ * scraped): the profiles, read over the step alone (not the start, the warm-up or the stop), say
+ * what share of each service's CPU the metrics code took at saturation, and how much went to
+ * collecting garbage with metrics off and on. A share of one process's samples is not moved by
+ * the machine's drift, which slows the whole process alike. The step's CPU serves only to weight
+ * the services' shares (the profiler's own cost is in it); its scrapes are counted with the rest.
  */
 async function profiledSteps(
   environment: BenchEnvironment,
@@ -167,7 +168,7 @@ async function profiledSteps(
       const profiling = {
         ...setting,
         label: `${setting.label}, profiled`,
-        env: { ...setting.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${into}` },
+        env: { ...setting.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir="${into}"`.trim() },
       };
       const steps = await rotateSettings(environment, repoRoot, [profiling], { ...options, rounds: 1, beside });
       const services = new Map(environment.sampleServices().map((sample) => [sample.pid, sample.service]));
@@ -175,7 +176,7 @@ async function profiledSteps(
       const step = steps[setting.name][0]!;
       profiled[setting.name] = {
         step: { cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count },
-        shares: readProfiles(into, (pid) => services.get(pid), METRICS_CODE),
+        shares: readProfiles(into, (pid) => services.get(pid), METRICS_CODE, step.window),
       };
     }
     return profiled as Record<MetricsSettingName, ProfiledStep>;
@@ -230,14 +231,14 @@ export interface MetricsCost {
   /** The capacity with metrics on against off: saturatedMsPerSaga / (saturatedMsPerSaga + addedAtSaturationMs). */
   capacity: number;
   /**
-   * On against off at the fixed rate, reported: what metrics added to each saga there, the shop's
-   * CPU in units of the load process's, on less off (medians), times the load process's CPU per
-   * saga (median).
+   * On against off at the fixed rate, reported: what metrics added to each saga there, the five
+   * services' CPU in units of the load process's, on less off (medians), times the load process's
+   * CPU per saga (median).
    */
   atFixedRateMsPerSaga: number;
   /** Of that, what a saga costs itself: the per-second part (spread over the fixed rate's sagas) taken out; no less than 0. */
   perSagaMs: number;
-  /** perSagaMs as a share of the shop's CPU per saga at the fixed rate with metrics off. */
+  /** perSagaMs as a share of the services' CPU per saga at the fixed rate with metrics off. */
   perSagaShare: number;
 }
 
@@ -258,7 +259,7 @@ export interface MetricsCost {
  *   steps: the metrics code's own share of the services' CPU with metrics on, and the garbage
  *   collection they add (the share of time collecting garbage, on less off). Shares of samples
  *   within each process, which the machine's drift does not move.
- * On against off at the fixed rate, the shop's CPU per saga in units of the load process's, is
+ * On against off at the fixed rate, the services' CPU per saga in units of the load process's, is
  * reported beside it: it would also see what the profiles cannot (metrics slowing other code
  * through the caches), but its steps vary from run to run by more than the whole target
  * (docs/performance.md, "Metrics cost").
@@ -270,10 +271,15 @@ export function metricsCost(comparison: MetricsComparison): MetricsCost {
   // A cost below 0 is noise, not a saving: counted as none, here and where it is taken out below.
   const perSecondMs = Math.max(0, measuredPerSecondMs);
 
-  const servicesCpu = Object.entries(profiled.on.step.cpu.services);
-  const unprofiled = servicesCpu
-    .filter(([service]) => !profiled.on.shares[service] || !profiled.off.shares[service])
-    .map(([service]) => service);
+  // Every service of the catalog: one whose CPU or profile is missing (a process that restarted
+  // during the step, say) fails the check rather than count as costing nothing.
+  const servicesCpu = SERVICE_NAMES.map((service) => [service, profiled.on.step.cpu.services[service] ?? 0] as const);
+  const unprofiled = SERVICE_NAMES.filter(
+    (service) =>
+      !profiled.on.shares[service]?.samples ||
+      !profiled.off.shares[service]?.samples ||
+      profiled.on.step.cpu.services[service] === undefined,
+  );
   const shareOfShop = (shareOf: (service: string) => number) =>
     servicesCpu.reduce((sum, [service, seconds]) => sum + shareOf(service) * seconds, 0) / shopSeconds(profiled.on.step.cpu);
   const codeShare = shareOfShop((service) => profiled.on.shares[service]?.share ?? 0);
@@ -283,7 +289,7 @@ export function metricsCost(comparison: MetricsComparison): MetricsCost {
   const saturatedRate = median(comparison.completedPerSecond.off);
   const addedAtSaturationMs = (codeShare + gcShare) * saturatedMsPerSaga + perSecondMs / saturatedRate;
 
-  const relative = (steps: FixedRateStep[]) => median(steps.map((step) => shopSeconds(step.cpu) / step.cpu.load));
+  const relative = (steps: FixedRateStep[]) => median(steps.map((step) => servicesSeconds(step.cpu) / step.cpu.load));
   const loadMsPerSaga = median([...atFixedRate.steps.off, ...atFixedRate.steps.on].map((step) => (step.cpu.load * 1e3) / step.sagas));
   const atFixedRateMsPerSaga = (relative(atFixedRate.steps.on) - relative(atFixedRate.steps.off)) * loadMsPerSaga;
   const perSagaMs = Math.max(0, atFixedRateMsPerSaga - perSecondMs / atFixedRate.rate);

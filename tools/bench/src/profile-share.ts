@@ -4,19 +4,28 @@ import path from 'node:path';
 /** The parts of a V8 CPU profile (`node --cpu-prof`) read here. */
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+  /** When profiling started, in µs of the monotonic clock (CLOCK_MONOTONIC, as `process.hrtime`). */
+  startTime: number;
   samples: number[];
+  /** µs from the previous sample (the first: from startTime). */
   timeDeltas: number[];
+}
+
+/** A span of the monotonic clock, in µs (`process.hrtime.bigint() / 1000n`). */
+export interface ClockWindow {
+  fromUs: number;
+  toUs: number;
 }
 
 /** What one process's profile says of a kind of code. */
 export interface ProfileShare {
-  /** The time the profile's samples were not idle in, in ms: the process running JavaScript, collecting garbage or in native code. */
-  busyMs: number;
-  /** Of that, the share in each part of the code asked about (0 to 1). */
+  /** Samples taken in the window while the process was not idle: running JavaScript, collecting garbage or in native code. */
+  samples: number;
+  /** Of those, the share in each part of the code asked about (0 to 1). */
   parts: Record<string, number>;
   /** The parts together. */
   share: number;
-  /** The share of the busy time V8 spent collecting garbage. */
+  /** The share of those samples taken while V8 collected garbage on the main thread. */
   gc: number;
 }
 
@@ -37,57 +46,63 @@ export const METRICS_CODE: ReadonlyArray<readonly [string, RegExp]> = [
 ];
 
 /**
- * The share of a profile's busy samples whose innermost frame is in each of `parts` (by the
- * script's URL), weighted by the time each sample stands for. A sample counts the frame running
- * when it was taken, not its callers: what a part calls into (Map lookups, string building) is
- * counted where it is written, so a part's own code is counted, not the code it uses of others.
+ * The share of a profile's busy samples in `window` whose innermost frame is in each of `parts`
+ * (by the script's URL). A sample counts the frame running when it was taken, not its callers:
+ * what a part calls into is counted where it is written (V8's builtins, such as a Map lookup or
+ * `JSON.stringify`, are counted in the function that called them).
+ *
+ * Samples are counted, not weighted by the time between them: V8 takes one about every
+ * millisecond while the thread runs, but a thread waiting for a core takes its next sample only
+ * when it runs again, and the time to it would count the wait against whatever frame it resumed.
  */
-export function profileShare(profile: CpuProfile, parts: ReadonlyArray<readonly [string, RegExp]>): ProfileShare {
-  const partOfNode = new Map<number, string | null>();
+export function profileShare(profile: CpuProfile, parts: ReadonlyArray<readonly [string, RegExp]>, window: ClockWindow): ProfileShare {
   const idle = new Set<number>();
+  const collecting = new Set<number>();
+  const partOfNode = new Map<number, string | null>();
   for (const node of profile.nodes) {
     if (node.callFrame.functionName === '(idle)') idle.add(node.id);
+    if (node.callFrame.functionName === '(garbage collector)') collecting.add(node.id);
     partOfNode.set(node.id, parts.find(([, pattern]) => pattern.test(node.callFrame.url))?.[0] ?? null);
   }
-  const garbageCollector = new Set(
-    profile.nodes.filter((node) => node.callFrame.functionName === '(garbage collector)').map((node) => node.id),
-  );
+  let at = profile.startTime;
   let busy = 0;
-  let collecting = 0;
+  let garbage = 0;
   const inPart: Record<string, number> = Object.fromEntries(parts.map(([name]) => [name, 0]));
   profile.samples.forEach((id, index) => {
-    if (idle.has(id)) return;
-    const delta = profile.timeDeltas[index] ?? 0;
-    busy += delta;
-    if (garbageCollector.has(id)) collecting += delta;
+    at += profile.timeDeltas[index] ?? 0;
+    if (at < window.fromUs || at > window.toUs || idle.has(id)) return;
+    busy += 1;
+    if (collecting.has(id)) garbage += 1;
     const part = partOfNode.get(id);
-    if (part) inPart[part]! += delta;
+    if (part) inPart[part]! += 1;
   });
-  const share = (time: number) => (busy > 0 ? time / busy : 0);
+  const share = (count: number) => (busy > 0 ? count / busy : 0);
   return {
-    busyMs: busy / 1e3,
-    parts: Object.fromEntries(Object.entries(inPart).map(([name, time]) => [name, share(time)])),
-    share: share(Object.values(inPart).reduce((sum, time) => sum + time, 0)),
-    gc: share(collecting),
+    samples: busy,
+    parts: Object.fromEntries(Object.entries(inPart).map(([name, count]) => [name, share(count)])),
+    share: share(Object.values(inPart).reduce((sum, count) => sum + count, 0)),
+    gc: share(garbage),
   };
 }
 
 /**
- * The profiles `node --cpu-prof --cpu-prof-dir=DIRECTORY` wrote there, by service: Node names each
- * file CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile, and `serviceOf` names the service of
- * a pid (undefined: not one of ours). A service with several processes gets the first found.
+ * The profiles `node --cpu-prof --cpu-prof-dir=DIRECTORY` wrote there, by service, read over
+ * `window`: Node names each file CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile, and
+ * `serviceOf` names the service of a pid (undefined: not one of ours). A service with several
+ * processes gets the first found; one with none is missing.
  */
 export function readProfiles(
   directory: string,
   serviceOf: (pid: number) => string | undefined,
   parts: ReadonlyArray<readonly [string, RegExp]>,
+  window: ClockWindow,
 ): Record<string, ProfileShare> {
   const shares: Record<string, ProfileShare> = {};
   for (const file of existsSync(directory) ? readdirSync(directory).sort() : []) {
     const pid = /^CPU\.\d+\.\d+\.(\d+)\.\d+\.\d+\.cpuprofile$/.exec(file)?.[1];
     const service = pid === undefined ? undefined : serviceOf(Number(pid));
     if (service === undefined || shares[service]) continue;
-    shares[service] = profileShare(JSON.parse(readFileSync(path.join(directory, file), 'utf8')) as CpuProfile, parts);
+    shares[service] = profileShare(JSON.parse(readFileSync(path.join(directory, file), 'utf8')) as CpuProfile, parts, window);
   }
   return shares;
 }

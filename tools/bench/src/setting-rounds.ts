@@ -4,6 +4,7 @@ import { percentiles } from '@shop/load/dist/src/latency-stats';
 import { resourcesBetween, watchMemory, type MemoryFootprint, type ServiceResources } from '@shop/load/dist/src/service-resources';
 import type { BenchEnvironment } from './bench-environment';
 import { startLoadProcess } from './load-process';
+import type { ClockWindow } from './profile-share';
 import { sagaStep } from './saga-capacity';
 
 /** One way of running the services: the variables (OTEL_* and any other) they are started with. */
@@ -37,6 +38,8 @@ export interface SettingStep {
   /** The services' CPU share and peak RSS over the step, the wait for its sagas included. */
   resources: ServiceResources[];
   cpu: StepCpu;
+  /** When the step's CPU count began and ended, on the monotonic clock (a CPU profile's time base). */
+  window: ClockWindow;
   /** The services' memory over the step, shared pages counted once: the first step of each setting in `watchMemoryOf`. */
   footprint?: MemoryFootprint;
 }
@@ -112,10 +115,12 @@ export async function rotateSettings<Name extends string>(
         bench: process.cpuUsage(),
         machine: machineBusyTicks(),
         at: performance.now(),
+        fromUs: monotonicUs(),
       };
       const { result: report, cpuSeconds: loadSeconds } = await load.finish();
       const ended = await companion?.end();
       const after = environment.sampleServices();
+      const window: ClockWindow = { fromUs: before.fromUs, toUs: monotonicUs() };
       const benchUsed = process.cpuUsage(before.bench);
       const cpu: StepCpu = {
         // Summed over a service's processes, when it runs as several replicas.
@@ -132,7 +137,7 @@ export async function rotateSettings<Name extends string>(
       };
       const resources = resourcesBetween(before.services, after);
       const footprint = memory?.stop();
-      steps[setting.name].push({ round, report, resources, cpu, ...(footprint ? { footprint } : {}) });
+      steps[setting.name].push({ round, report, resources, cpu, window, ...(footprint ? { footprint } : {}) });
       say(
         `  round ${round + 1}, ${setting.label.padEnd(labelWidth)} ${report.sagas.completedPerSecond.toFixed(1)} completed/s${ended?.line ?? ''}`,
       );
@@ -140,6 +145,9 @@ export async function rotateSettings<Name extends string>(
   }
   return steps;
 }
+
+/** Now on the monotonic clock, in µs: the time base of `node --cpu-prof`'s profiles. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** CPU ticks the machine spent busy so far: every CPU's time but idle and iowait (0 where /proc/stat cannot be read). */
 function machineBusyTicks(): number {

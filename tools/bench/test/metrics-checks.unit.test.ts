@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { metricsChecks, metricsCost, type FixedRateStep, type MetricsComparison } from '../src/metrics-comparison';
-import { METRICS_CODE, profileShare, type ProfileShare } from '../src/profile-share';
+import { METRICS_CODE, profileShare, readProfiles, type ProfileShare } from '../src/profile-share';
 
 const footprint = { peakPrivateMb: 200, peakFootprintMb: 250, samples: 10 };
 
 /**
- * A 15 s step in which the shop used `shop` CPU seconds (the order service `services` of them),
- * the load process `load` (0.002 s a saga), the bench process `bench` and the scraper `scraper`.
+ * A 15 s step in which the shop used `shop` CPU seconds (the services `services` of them, all in
+ * the order service), the load process `load` (0.002 s a saga), the bench process `bench` and the
+ * scraper `scraper`.
  */
 const step = (
   shop: number,
@@ -21,16 +25,39 @@ const step = (
 /** A step at 1/s (15 sagas) in which the services used `services` CPU seconds and the rest of the shop 1 s. */
 const idleStep = (services: number) => step(services + 1, 15, { services });
 
+/** A step at 50/s (750 sagas) in which the services used all of the shop's `shop` CPU seconds. */
+const fixedStep = (shop: number, options: { load?: number; scraper?: number } = {}) => step(shop, 750, { services: shop, ...options });
+
+/**
+ * The profiled saturating step: 3,000 sagas, the shop 36 s of CPU, the services 28 of it (the
+ * order service 18, payment 4), the scraper `scraper`.
+ */
+const profiledStep = (scraper = 0): FixedRateStep => ({
+  cpu: {
+    services: { order: 18, inventory: 2, payment: 4, warehouse: 1, email: 3 },
+    load: 6,
+    bench: 0.5,
+    companion: scraper,
+    machine: 36 + 6 + 0.5 + scraper,
+    wallSeconds: 15,
+  },
+  sagas: 3_000,
+});
+
 /** A service's profile in which the metrics code took `share` of its samples, and collecting garbage `gc`. */
-const profile = (share: number, gc = 0.1): ProfileShare => ({ busyMs: 10_000, parts: { sdk: share }, share, gc });
+const profile = (share: number, gc = 0.1): ProfileShare => ({ samples: 10_000, parts: { sdk: share }, share, gc });
+
+/** Each service's profile, `shares` for those named and `others` for the rest. */
+const profiles = (others: ProfileShare, shares: Record<string, ProfileShare> = {}) =>
+  Object.fromEntries(['order', 'inventory', 'payment', 'warehouse', 'email'].map((service) => [service, shares[service] ?? others]));
 
 /**
  * At saturation with metrics off the shop takes 12 ms of CPU a saga at 200 sagas/s. At 1/s
  * (15 sagas a step) the services use 1.5 s of CPU with metrics off and `idleOn` with them on
- * (20 ms a second more by default); at 50/s (750 sagas a step) the shop uses 15 s off (20 ms a
+ * (20 ms a second more by default); at 50/s (750 sagas a step) the services use 15 s off (20 ms a
  * saga) and `busyOn` on. In the profiled saturating steps the shop used 36 s, half of it the
  * order service's, whose profile with metrics on had `orderShare` of its samples in the metrics
- * code, and 10% collecting garbage with metrics off, `orderGcOn` with them on.
+ * code and `orderGcOn` collecting garbage (10% off), and payment's `paymentShare`.
  */
 const buildComparison = ({
   busyOn = [15],
@@ -39,6 +66,8 @@ const buildComparison = ({
   scrapes = 15,
   orderShare = 0,
   orderGcOn = 0.1,
+  paymentShare = 0,
+  scraper = 0,
   profiled = true,
 }: {
   busyOn?: Array<number | FixedRateStep>;
@@ -47,6 +76,8 @@ const buildComparison = ({
   scrapes?: number;
   orderShare?: number;
   orderGcOn?: number;
+  paymentShare?: number;
+  scraper?: number;
   profiled?: boolean;
 }): MetricsComparison => ({
   rate: 400,
@@ -55,7 +86,7 @@ const buildComparison = ({
   cpuMsPerSaga: { off: [{ order: 6, load: 0.5, bench: 0.5, machine: 13 }], on: [{ order: 6.2, load: 0.5, bench: 0.5, machine: 13.3 }] },
   atFixedRate: {
     rate: 50,
-    steps: { off: busyOff.map((shop) => step(shop, 750)), on: busyOn.map((shop) => (typeof shop === 'number' ? step(shop, 750) : shop)) },
+    steps: { off: busyOff.map((shop) => fixedStep(shop)), on: busyOn.map((shop) => (typeof shop === 'number' ? fixedStep(shop) : shop)) },
   },
   nearIdle: { rate: 1, steps: { off: [idleStep(1.5)], on: idleOn.map(idleStep) } },
   resources: { off: [], on: [] },
@@ -65,8 +96,16 @@ const buildComparison = ({
     email: { scrapes, failed: 0, bytes: scrapes * 30_000 },
   },
   profiled: {
-    off: { step: step(36, 3_000), shares: { order: profile(0.003, 0.1) } },
-    on: { step: step(36, 3_000), shares: profiled ? { order: profile(orderShare, orderGcOn) } : {} },
+    off: { step: profiledStep(), shares: profiles(profile(0.003)) },
+    on: {
+      step: profiledStep(scraper),
+      shares: profiles(profile(0), {
+        order: profile(orderShare, orderGcOn),
+        payment: profile(paymentShare),
+        // A profile with no sample in the step: a process that started again during it.
+        ...(profiled ? {} : { email: { samples: 0, parts: {}, share: 0, gc: 0 } }),
+      }),
+    },
   },
 });
 
@@ -103,12 +142,14 @@ describe('metrics checks', () => {
   test("when each service's share is weighted, then by its CPU over the shop's, and the garbage collection metrics add counts beside their code", () => {
     // The order service used 18 of the shop's 36 s: 4% of its samples in the metrics code are 2%
     // of the shop's CPU, and 14% of its time collecting garbage against 10% off another 2%.
-    const cost = metricsCost(buildComparison({ orderShare: 0.04, orderGcOn: 0.14 }));
-    assert.equal(cost.codeShare.toFixed(6), '0.020000');
+    // Payment used 4 s: 9% of its samples are 1% of the shop's.
+    const comparison = buildComparison({ orderShare: 0.04, orderGcOn: 0.14, paymentShare: 0.09 });
+    const cost = metricsCost(comparison);
+    assert.equal(cost.codeShare.toFixed(6), '0.030000');
     assert.equal(cost.gcShare.toFixed(6), '0.020000');
-    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.04 * 12 + 0.1).toFixed(6));
-    const [check] = metricsChecks(buildComparison({ orderShare: 0.04, orderGcOn: 0.14 }));
-    assert.match(check?.measured ?? '', /their code 2\.0% and the garbage collection they add 2\.0% of the shop's CPU by the profiles/);
+    assert.equal(cost.addedAtSaturationMs.toFixed(6), (0.05 * 12 + 0.1).toFixed(6));
+    const [check] = metricsChecks(comparison);
+    assert.match(check?.measured ?? '', /their code 3\.0% and the garbage collection they add 2\.0% of the shop's CPU by the profiles/);
     const lessGc = metricsCost(buildComparison({ orderShare: 0.04, orderGcOn: 0.08 }));
     assert.equal(lessGc.gcShare, 0, 'less time collecting garbage with metrics on is noise, not a saving');
   });
@@ -127,17 +168,17 @@ describe('metrics checks', () => {
   test('when the machine runs a step slower, every process of it alike (the load process included), then the fixed-rate figures do not change', () => {
     const fixedRate = (comparison: MetricsComparison) => metricsChecks(comparison)[1]?.measured;
     const steady = fixedRate(buildComparison({ busyOn: [15.3, 15.4, 15.5] }));
-    assert.equal(fixedRate(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750, { load: 1.5 * 1.3 }), 15.5] })), steady);
+    assert.equal(fixedRate(buildComparison({ busyOn: [15.3, fixedStep(15.4 * 1.3, { load: 1.5 * 1.3 }), 15.5] })), steady);
     assert.notEqual(
-      fixedRate(buildComparison({ busyOn: [15.3, step(15.4 * 1.3, 750), 15.5] })),
+      fixedRate(buildComparison({ busyOn: [15.3, fixedStep(15.4 * 1.3), 15.5] })),
       steady,
       'a step in which the shop alone used more CPU counts',
     );
   });
 
   test("when the scraper process, which scrapes in Prometheus's place, uses more CPU, then that does not count against the shop", () => {
-    const cheap = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 0.1 })], orderShare: 0.02 }));
-    const dear = metricsChecks(buildComparison({ busyOn: [step(15.4, 750, { scraper: 5 })], orderShare: 0.02 }));
+    const cheap = metricsChecks(buildComparison({ busyOn: [fixedStep(15.4, { scraper: 0.1 })], scraper: 0.1, orderShare: 0.02 }));
+    const dear = metricsChecks(buildComparison({ busyOn: [fixedStep(15.4, { scraper: 5 })], scraper: 5, orderShare: 0.02 }));
     assert.deepEqual(dear.slice(0, 2), cheap.slice(0, 2));
   });
 
@@ -153,7 +194,7 @@ describe('metrics checks', () => {
   test('when a service has no profile, then the check fails whatever the cost, naming the service', () => {
     const [check] = metricsChecks(buildComparison({ profiled: false }));
     assert.equal(check?.ok, false);
-    assert.match(check?.measured ?? '', /no profile of order/);
+    assert.match(check?.measured ?? '', /no profile of email/);
   });
 
   test('when a service was never scraped, then the check fails whatever the cost, naming the service', () => {
@@ -165,28 +206,51 @@ describe('metrics checks', () => {
 
 describe('profile share', () => {
   const frame = (id: number, functionName: string, url: string) => ({ id, callFrame: { functionName, url } });
+  const nodes = [
+    frame(1, '(idle)', ''),
+    frame(2, 'record', 'file:///repo/node_modules/@opentelemetry/sdk-metrics/dist/Instruments.cjs'),
+    frame(3, 'add', '/repo/packages/telemetry/dist/src/metrics.js'),
+    frame(4, 'handle', '/repo/services/order/dist/src/handler.js'),
+    frame(5, 'get stddev', 'node:internal/histogram'),
+    frame(6, '(garbage collector)', ''),
+  ];
+  // Taken at 1,001 ... 1,011 µs, then after a wait at 1,911 and 1,912: inside the window (1,000
+  // to 1,011) 2 idle samples and 9 busy ones, 2 of them the SDK's, 1 the tally's, 1 the
+  // histogram's, 2 collecting garbage and 3 the handler's; the last two are after it.
   const cpuProfile = {
-    nodes: [
-      frame(1, '(idle)', ''),
-      frame(2, 'record', 'file:///repo/node_modules/@opentelemetry/sdk-metrics/dist/Instruments.cjs'),
-      frame(3, 'add', '/repo/packages/telemetry/dist/src/metrics.js'),
-      frame(4, 'handle', '/repo/services/order/dist/src/handler.js'),
-      frame(5, 'get stddev', 'node:internal/histogram'),
-      frame(6, '(garbage collector)', ''),
-    ],
-    // idle 500 µs, the SDK 100, the tally 50, the handler 600, the histogram 50, collecting garbage 200: 1,000 µs busy.
-    samples: [1, 2, 3, 4, 5, 4, 6],
-    timeDeltas: [500, 100, 50, 400, 50, 200, 200],
+    nodes,
+    startTime: 1_000,
+    samples: [1, 1, 2, 2, 3, 5, 6, 6, 4, 4, 4, 4, 4],
+    timeDeltas: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 900, 1],
   };
+  const window = { fromUs: 1_000, toUs: 1_011 };
 
-  test('when samples fall in the metrics code, then its share is their time over the time the process was not idle, by part, and collecting garbage is counted apart', () => {
-    const share = profileShare(cpuProfile, METRICS_CODE);
-    assert.equal(share.busyMs, 1);
-    assert.equal(share.share.toFixed(6), '0.200000');
-    assert.equal(share.parts.sdk?.toFixed(6), '0.100000');
-    assert.equal(share.parts.tally?.toFixed(6), '0.050000');
-    assert.equal(share.parts.runtime?.toFixed(6), '0.050000');
+  test("when samples fall in the metrics code, then its share is their count over the samples in which the process was not idle, by part; garbage collection is counted apart, and samples outside the step's window not at all", () => {
+    const share = profileShare(cpuProfile, METRICS_CODE, window);
+    assert.equal(share.samples, 9);
+    assert.equal(share.share.toFixed(6), (4 / 9).toFixed(6));
+    assert.equal(share.parts.sdk?.toFixed(6), (2 / 9).toFixed(6));
+    assert.equal(share.parts.tally?.toFixed(6), (1 / 9).toFixed(6));
+    assert.equal(share.parts.runtime?.toFixed(6), (1 / 9).toFixed(6));
     assert.equal(share.parts.exporter, 0);
-    assert.equal(share.gc.toFixed(6), '0.200000');
+    assert.equal(share.gc.toFixed(6), (2 / 9).toFixed(6));
+  });
+
+  test("when a directory holds Node's profiles, then each is read as the service its pid names, and other processes' and other files are left out", () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'profile-share-'));
+    try {
+      writeFileSync(path.join(directory, 'CPU.20261129.043812.12345.0.001.cpuprofile'), JSON.stringify(cpuProfile));
+      writeFileSync(path.join(directory, 'CPU.20261129.043812.777.0.002.cpuprofile'), JSON.stringify(cpuProfile));
+      writeFileSync(path.join(directory, 'notes.txt'), 'not a profile');
+      const shares = readProfiles(directory, (pid) => (pid === 12345 ? 'order' : undefined), METRICS_CODE, window);
+      assert.deepEqual(Object.keys(shares), ['order']);
+      assert.equal(shares.order?.samples, 9);
+      assert.deepEqual(
+        readProfiles(path.join(directory, 'missing'), () => 'order', METRICS_CODE, window),
+        {},
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
