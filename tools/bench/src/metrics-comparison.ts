@@ -16,6 +16,7 @@ import {
   describeSteps,
   median,
   rotateSettings,
+  servicesSeconds,
   type ComparisonOptions,
   type CpuPerSaga,
   type ServiceSetting,
@@ -120,7 +121,6 @@ export async function compareMetrics(
   const fixedSteps = async (rate: number, why: string): Promise<FixedRateSteps> => {
     options.say(`  the same at ${rate}/s, ${why}`);
     const fixed = await rotateSettings(environment, repoRoot, SETTINGS, { ...options, rate, beside });
-    const toFixed = (step: SettingStep): FixedRateStep => ({ cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count });
     return { rate, steps: { off: fixed.off.map(toFixed), on: fixed.on.map(toFixed) } };
   };
   const atFixedRate = await fixedSteps(options.fixedRate, 'a rate the machine has CPU to spare at: on against off, reported');
@@ -175,7 +175,7 @@ async function profiledSteps(
       await environment.stopServices(); // each process writes its profile as it exits
       const step = steps[setting.name][0]!;
       profiled[setting.name] = {
-        step: { cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count },
+        step: toFixed(step),
         shares: readProfiles(into, (pid) => services.get(pid), METRICS_CODE, step.window),
       };
     }
@@ -185,11 +185,11 @@ async function profiledSteps(
   }
 }
 
+/** A step's CPU counts and the sagas that completed in it. */
+const toFixed = (step: SettingStep): FixedRateStep => ({ cpu: step.cpu, sagas: step.report.sagas.endToEndMs.count });
+
 /** CPU seconds of all but the load, the bench process and the scraper: the services, PostgreSQL, RabbitMQ, the card provider, the kernel. */
 const shopSeconds = (cpu: StepCpu): number => cpu.machine - cpu.load - cpu.bench - cpu.companion;
-
-/** CPU seconds of the five services (a service's replicas summed). */
-const servicesSeconds = (cpu: StepCpu): number => Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
 
 /** The same per completed saga, in ms, from a saturating step's CpuPerSaga. */
 const shopMsPerSaga = (cpu: CpuPerSaga): number => (cpu.machine ?? NaN) - (cpu.load ?? NaN) - (cpu.bench ?? NaN) - (cpu.companion ?? 0);

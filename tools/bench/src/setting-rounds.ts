@@ -180,9 +180,12 @@ export type CpuPerSaga = Record<string, number>;
 
 export const cpuPerSaga = ({ report, cpu }: SettingStep): CpuPerSaga => cpuPerSagaOf(cpu, report.sagas.endToEndMs.count);
 
+/** CPU seconds of the five services in a step (a service's replicas summed). */
+export const servicesSeconds = (cpu: StepCpu): number => Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
+
 export function cpuPerSagaOf(cpu: StepCpu, sagas: number): CpuPerSaga {
   const perSaga = (seconds: number) => (sagas > 0 ? (seconds * 1_000) / sagas : NaN);
-  const services = Object.values(cpu.services).reduce((sum, seconds) => sum + seconds, 0);
+  const services = servicesSeconds(cpu);
   return {
     ...Object.fromEntries(Object.entries(cpu.services).map(([service, seconds]) => [service, perSaga(seconds)])),
     'five services': perSaga(services),

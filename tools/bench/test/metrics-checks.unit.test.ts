@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { SERVICE_NAMES } from '@shop/catalog';
 import { metricsChecks, metricsCost, type FixedRateStep, type MetricsComparison } from '../src/metrics-comparison';
 import { METRICS_CODE, profileShare, readProfiles, type ProfileShare } from '../src/profile-share';
 
@@ -49,7 +50,7 @@ const profile = (share: number, gc = 0.1): ProfileShare => ({ samples: 10_000, p
 
 /** Each service's profile, `shares` for those named and `others` for the rest. */
 const profiles = (others: ProfileShare, shares: Record<string, ProfileShare> = {}) =>
-  Object.fromEntries(['order', 'inventory', 'payment', 'warehouse', 'email'].map((service) => [service, shares[service] ?? others]));
+  Object.fromEntries(SERVICE_NAMES.map((service) => [service, shares[service] ?? others]));
 
 /**
  * At saturation with metrics off the shop takes 12 ms of CPU a saga at 200 sagas/s. At 1/s
