@@ -61,31 +61,42 @@ export function runCommitted(client: PoolClient): void {
 }
 
 /**
- * Runs the deferred writes, as few statements as possible: every table's rows in one multi-row
- * insert or update, and all of those in one statement (data-modifying WITH clauses), so a
- * transaction's deferred writes cost one round trip.
+ * Takes the deferred writes out of the scope as the statements that will run them, as few as
+ * possible: every table's rows in one multi-row insert or update, and all of those in one
+ * statement (data-modifying WITH clauses), so a transaction's deferred writes cost one round trip.
+ * Only more rows than one statement may carry take more.
  */
-export async function flushScope(client: PoolClient): Promise<void> {
+export function takeDeferred(client: PoolClient): DeferredStatement[] {
   const scope = scopes.get(client);
-  if (!scope) return;
+  if (!scope) return [];
   const writes = [...scope.buffers.values()].flatMap((buffer) => buffer.take());
   scope.buffers.clear();
+  const statements: DeferredStatement[] = [];
   let statement: Write[] = [];
   let parameters = 0;
   for (const write of writes) {
     if (statement.length > 0 && parameters + write.values.length > MAX_PARAMETERS) {
-      await runTogether(client, statement);
+      statements.push(statement);
       statement = [];
       parameters = 0;
     }
     statement.push(write);
     parameters += write.values.length;
   }
-  if (statement.length > 0) await runTogether(client, statement);
+  if (statement.length > 0) statements.push(statement);
+  return statements;
+}
+
+/** One statement's worth of deferred writes, as `takeDeferred` plans them. */
+export type DeferredStatement = readonly Write[];
+
+/** Runs the statements `takeDeferred` planned, one after the other. */
+export async function runDeferred(client: PoolClient, statements: readonly DeferredStatement[]): Promise<void> {
+  for (const statement of statements) await runTogether(client, statement);
 }
 
 /** One statement for many writes: `WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) INSERT ...`. */
-async function runTogether(client: PoolClient, writes: Write[]): Promise<void> {
+async function runTogether(client: PoolClient, writes: DeferredStatement): Promise<void> {
   const values: unknown[] = [];
   const parts = writes.map((write) => {
     const sql = write.sql(values.length);
@@ -112,7 +123,7 @@ export function scopeOf(db: Queryable): TransactionScope | undefined {
  * statement, whose parts do not see each other's rows). Nothing to do outside a scope.
  */
 export async function flushDeferred(db: Queryable): Promise<void> {
-  if (scopes.has(db)) await flushScope(db as PoolClient);
+  if (scopes.has(db)) await runDeferred(db as PoolClient, takeDeferred(db as PoolClient));
 }
 
 /**

@@ -1,9 +1,10 @@
 import { context } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Pool, PoolClient } from './client-types';
-import { closeScope, flushScope, openScope, runCommitted } from './deferred-writes';
+import { closeScope, openScope, runCommitted, runDeferred, takeDeferred } from './deferred-writes';
 import { DEFAULT_PREPARED_STATEMENT_LIMITS, prepareRepeatedStatements, type PreparedStatementLimits } from './prepared-statements';
 import { traceQueries, untracedQuery } from './query-spans';
+import { beginOnFirstStatement, TransactionStart } from './transaction-start';
 
 export type { Pool, PoolClient, Queryable } from './client-types';
 
@@ -36,7 +37,8 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   const prepared = { ...DEFAULT_PREPARED_STATEMENT_LIMITS, ...options.preparedStatements };
   pool.on('connect', (client) => {
     prepareRepeatedStatements(client, prepared);
-    traceQueries(client); // outermost: a span shows the statement as the caller wrote it
+    traceQueries(client); // a span shows the statement as the caller wrote it, and not the BEGIN sent before it
+    beginOnFirstStatement(client);
   });
   // pool.query hands its callback to connect(); when no client is idle, that callback runs when
   // another caller releases one, in that caller's context. Bound, a query's span has its own
@@ -50,6 +52,13 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
 /**
  * Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. Writes `work`
  * deferred (deferInsert, deferUpdate) go to the database just before the COMMIT.
+ *
+ * BEGIN is sent with the first statement `work` sends, not before. A transaction whose work sent
+ * none and whose deferred writes fit in one statement sends that statement alone, without BEGIN
+ * and COMMIT: PostgreSQL runs a statement sent outside a transaction block as a transaction of its
+ * own, all of it or nothing. One round trip instead of three, each of them a wake-up of this process
+ * and of a database backend (docs/performance.md, "The synchronous path"). Work that throws before
+ * sending anything costs no round trip at all.
  */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -60,22 +69,34 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   };
   client.on('error', onError);
   let broken = false;
+  const start = new TransactionStart(client);
   try {
-    await untracedQuery(client, 'BEGIN');
+    if (!start.waits) await start.now();
     openScope(client);
     const result = await work(client);
-    await flushScope(client);
-    await untracedQuery(client, 'COMMIT');
+    const deferred = takeDeferred(client);
+    if (start.sent || deferred.length > 1) {
+      await start.now();
+      await runDeferred(client, deferred);
+      await untracedQuery(client, 'COMMIT');
+    } else {
+      start.settle();
+      await runDeferred(client, deferred);
+    }
     runCommitted(client);
     return result;
   } catch (error) {
-    try {
-      await untracedQuery(client, 'ROLLBACK');
-    } catch {
-      broken = true; // the connection itself is gone: do not return it to the pool
+    start.settle();
+    if (start.sent) {
+      try {
+        await untracedQuery(client, 'ROLLBACK');
+      } catch {
+        broken = true; // the connection itself is gone: do not return it to the pool
+      }
     }
     throw error;
   } finally {
+    start.settle();
     closeScope(client);
     client.off('error', onError);
     client.release(broken);

@@ -60,6 +60,7 @@ describe('deferred writes', () => {
 
   test('when the transaction fails, then none of its deferred writes happen', async () => {
     const id = randomUUID();
+    statements.length = 0;
     await assert.rejects(
       withTransaction(pool, async (tx) => {
         await insertParent(tx, id, 'NEW', 1);
@@ -67,7 +68,8 @@ describe('deferred writes', () => {
       }),
       /rule broken/,
     );
-    // The deferred writes that broke a constraint make the commit fail as a whole.
+    assert.deepEqual(statements, [], 'work that failed before sending a statement cost no round trip, not even BEGIN');
+    // The deferred writes that broke a constraint make their one statement fail as a whole.
     await assert.rejects(
       withTransaction(pool, async (tx) => {
         await insertParent(tx, id, 'NEW', 1);
@@ -78,14 +80,49 @@ describe('deferred writes', () => {
     assert.equal((await pool.query('SELECT 1 FROM parent WHERE id = $1', [id])).rowCount, 0);
   });
 
-  test('when more rows are deferred than one statement may carry, then they are split and all written', async () => {
+  test('when a transaction sends no statement of its own and its deferred writes fit in one, then that statement goes alone, without BEGIN and COMMIT', async () => {
     const id = randomUUID();
+    statements.length = 0;
+    const returned = await withTransaction(pool, async (tx) => {
+      await insertParent(tx, id, 'PLACED', 1);
+      await deferInsert(tx, 'child', ['parent_id', 'note'], [id, 'only']);
+      return 'placed';
+    });
+    assert.equal(returned, 'placed');
+    assert.deepEqual(
+      statements.map((s) => s.split(' ')[0]),
+      ['WITH'],
+    );
+    assert.equal((await pool.query('SELECT 1 FROM child WHERE parent_id = $1', [id])).rowCount, 1);
+  });
+
+  test('when more rows are deferred than one statement may carry, then they are split and all written, between BEGIN and COMMIT', async () => {
+    const id = randomUUID();
+    statements.length = 0;
     await withTransaction(pool, async (tx) => {
       await insertParent(tx, id, 'NEW', 1);
       for (let i = 0; i < 20_000; i += 1) await deferInsert(tx, 'child', ['parent_id', 'note'], [id, `n${i}`]);
     });
+    const verbs = statements.map((s) => s.split(' ')[0]);
+    assert.equal(verbs[0], 'BEGIN');
+    assert.equal(verbs.at(-1), 'COMMIT');
+    assert.ok(verbs.length > 3, `several statements: ${verbs.join(', ')}`);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM child WHERE parent_id = $1', [id]);
     assert.equal(rows[0]?.n, 20_000);
+  });
+
+  test('when writes split over several statements fail in the last one, then the earlier ones are rolled back with it', async () => {
+    const id = randomUUID();
+    await assert.rejects(
+      withTransaction(pool, async (tx) => {
+        await insertParent(tx, id, 'NEW', 1);
+        for (let i = 0; i < 20_000; i += 1) await deferInsert(tx, 'child', ['parent_id', 'note'], [id, `n${i}`]);
+        await deferInsert(tx, 'child', ['parent_id', 'note'], [randomUUID(), 'orphan']);
+      }),
+      /foreign key/,
+    );
+    assert.equal((await pool.query('SELECT 1 FROM parent WHERE id = $1', [id])).rowCount, 0);
+    assert.equal((await pool.query('SELECT 1 FROM child WHERE parent_id = $1', [id])).rowCount, 0);
   });
 
   test('when rows are updated at the commit, then each gets its last staged values and the rest of its row is kept', async () => {
@@ -113,7 +150,8 @@ describe('deferred writes', () => {
     });
     assert.deepEqual(
       statements.map((s) => s.split(' ')[0]),
-      ['BEGIN', 'UPDATE', 'COMMIT'],
+      ['UPDATE'],
+      'one statement, sent alone: a transaction of its own',
     );
     const { rows } = await pool.query('SELECT id, state, version FROM parent WHERE id = ANY($1::uuid[]) ORDER BY state', [[a, b]]);
     assert.deepEqual(
