@@ -86,7 +86,6 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     runCommitted(client);
     return result;
   } catch (error) {
-    start.settle();
     if (start.sent) {
       try {
         await untracedQuery(client, 'ROLLBACK');

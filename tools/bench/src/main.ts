@@ -2,19 +2,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { orderFor } from '@shop/load/dist/src/order-scenarios';
 import { resourcesBetween, watchMemory, type ServiceResources } from '@shop/load/dist/src/service-resources';
 import { formatSpikeReport } from '@shop/load/dist/src/spike-report';
 import { COMPOSE_SCRAPE_INTERVAL_SECONDS, SERVICE_NAMES } from '@shop/catalog';
 import type { Check } from './bench-check';
 import { BenchEnvironment, PARTICIPANTS } from './bench-environment';
 import { withClient } from './database-client';
-import { latencyAtRate, type RateLatency } from './latency-at-rate';
+import type { RateLatency } from './latency-at-rate';
 import { readCounters } from './message-accounting';
 import { compareMetrics, metricsChecks, type MetricsComparison } from './metrics-comparison';
 import { compareReplicas, replicasChecks, type ReplicasComparison } from './replicas-comparison';
 import { pgbenchTps } from './pgbench-reference';
-import { expressHelloLatency, POST_STEP_SECONDS, postChecks, type PostLatency } from './post-latency';
+import { expressHelloLatency, POST_STEP_SECONDS, postChecks, postLatencyAt, type PostLatency } from './post-latency';
 import { providerLatencyChecks, providerLatencySummary, searchAtProviderLatencies } from './provider-latency-comparison';
 import { sagaStep } from './saga-capacity';
 import { spikeChecks, spikeStep, type SpikeSeconds } from './spike-step';
@@ -408,7 +407,7 @@ async function measurePost<T>(
     `POST /orders at ${rate}/s for ${POST_STEP_SECONDS} s: an Express hello-world and the shop while sagas run, alternating, ${run.postRounds} of each, then the shop with the four participants stopped`,
   );
   const post: PostLatency = { rate, helloWorld: [], running: [], stopped: [] };
-  const shop = () => latencyAtRate(`${environment.orderUrl}/orders`, () => orderFor('confirm'), rate, POST_STEP_SECONDS);
+  const shop = () => postLatencyAt(`${environment.orderUrl}/orders`, rate);
   const step = async (rounds: RateLatency[], what: string, measure: () => Promise<RateLatency>) => {
     const latency = await measure();
     rounds.push(latency);

@@ -15,6 +15,7 @@
 import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { percentiles } from '@shop/load/dist/src/latency-stats';
 import pg from 'pg';
 
 const REPORT_EVERY_MS = 5_000;
@@ -84,10 +85,8 @@ function probe(): void {
 }
 
 function summary(values: number[]): string {
-  if (values.length === 0) return 'n 0';
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
-  return `n ${sorted.length} p50 ${ms(at(0.5))} p99 ${ms(at(0.99))} max ${ms(sorted.at(-1)!)}`;
+  const { count, p50, p99, max } = percentiles(values);
+  return count === 0 ? 'n 0' : `n ${count} p50 ${ms(p50)} p99 ${ms(p99)} max ${ms(max)}`;
 }
 
 function ms(value: number): string {

@@ -23,12 +23,16 @@ export interface PostLatency {
 
 export const POST_STEP_SECONDS = 10;
 
+/** One step: orders POSTed to `url` at `rate` for POST_STEP_SECONDS, the same for the shop and the hello-world. */
+export const postLatencyAt = (url: string, rate: number): Promise<RateLatency> =>
+  latencyAtRate(url, () => orderFor('confirm'), rate, POST_STEP_SECONDS);
+
 /** An Express 5 hello-world POST in a process of its own, sent the same orders by the same generator. */
 export async function expressHelloLatency(rate: number): Promise<RateLatency> {
   const server = spawn(process.execPath, [path.join(__dirname, 'express-hello-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => server.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
   try {
-    return await latencyAtRate(`http://127.0.0.1:${port}/hello`, () => orderFor('confirm'), rate, POST_STEP_SECONDS);
+    return await postLatencyAt(`http://127.0.0.1:${port}/hello`, rate);
   } finally {
     server.kill('SIGTERM');
   }
