@@ -14,14 +14,17 @@ export interface TransactionScope {
   readonly memo: Map<string, unknown>;
 }
 
-/** One multi-row statement's worth of rows, its SQL numbered from a given parameter on. */
+/** A column a deferred write sets: its name and its SQL type, the type of the array its values are sent in. */
+export type Column = readonly [name: string, sqlType: string];
+
+/** One table's rows, as one array per column, and the SQL that writes them with parameters numbered from a given one on. */
 interface Write {
-  values: unknown[];
+  values: unknown[][];
   sql(firstParameter: number): string;
 }
 
-/** Renders the statement for `rowCount` rows whose parameters start after `firstParameter`. */
-type Render = (rowCount: number, firstParameter: number) => string;
+/** Renders a write's statement, its parameters (one per column) numbered after `firstParameter`. */
+type Render = (firstParameter: number) => string;
 
 interface ScopeState extends TransactionScope {
   buffers: Map<string, RowBuffer>;
@@ -61,42 +64,28 @@ export function runCommitted(client: PoolClient): void {
 }
 
 /**
- * Takes the deferred writes out of the scope as the statements that will run them, as few as
- * possible: every table's rows in one multi-row insert or update, and all of those in one
- * statement (data-modifying WITH clauses), so a transaction's deferred writes cost one round trip.
- * Only more rows than one statement may carry take more.
+ * Takes the deferred writes out of the scope as the one statement that will run them: every
+ * table's rows in one insert or update, and all of those in one statement (data-modifying WITH
+ * clauses), so a transaction's deferred writes cost one round trip. Undefined when there are none.
  */
-export function takeDeferred(client: PoolClient): DeferredStatement[] {
+export function takeDeferred(client: PoolClient): DeferredStatement | undefined {
   const scope = scopes.get(client);
-  if (!scope) return [];
-  const writes = [...scope.buffers.values()].flatMap((buffer) => buffer.take());
+  if (!scope) return undefined;
+  const writes = [...scope.buffers.values()].map((buffer) => buffer.take());
   scope.buffers.clear();
-  const statements: DeferredStatement[] = [];
-  let statement: Write[] = [];
-  let parameters = 0;
-  for (const write of writes) {
-    if (statement.length > 0 && parameters + write.values.length > MAX_PARAMETERS) {
-      statements.push(statement);
-      statement = [];
-      parameters = 0;
-    }
-    statement.push(write);
-    parameters += write.values.length;
-  }
-  if (statement.length > 0) statements.push(statement);
-  return statements;
+  return writes.length > 0 ? writes : undefined;
 }
 
-/** One statement's worth of deferred writes, as `takeDeferred` plans them. */
+/** The deferred writes of a transaction, as `takeDeferred` plans them: one statement. */
 export type DeferredStatement = readonly Write[];
 
-/** Runs the statements `takeDeferred` planned, one after the other. */
-export async function runDeferred(client: PoolClient, statements: readonly DeferredStatement[]): Promise<void> {
-  for (const statement of statements) await runTogether(client, statement);
-}
-
-/** One statement for many writes: `WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) INSERT ...`. */
-async function runTogether(client: PoolClient, writes: DeferredStatement): Promise<void> {
+/**
+ * One statement for many writes: `WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) INSERT ...`. Each
+ * write sends an array per column, so the text depends on which tables are written, never on how
+ * many rows: a connection prepares it once (decision 0012) however the batches vary in size.
+ */
+export async function runDeferred(client: PoolClient, writes: DeferredStatement | undefined): Promise<void> {
+  if (!writes) return;
   const values: unknown[] = [];
   const parts = writes.map((write) => {
     const sql = write.sql(values.length);
@@ -149,10 +138,13 @@ export function lockedRows<R>(db: Queryable, table: string): Map<string, R | nul
   return transactionMemory<R | null>(db, `locked:${table}`);
 }
 
-/** Inserts a row when the transaction commits, together with every other row deferred for the same table. */
-export async function deferInsert(db: Queryable, table: string, columns: readonly string[], row: readonly unknown[]): Promise<void> {
-  const render: Render = (rowCount, first) => insertSql(table, columns, rowCount, first);
-  await defer(db, `insert:${table}:${columns.join(',')}`, render, columns.length, null, row);
+/**
+ * Inserts a row when the transaction commits, together with every other row deferred for the same
+ * table. `columns` gives each column's SQL type (the rows leave as one array per column).
+ */
+export async function deferInsert(db: Queryable, table: string, columns: readonly Column[], row: readonly unknown[]): Promise<void> {
+  const render: Render = (first) => `INSERT INTO ${table} (${namesOf(columns)}) SELECT * FROM ${unnestSql(columns, first)}`;
+  await defer(db, `insert:${table}:${namesOf(columns)}`, render, columns.length, null, row);
 }
 
 /**
@@ -163,18 +155,16 @@ export async function deferInsert(db: Queryable, table: string, columns: readonl
 export async function deferUpdate(
   db: Queryable,
   table: string,
-  columns: ReadonlyArray<readonly [name: string, sqlType: string]>,
+  columns: readonly Column[],
   alsoSet: string,
   row: readonly unknown[],
 ): Promise<void> {
   const [key, ...rest] = columns;
   if (!key) throw new Error(`${table}: no key column`);
-  const render: Render = (rowCount, first) => {
-    const tuples = tuplesSql(columns.length, rowCount, first, (c) => `::${columns[c]![1]}`);
-    const set = [...rest.map(([name]) => `${name} = v.${name}`), ...(alsoSet ? [alsoSet] : [])].join(', ');
-    return `UPDATE ${table} AS t SET ${set} FROM (VALUES ${tuples}) AS v (${columns.map(([name]) => name).join(', ')}) WHERE t.${key[0]} = v.${key[0]}`;
-  };
-  await defer(db, `update:${table}:${columns.map(([name]) => name).join(',')}`, render, columns.length, row[0], row);
+  const set = [...rest.map(([name]) => `${name} = v.${name}`), ...(alsoSet ? [alsoSet] : [])].join(', ');
+  const render: Render = (first) =>
+    `UPDATE ${table} AS t SET ${set} FROM ${unnestSql(columns, first)} AS v (${namesOf(columns)}) WHERE t.${key[0]} = v.${key[0]}`;
+  await defer(db, `update:${table}:${namesOf(columns)}`, render, columns.length, row[0], row);
 }
 
 /** Buffers the row in the transaction's scope, or writes it at once where there is none. */
@@ -182,7 +172,10 @@ async function defer(db: Queryable, key: string, render: Render, width: number, 
   if (row.length !== width) throw new Error(`${key}: ${row.length} values for ${width} columns`);
   const scope = scopes.get(db);
   if (!scope) {
-    await db.query(render(1, 0), [...row]);
+    await db.query(
+      render(0),
+      row.map((value) => [value]),
+    );
     return;
   }
   let buffer = scope.buffers.get(key);
@@ -192,9 +185,6 @@ async function defer(db: Queryable, key: string, render: Render, width: number, 
   }
   buffer.add(rowKey, row);
 }
-
-/** Parameters per statement stay well under PostgreSQL's limit of 65,535. */
-const MAX_PARAMETERS = 30_000;
 
 class RowBuffer {
   private readonly rows = new Map<unknown, readonly unknown[]>();
@@ -212,29 +202,18 @@ class RowBuffer {
     }
   }
 
-  /** The buffered rows as statements of at most MAX_PARAMETERS values each; empties the buffer. */
-  take(): Write[] {
-    const all = [...this.rows.values()];
+  /** The buffered rows as one array per column, in the order they were staged; empties the buffer. */
+  take(): Write {
+    const values = Array.from({ length: this.width }, (): unknown[] => []);
+    for (const row of this.rows.values()) row.forEach((value, column) => values[column]!.push(value));
     this.rows.clear();
-    const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / this.width));
-    const writes: Write[] = [];
-    for (let start = 0; start < all.length; start += perStatement) {
-      const rows = all.slice(start, start + perStatement);
-      writes.push({ values: rows.flat(), sql: (first) => this.render(rows.length, first) });
-    }
-    return writes;
+    return { values, sql: this.render };
   }
 }
 
-function tuplesSql(width: number, rowCount: number, firstParameter: number, cast: (column: number) => string = () => ''): string {
-  const tuples: string[] = [];
-  for (let r = 0; r < rowCount; r += 1) {
-    const base = firstParameter + r * width;
-    tuples.push(`(${Array.from({ length: width }, (_, c) => `$${base + c + 1}${cast(c)}`).join(', ')})`);
-  }
-  return tuples.join(', ');
-}
+const namesOf = (columns: readonly Column[]) => columns.map(([name]) => name).join(', ');
 
-function insertSql(table: string, columns: readonly string[], rowCount: number, firstParameter: number): string {
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuplesSql(columns.length, rowCount, firstParameter)}`;
+/** `unnest($1::uuid[], $2::text[])`: the rows, one array parameter per column, as a set of rows. */
+function unnestSql(columns: readonly Column[], firstParameter: number): string {
+  return `unnest(${columns.map(([, type], c) => `$${firstParameter + c + 1}::${type}[]`).join(', ')})`;
 }

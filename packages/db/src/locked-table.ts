@@ -1,6 +1,6 @@
 import type { QueryResultRow } from 'pg';
 import type { Queryable } from './client-types';
-import { deferInsert, deferUpdate, flushDeferred, lockedRows } from './deferred-writes';
+import { deferInsert, deferUpdate, flushDeferred, lockedRows, type Column } from './deferred-writes';
 
 /** What a repository says about its table; everything else about locking and deferring is the same for all. */
 export interface LockedTableOptions<Row, Record extends QueryResultRow> {
@@ -11,14 +11,14 @@ export interface LockedTableOptions<Row, Record extends QueryResultRow> {
   keyOf: (row: Row) => string;
   /** A row as the repository hands it out, from what `SELECT *` returned. */
   fromRecord: (record: Record) => Row;
-  /** The columns a deferred insert writes, and a row's values for them in that order. */
-  inserted?: { columns: readonly string[]; values: (row: Row) => readonly unknown[] };
+  /** The columns a deferred insert writes, with their SQL types, and a row's values for them in that order. */
+  inserted?: { columns: readonly Column[]; values: (row: Row) => readonly unknown[] };
   /**
    * The columns a deferred update writes, the key first, with their SQL types, a row's values for
    * them, and SQL the update also sets (e.g. `updated_at = now()`).
    */
   updated?: {
-    columns: ReadonlyArray<readonly [name: string, sqlType: string]>;
+    columns: readonly Column[];
     values: (row: Row) => readonly unknown[];
     alsoSet?: string;
   };

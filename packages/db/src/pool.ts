@@ -54,7 +54,7 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
  * deferred (deferInsert, deferUpdate) go to the database just before the COMMIT.
  *
  * BEGIN is sent with the first statement `work` sends, not before. A transaction whose work sent
- * none and whose deferred writes fit in one statement sends that statement alone, without BEGIN
+ * none sends its deferred writes (always one statement) alone, without BEGIN
  * and COMMIT: PostgreSQL runs a statement sent outside a transaction block as a transaction of its
  * own, all of it or nothing. One round trip instead of three, each of them a wake-up of this process
  * and of a database backend (docs/performance.md, "The synchronous path"). Work that throws before
@@ -75,7 +75,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     openScope(client);
     const result = await work(client);
     const deferred = takeDeferred(client);
-    if (start.sent || deferred.length > 1) {
+    if (start.sent) {
       await start.now();
       await runDeferred(client, deferred);
       await untracedQuery(client, 'COMMIT');

@@ -40,7 +40,15 @@ describe('group commit', () => {
   /** Inserts one row (one at once, one deferred to the commit) and says which transaction it ran in. */
   const insert = (id: string) => async (tx: PoolClient) => {
     await tx.query('INSERT INTO item (id, note) VALUES ($1, $2)', [id, 'now']);
-    await deferInsert(tx, 'item', ['id', 'note'], [`${id}-deferred`, 'at commit']);
+    await deferInsert(
+      tx,
+      'item',
+      [
+        ['id', 'text'],
+        ['note', 'text'],
+      ],
+      [`${id}-deferred`, 'at commit'],
+    );
     const { rows } = await tx.query<{ txid: string }>('SELECT txid_current()::text AS txid');
     return rows[0]!.txid;
   };

@@ -23,7 +23,14 @@ describe('locked table', () => {
     keyType: 'text',
     keyOf: (item) => item.sku,
     fromRecord: (row) => ({ ...row }),
-    inserted: { columns: ['sku', 'state', 'count'], values: (item) => [item.sku, item.state, item.count] },
+    inserted: {
+      columns: [
+        ['sku', 'text'],
+        ['state', 'text'],
+        ['count', 'integer'],
+      ],
+      values: (item) => [item.sku, item.state, item.count],
+    },
     updated: {
       columns: [
         ['sku', 'text'],

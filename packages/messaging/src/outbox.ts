@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessageContract, PayloadOf } from '@shop/contracts';
-import { deferInsert, scopeOf, withTransaction, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { deferInsert, scopeOf, withTransaction, type Column, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { Logger } from '@shop/logger';
 import type { Broker } from './broker';
 import { createEnvelope, type Envelope, type MessageMeta } from './envelope';
@@ -29,7 +29,16 @@ export type PublishedListener = (tx: PoolClient, published: PublishedMessage[]) 
 /** Marks, in a transaction's memory, that it enqueued a message. */
 const ENQUEUED = 'outbox:enqueued';
 
-const OUTBOX_COLUMNS = ['message_id', 'exchange', 'routing_key', 'message_type', 'correlation_id', 'mandatory', 'body', 'headers'];
+const OUTBOX_COLUMNS: readonly Column[] = [
+  ['message_id', 'uuid'],
+  ['exchange', 'text'],
+  ['routing_key', 'text'],
+  ['message_type', 'text'],
+  ['correlation_id', 'text'],
+  ['mandatory', 'boolean'],
+  ['body', 'text'],
+  ['headers', 'jsonb'],
+];
 
 /**
  * The relay's batch: the oldest rows, locked and deleted in one statement. The keys are collected
@@ -257,7 +266,7 @@ export class Outbox {
           await deferInsert(
             tx,
             'outbox',
-            ['seq', ...OUTBOX_COLUMNS, 'created_at'],
+            [['seq', 'bigint'], ...OUTBOX_COLUMNS, ['created_at', 'timestamptz']],
             [
               row.seq,
               row.message_id,

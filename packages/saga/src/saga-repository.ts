@@ -1,4 +1,4 @@
-import { afterCommit, deferInsert, lockedTable, type Pool, type PoolClient, type Queryable } from '@shop/db';
+import { afterCommit, deferInsert, lockedTable, type Column, type Pool, type PoolClient, type Queryable } from '@shop/db';
 import type { TraceCarrier } from '@shop/messaging';
 import type { DueSaga, LoggedStep, SagaInstance, SagaState, SagaStore, StepLogEntry } from './saga-store';
 
@@ -41,7 +41,7 @@ const toInstance = <D>(row: InstanceRow): SagaInstance<D> => ({
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The columns an insert writes, in the order of toRow; a save updates them all but saga_type. */
-const SAGA_COLUMNS: ReadonlyArray<readonly [name: string, sqlType: string]> = [
+const SAGA_COLUMNS: readonly Column[] = [
   ['id', 'uuid'],
   ['saga_type', 'text'],
   ['state', 'text'],
@@ -56,7 +56,6 @@ const SAGA_COLUMNS: ReadonlyArray<readonly [name: string, sqlType: string]> = [
   ['failed_step', 'text'],
   ['failure_kind', 'text'],
 ];
-const INSERTED_COLUMNS = SAGA_COLUMNS.map(([name]) => name);
 const SAVED = (_: unknown, index: number) => index !== 1; // saga_type never changes
 const SAVED_COLUMNS = SAGA_COLUMNS.filter(SAVED);
 
@@ -87,7 +86,7 @@ const sagas = lockedTable<SagaInstance, InstanceRow>({
   keyType: 'uuid',
   keyOf: (saga) => saga.id,
   fromRecord: toInstance,
-  inserted: { columns: INSERTED_COLUMNS, values: toRow },
+  inserted: { columns: SAGA_COLUMNS, values: toRow },
   updated: { columns: SAVED_COLUMNS, values: (saga) => toRow(saga).filter(SAVED), alsoSet: 'updated_at = now()' },
 });
 
@@ -140,7 +139,13 @@ export const sagaRepository = {
     await deferInsert(
       db,
       'saga_step_log',
-      ['saga_id', 'step', 'action', 'outcome', 'detail'],
+      [
+        ['saga_id', 'uuid'],
+        ['step', 'text'],
+        ['action', 'text'],
+        ['outcome', 'text'],
+        ['detail', 'text'],
+      ],
       [sagaId, entry.step, entry.action, entry.outcome, entry.detail],
     );
   },

@@ -43,7 +43,11 @@ const reservations = lockedTable<Reservation, ReservationRow>({
     updatedAt: row.updated_at.toISOString(),
   }),
   inserted: {
-    columns: ['order_id', 'status', 'outcome'],
+    columns: [
+      ['order_id', 'uuid'],
+      ['status', 'text'],
+      ['outcome', 'jsonb'],
+    ],
     values: (reservation) => [reservation.orderId, reservation.status, JSON.stringify(reservation.outcome)],
   },
 });

@@ -1,5 +1,5 @@
 import type { PricedLine } from '@shop/contracts';
-import { deferInsert, deferUpdate, type Queryable } from '@shop/db';
+import { deferInsert, deferUpdate, type Column, type Queryable } from '@shop/db';
 import type { Order, OrderStatus, PlaceOrderRequest } from '../domain/order';
 
 interface OrderRow {
@@ -46,19 +46,19 @@ export interface NewOrder extends PlaceOrderRequest {
   traceId: string | null;
 }
 
-const NEW_ORDER_COLUMNS = [
-  'id',
-  'status',
-  'customer_id',
-  'email',
-  'items',
-  'shipping_address',
-  'payment_method',
-  'currency',
-  'idempotency_key',
-  'request_hash',
-  'trace_id',
-] as const;
+const NEW_ORDER_COLUMNS: readonly Column[] = [
+  ['id', 'uuid'],
+  ['status', 'text'],
+  ['customer_id', 'text'],
+  ['email', 'text'],
+  ['items', 'jsonb'],
+  ['shipping_address', 'jsonb'],
+  ['payment_method', 'text'],
+  ['currency', 'text'],
+  ['idempotency_key', 'text'],
+  ['request_hash', 'text'],
+  ['trace_id', 'text'],
+];
 
 const newOrderRow = (order: NewOrder) => [
   order.id,
@@ -78,7 +78,7 @@ export const orderRepository = {
   /** Inserts a PENDING order at once; returns undefined when its idempotency key is already taken. */
   async insert(db: Queryable, order: NewOrder): Promise<Order | undefined> {
     const { rows } = await db.query<OrderRow>(
-      `INSERT INTO orders (${NEW_ORDER_COLUMNS.join(', ')})
+      `INSERT INTO orders (${NEW_ORDER_COLUMNS.map(([name]) => name).join(', ')})
        VALUES (${NEW_ORDER_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING *`,

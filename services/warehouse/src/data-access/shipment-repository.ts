@@ -67,7 +67,16 @@ const shipments = lockedTable<Shipment, ShipmentRow>({
     updatedAt: row.updated_at.toISOString(),
   }),
   inserted: {
-    columns: ['order_id', 'shipment_id', 'status', 'country', 'address', 'items', 'reason', 'detail'],
+    columns: [
+      ['order_id', 'uuid'],
+      ['shipment_id', 'text'],
+      ['status', 'text'],
+      ['country', 'text'],
+      ['address', 'jsonb'],
+      ['items', 'jsonb'],
+      ['reason', 'text'],
+      ['detail', 'text'],
+    ],
     values: (shipment) => [
       shipment.orderId,
       shipment.shipmentId,
