@@ -1,8 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from '@shop/logger';
 import { DependencyPolicy, type BreakerSettings } from '@shop/resilience';
 import { inSpan, startSpan } from '@shop/telemetry';
-import { Pool } from 'undici';
 import {
   ProviderRejectedRequestError,
   ProviderUnavailableError,
@@ -43,21 +44,13 @@ interface ErrorObject {
 const tracer = trace.getTracer('@shop/payment-service');
 
 // A broken or refused connection: the request may not have reached the provider; worth another try.
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 const isTransient = (error: unknown): boolean =>
   error instanceof ProviderUnavailableError || NETWORK_ERRORS.has(String((error as { code?: unknown }).code ?? ''));
 
 /**
  * The card provider over HTTP/JSON (tools/payment-provider speaks a Stripe-like API): keep-alive
- * connections from an undici pool, every call through one DependencyPolicy (timeout per request,
+ * connections from Node's own HTTP agent (decision 0014), every call through one DependencyPolicy (timeout per request,
  * retries with backoff and jitter for timeouts, 5xx and broken connections, a circuit breaker),
  * and each request a CLIENT span under the handler's span, retries included.
  */
@@ -65,7 +58,9 @@ export function createProviderHttpClient(
   options: ProviderClientOptions,
 ): PaymentProvider & { policy: DependencyPolicy; close(): Promise<void> } {
   const base = new URL(options.url);
-  const pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000, pipelining: 1 });
+  const transport = base.protocol === 'https:' ? https : http;
+  // Idle connections are closed after 30 s; a call that finds all `connections` busy waits in the agent's queue.
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.connections, timeout: 30_000 });
 
   const request = (method: 'GET' | 'POST', path: string, signal: AbortSignal, attempt: number, body?: unknown, idempotencyKey?: string) =>
     inSpan(
@@ -82,7 +77,7 @@ export function createProviderHttpClient(
       }),
       async (span): Promise<ProviderAnswer> => {
         try {
-          const response = await pool.request({
+          const response = await send(transport, agent, base, {
             method,
             path,
             signal,
@@ -93,10 +88,9 @@ export function createProviderHttpClient(
             },
             body: body === undefined ? undefined : JSON.stringify(body),
           });
-          const text = await response.body.text();
-          span.setAttribute('http.response.status_code', response.statusCode);
-          if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-          return { status: response.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
+          span.setAttribute('http.response.status_code', response.status);
+          if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          return { status: response.status, body: response.text ? (JSON.parse(response.text) as unknown) : undefined };
         } catch (error) {
           span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -169,9 +163,39 @@ export function createProviderHttpClient(
 
     async close() {
       policy.stop();
-      await pool.close();
+      agent.destroy();
     },
   };
+}
+
+interface Request {
+  method: string;
+  path: string;
+  signal: AbortSignal;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+/** One request on the agent's connections; resolves with the status and the whole body once it has arrived. */
+function send(
+  transport: typeof http | typeof https,
+  agent: http.Agent,
+  base: URL,
+  { method, path, signal, headers, body }: Request,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = transport.request(
+      { protocol: base.protocol, hostname: base.hostname, port: base.port, method, path, agent, signal, headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 function errorText(answer: ProviderAnswer): string {
