@@ -189,6 +189,38 @@ describe('deferred writes', () => {
     );
   });
 
+  test('when a deferred update runs with a generic plan (its rows unknown), then it finds the rows by their key, not by scanning the table', async () => {
+    const id = randomUUID();
+    await insertParent(pool, id, 'NEW', 1);
+    statements.length = 0;
+    await withTransaction(pool, async (tx) => {
+      await deferUpdate(
+        tx,
+        'parent',
+        [
+          ['id', 'uuid'],
+          ['state', 'text'],
+        ],
+        '',
+        [id, 'DONE'],
+      );
+    });
+    const update = statements.find((s) => s.startsWith('UPDATE'));
+    assert.ok(update, statements.join('; '));
+    const client = await pool.connect();
+    try {
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE generic AS ${update}`);
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE generic('{${id}}', '{DONE}')`);
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      assert.doesNotMatch(plan, /Seq Scan on parent/, plan);
+      assert.match(plan, /Index Cond: \(id = ANY/, plan);
+    } finally {
+      await client.query('DEALLOCATE generic; RESET plan_cache_mode');
+      client.release();
+    }
+  });
+
   test('when there is no transaction scope (a plain pool or client), then a deferred write happens at once', async () => {
     const id = randomUUID();
     await insertParent(pool, id, 'NOW', 1);
