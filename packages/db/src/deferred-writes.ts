@@ -173,6 +173,8 @@ export async function deferUpdate(
 /** Buffers the row in the transaction's scope, or writes it at once where there is none. */
 async function defer(db: Queryable, key: string, render: Render, width: number, rowKey: unknown, row: readonly unknown[]): Promise<void> {
   if (row.length !== width) throw new Error(`${key}: ${row.length} values for ${width} columns`);
+  // An array would become a second dimension of its column's array, which unnest flattens into rows.
+  if (row.some((value) => Array.isArray(value))) throw new Error(`${key}: an array value (JSON.stringify it for a jsonb column)`);
   const scope = scopes.get(db);
   if (!scope) {
     await db.query(

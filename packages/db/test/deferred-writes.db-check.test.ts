@@ -189,6 +189,17 @@ describe('deferred writes', () => {
     );
   });
 
+  test('when a value is a JavaScript array, then the write is refused before anything is sent', async () => {
+    statements.length = 0;
+    await assert.rejects(
+      withTransaction(pool, async (tx) => {
+        await deferInsert(tx, 'child', CHILD, [randomUUID(), ['a', 'b']]);
+      }),
+      /an array value/,
+    );
+    assert.deepEqual(statements, []);
+  });
+
   test('when a deferred update runs with a generic plan (its rows unknown), then it finds the rows by their key, not by scanning the table', async () => {
     const id = randomUUID();
     await insertParent(pool, id, 'NEW', 1);

@@ -185,7 +185,9 @@ function send(
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = transport.request(
-      { protocol: base.protocol, hostname: base.hostname, port: base.port, method, path, agent, signal, headers },
+      // A URL, not its hostname: an IPv6 address keeps its brackets in URL.hostname.
+      new URL(path, base),
+      { method, agent, signal, headers },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
