@@ -161,12 +161,15 @@ export async function deferUpdate(
 ): Promise<void> {
   const [key, ...rest] = columns;
   if (!key) throw new Error(`${table}: no key column`);
-  const set = [...rest.map(([name]) => `${name} = v.${name}`), ...(alsoSet ? [alsoSet] : [])].join(', ');
   // The join alone lets a generic plan (the rows' count unknown) hash the arrays and scan the
   // table; the key's own condition makes it find the rows by its index, whatever the plan.
-  const render: Render = (first) =>
-    `UPDATE ${table} AS t SET ${set} FROM ${unnestSql(columns, first)} AS v (${namesOf(columns)}) ` +
-    `WHERE t.${key[0]} = v.${key[0]} AND t.${key[0]} = ANY($${first + 1}::${key[1]}[])`;
+  const render: Render = (first) => {
+    const set = [...rest.map(([name]) => `${name} = v.${name}`), ...(alsoSet ? [alsoSet] : [])].join(', ');
+    return (
+      `UPDATE ${table} AS t SET ${set} FROM ${unnestSql(columns, first)} AS v (${namesOf(columns)}) ` +
+      `WHERE t.${key[0]} = v.${key[0]} AND t.${key[0]} = ANY($${first + 1}::${key[1]}[])`
+    );
+  };
   await defer(db, `update:${table}:${namesOf(columns)}`, render, columns.length, row[0], row);
 }
 

@@ -54,10 +54,10 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
  * deferred (deferInsert, deferUpdate) go to the database just before the COMMIT.
  *
  * BEGIN is sent with the first statement `work` sends, not before. A transaction whose work sent
- * none sends its deferred writes (always one statement) alone, without BEGIN
- * and COMMIT: PostgreSQL runs a statement sent outside a transaction block as a transaction of its
- * own, all of it or nothing. One round trip instead of three, each of them a wake-up of this process
- * and of a database backend (docs/performance.md, "The synchronous path"). Work that throws before
+ * none sends its deferred writes (always one statement) alone, without BEGIN and COMMIT:
+ * PostgreSQL runs a statement sent outside a transaction block as a transaction of its own, all of
+ * it or nothing. One round trip instead of three, each of them a wake-up of this process and of a
+ * database backend (docs/performance.md, "The synchronous path"). Work that throws before
  * sending anything costs no round trip at all.
  */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -34,8 +34,8 @@ export function beginOnFirstStatement(client: pg.ClientBase): void {
 
 /**
  * A transaction's BEGIN, sent when the transaction first needs it: when its work sends a statement.
- * On a connection `beginOnFirstStatement` was not
- * installed on (a pool not made by createPool), `waits` is false and the caller sends it at once.
+ * On a connection `beginOnFirstStatement` was not installed on (a pool not made by createPool),
+ * `waits` is false and the caller sends it at once.
  */
 export class TransactionStart {
   private begun: Promise<unknown> | undefined;

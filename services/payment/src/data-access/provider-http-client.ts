@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { text } from 'node:stream/consumers';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from '@shop/logger';
 import { DependencyPolicy, type BreakerSettings } from '@shop/resilience';
@@ -188,12 +189,7 @@ function send(
       // A URL, not its hostname: an IPv6 address keeps its brackets in URL.hostname.
       new URL(path, base),
       { method, agent, signal, headers },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
+      (response) => resolve(text(response).then((body) => ({ status: response.statusCode ?? 0, text: body }))),
     );
     request.on('error', reject);
     request.end(body);
