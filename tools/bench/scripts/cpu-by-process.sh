@@ -5,6 +5,7 @@
 # are not counted.
 # PG_DETAIL=1 splits PostgreSQL into its backends by database and its background processes.
 set -euo pipefail
+source "$(dirname "$0")/process-group.sh"
 snapshot() {
   for stat in /proc/[0-9]*/stat; do
     pid=${stat#/proc/}; pid=${pid%/stat}
@@ -12,14 +13,7 @@ snapshot() {
     rest=${line##*) }
     read -r -a f <<<"$rest"
     cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-300) || continue
-    # A service runs from its folder, services/<name>/: the group is its name.
-    if [[ $cmd =~ services/([a-z0-9-]+)/ ]]; then
-      g=${BASH_REMATCH[1]}
-    else
-      case "$cmd" in
-        *beam.smp*) g=rabbitmq ;; *postgres*) g=postgresql ;; *tools/load/*) g=load-generator ;; *) g=other ;;
-      esac
-    fi
+    process_group "$cmd"; g=$group
     if [[ $g == postgresql && -n ${PG_DETAIL:-} ]]; then
       # "postgres: 15/main: postgres shop_order 127.0.0.1(43210) idle": a backend, by database;
       # "postgres: 15/main: walwriter": a background process, by name.
