@@ -73,6 +73,14 @@ describe('batched inbox consumer', () => {
     assert.equal(new Set(preparedIds).size, 60);
   });
 
+  test('when messages arrive one at a time, then each is handled as it comes, in a transaction of its own', async () => {
+    fail(() => undefined);
+    const orderIds = await sendSpaced(unitOfWork, outbox, 8, 40);
+    await eventually(allHandled(orderIds));
+    const transactions = new Set((await effectsOf(orderIds)).map((row) => row.txid)).size;
+    assert.ok(transactions > 2, `8 messages 40 ms apart took ${transactions} transactions`);
+  });
+
   test('when one message of a batch fails for good, then the rest commit, and only that one is dead-lettered with its reason', async () => {
     const { orderIds, envelopes } = await sendBurst(40);
     const poison = orderIds[17]!;
@@ -153,6 +161,49 @@ describe('batched inbox consumer', () => {
     assert.equal(calls.get(orderIds[0]!), 1);
   });
 });
+
+/**
+ * The same consumer, told to wait up to 500 ms for a batch to fill (decision 0025): messages that
+ * arrive one at a time within that wait share a transaction.
+ */
+describe('batched inbox consumer that lingers', () => {
+  let harness: ConsumerHarness;
+
+  before(async () => {
+    harness = await startConsumerHarness('lingering', payment.RefundPayment, {
+      queue: 'messaging-test.lingering',
+      retryDelaysMs: [50],
+      batchSize: 25,
+      batchLingerMs: 500,
+    });
+  });
+
+  after(() => harness?.close());
+
+  test('when messages arrive one at a time within the linger, then they are handled together, each once', async () => {
+    const { pool, unitOfWork, outbox, calls } = harness;
+    const orderIds = await sendSpaced(unitOfWork, outbox, 8, 40);
+    const rows = await eventually(async () => {
+      const { rows } = await pool.query<{ txid: number }>('SELECT txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds]);
+      return rows.length === orderIds.length ? rows : undefined;
+    });
+    const transactions = new Set(rows.map((row) => row.txid)).size;
+    assert.ok(transactions <= 2, `8 messages 40 ms apart took ${transactions} transactions`);
+    for (const orderId of orderIds) assert.equal(calls.get(orderId), 1);
+  });
+});
+
+/** Commits `count` refunds one transaction at a time, `gapMs` apart, so they arrive one by one. */
+async function sendSpaced(unitOfWork: UnitOfWork, outbox: Outbox, count: number, gapMs: number): Promise<string[]> {
+  const orderIds: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const orderId = randomUUID();
+    await unitOfWork.run((tx) => outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }));
+    orderIds.push(orderId);
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
+  return orderIds;
+}
 
 function countBy<T>(values: T[]): Map<T, number> {
   const counts = new Map<T, number>();

@@ -119,6 +119,7 @@ export async function startService<C extends BaseServiceConfig>(definition: Serv
           ...options,
           retryDelaysMs: options.retryDelaysMs ?? config.RETRY_DELAYS_MS,
           batchSize: options.batchSize ?? config.MESSAGE_BATCH_SIZE,
+          batchLingerMs: options.batchLingerMs ?? config.MESSAGE_BATCH_LINGER_MS,
           faults: options.faults ?? definition.faults,
         },
       ),

@@ -19,6 +19,7 @@ export const SETTINGS_SOURCES: readonly { source: string; services: readonly Ser
       'SHUTDOWN_TIMEOUT_MS',
       'RABBITMQ_PREFETCH',
       'MESSAGE_BATCH_SIZE',
+      'MESSAGE_BATCH_LINGER_MS',
       'DATABASE_POOL_MAX',
       'DATABASE_PREPARED_STATEMENTS',
       'RETRY_DELAYS_MS',
