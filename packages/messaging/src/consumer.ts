@@ -36,16 +36,16 @@ export interface ConsumerOptions {
   deliveryLimit?: number;
   /**
    * Most messages handled in one transaction (default 1). Messages that arrive while a batch is
-   * being handled form the next one, so batches grow with the load and stay at one message when
-   * it is light. A batch that fails is handled again one message at a time, which would repeat
+   * being handled form the next one, so batches grow with the load; when it is light, see
+   * `batchLingerMs`. A batch that fails is handled again one message at a time, which would repeat
    * effects outside the database (SMTP): such handlers report their failures with `failAlone`
    * instead of throwing, or keep it at 1.
    */
   batchSize?: number;
   /**
-   * How long a batch waits for more messages when less than `batchSize` have arrived (default 0:
-   * it starts at once). Under a light load this trades a little latency for fewer transactions
-   * and commits (decision 0025).
+   * How long a message may wait for company while less than `batchSize` are ready (default 0: a
+   * batch starts as soon as a worker is free). Under a light load this trades a little latency
+   * for fewer transactions and commits; a full batch never waits (decision 0025).
    */
   batchLingerMs?: number;
   /** Batches handled at once (default 1). Each holds one database connection. */

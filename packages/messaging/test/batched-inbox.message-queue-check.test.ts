@@ -163,10 +163,12 @@ describe('batched inbox consumer', () => {
 });
 
 /**
- * The same consumer, told to wait up to 500 ms for a batch to fill (decision 0025): messages that
- * arrive one at a time within that wait share a transaction.
+ * The same consumer with two workers, told to let a message wait up to 3 s for company (decision
+ * 0025): messages that arrive one at a time within that wait share a transaction, and a full
+ * batch does not wait.
  */
 describe('batched inbox consumer that lingers', () => {
+  const lingerMs = 3_000;
   let harness: ConsumerHarness;
 
   before(async () => {
@@ -174,22 +176,36 @@ describe('batched inbox consumer that lingers', () => {
       queue: 'messaging-test.lingering',
       retryDelaysMs: [50],
       batchSize: 25,
-      batchLingerMs: 500,
+      concurrency: 2,
+      batchLingerMs: lingerMs,
     });
   });
 
   after(() => harness?.close());
 
-  test('when messages arrive one at a time within the linger, then they are handled together, each once', async () => {
-    const { pool, unitOfWork, outbox, calls } = harness;
-    const orderIds = await sendSpaced(unitOfWork, outbox, 8, 40);
-    const rows = await eventually(async () => {
-      const { rows } = await pool.query<{ txid: number }>('SELECT txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds]);
-      return rows.length === orderIds.length ? rows : undefined;
-    });
+  const handled = async (orderIds: string[]) => {
+    const { rows } = await harness.pool.query<{ txid: number }>('SELECT txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds]);
+    return rows.length === orderIds.length ? rows : undefined;
+  };
+
+  test('when messages arrive one at a time within the linger, then one worker waits and handles them in one transaction, each once', async () => {
+    const orderIds = await sendSpaced(harness.unitOfWork, harness.outbox, 8, 40);
+    const rows = await eventually(() => handled(orderIds), { timeoutMs: lingerMs + 15_000 });
     const transactions = new Set(rows.map((row) => row.txid)).size;
-    assert.ok(transactions <= 2, `8 messages 40 ms apart took ${transactions} transactions`);
-    for (const orderId of orderIds) assert.equal(calls.get(orderId), 1);
+    assert.equal(transactions, 1, `8 messages 40 ms apart took ${transactions} transactions`);
+    for (const orderId of orderIds) assert.equal(harness.calls.get(orderId), 1);
+  });
+
+  test('when a full batch arrives, then it is handled without waiting out the linger', async () => {
+    const orderIds = Array.from({ length: 25 }, () => randomUUID());
+    const sent = performance.now();
+    await harness.unitOfWork.run((tx) =>
+      Promise.all(orderIds.map((orderId) => harness.outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
+    );
+    const rows = await eventually(() => handled(orderIds), { timeoutMs: lingerMs + 15_000, intervalMs: 20 });
+    const tookMs = performance.now() - sent;
+    assert.ok(tookMs < lingerMs / 2, `a full batch took ${Math.round(tookMs)} ms to be handled, with a ${lingerMs} ms linger`);
+    assert.equal(new Set(rows.map((row) => row.txid)).size, 1);
   });
 });
 

@@ -12,7 +12,7 @@ snapshot() {
     line=$(cat "$stat" 2>/dev/null) || continue
     rest=${line##*) }
     read -r -a f <<<"$rest"
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-300) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-300) || continue
     process_group "$cmd"; g=$group
     if [[ $g == postgresql && -n ${PG_DETAIL:-} ]]; then
       # "postgres: 15/main: postgres shop_order 127.0.0.1(43210) idle": a backend, by database;

@@ -12,37 +12,46 @@
 # to trace the scheduler (root, or kernel.perf_event_paranoid <= 1). Linux only.
 set -euo pipefail
 source "$(dirname "$0")/process-group.sh"
+[[ $# -ge 3 ]] || { echo "usage: run-queue-waits.sh AFTER SECONDS COMMAND..." >&2; exit 2; }
 command -v perf >/dev/null || { echo "run-queue-waits: perf is not installed (Debian: apt install linux-perf)" >&2; exit 1; }
 after=$1; seconds=$2; shift 2
-data=$(mktemp); groups=$(mktemp); trap 'rm -f "$data" "$groups"' EXIT
+data=$(mktemp); groups=$(mktemp); perf_log=$(mktemp)
+cleanup() {
+  [[ -n ${target:-} ]] && kill "$target" 2>/dev/null || true
+  rm -f "$data" "$groups" "$perf_log"
+}
+trap cleanup EXIT
 
 "$@" &
 target=$!
 sleep "$after"
-perf sched record -a -q -o "$data" -- sleep "$seconds" >/dev/null 2>&1
+perf sched record -a -q -o "$data" -- sleep "$seconds" >"$perf_log" 2>&1 || { cat "$perf_log" >&2; exit 1; }
 # The group of every process alive when the recording ends, the command's included.
 for dir in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$dir/cmdline" 2>/dev/null | cut -c1-300) || continue
+  cmd=$(tr '\0' ' ' 2>/dev/null <"$dir/cmdline" | cut -c1-300) || continue
   process_group "$cmd"
   echo "${dir#/proc/} $group"
 done >"$groups"
-wait "$target"
+status=0; wait "$target" || status=$?
+target=
+[[ $status == 0 ]] || echo "run-queue-waits: the command exited with $status" >&2
 
-# timehist: time, cpu, "name[tid/pid]" (or "name[pid]" for a main thread), wait time, sch delay,
-# run time, state at switch-out (ms).
-perf sched timehist -i "$data" --state 2>/dev/null | awk '
+# timehist: time, cpu, "name[tid/pid]" (or "name[pid]" for a main thread; the name may hold
+# spaces), then wait time, sch delay, run time (ms) and the state at switch-out. perf before 6.11
+# leaves a preempted thread's wait in "wait time"; later versions count it in "sch delay" too.
+perf sched timehist -i "$data" --state 2>/dev/null | gawk '
   NR == FNR { group[$1] = $2; next }
   FNR > 3 {
-    task = $3
-    if (!match(task, /\[[0-9]+(\/[0-9]+)?\]$/)) next
-    ids = substr(task, RSTART + 1, RLENGTH - 2)
-    n = split(ids, id, "/"); tid = id[1]; pid = n == 2 ? id[2] : id[1]
+    line = substr($0, index($0, "]") + 1) # past the cpu column, "[0001]"
+    if (!match(line, /\[[0-9]+(\/[0-9]+)?\] /)) next
+    n = split(substr(line, RSTART + 1, RLENGTH - 3), id, "/"); tid = id[1]; pid = n == 2 ? id[2] : id[1]
+    split(substr(line, RSTART + RLENGTH), f, " ")
     g = pid in group ? group[pid] : "other"
-    wait = $5 + (preempted[tid] ? $4 : 0)
-    preempted[tid] = $7 == "R"
-    ran[g] += $6; waited[g] += wait
+    wait = preempted[tid] ? f[1] : f[2]
+    preempted[tid] = f[4] == "R"
+    ran[g] += f[3]; waited[g] += wait
     if (tid == pid && g != "other" && g != "postgresql" && g != "rabbitmq") { # a Node process: its event loop
-      m = g " main thread"; count[m]++; waits[m, count[m]] = wait; mran[m] += $6; mwaited[m] += wait
+      m = g " main thread"; count[m]++; waits[m, count[m]] = wait; mran[m] += f[3]; mwaited[m] += wait
     }
   }
   END {
