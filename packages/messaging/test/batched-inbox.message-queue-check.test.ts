@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { payment } from '@shop/contracts';
 import type { Pool } from '@shop/db';
 import { eventually, type TestBrokerClient } from '@shop/testing';
-import { Headers, PermanentError, type Outbox, type UnitOfWork } from '../src/index';
+import { Headers, PermanentError } from '../src/index';
 import { startConsumerHarness, type ConsumerHarness } from './consumer-harness';
 
 /**
@@ -16,8 +16,6 @@ describe('batched inbox consumer', () => {
   const queue = 'messaging-test.batched';
   let harness: ConsumerHarness;
   let pool: Pool;
-  let outbox: Outbox;
-  let unitOfWork: UnitOfWork;
   let client: TestBrokerClient;
   let calls: Map<string, number>;
   const prepared: string[][] = [];
@@ -34,25 +32,13 @@ describe('batched inbox consumer', () => {
         prepared.push(messages.map((m) => m.id));
       },
     });
-    ({ pool, outbox, unitOfWork, client, calls } = harness);
+    ({ pool, client, calls } = harness);
   });
 
   after(() => harness?.close());
 
-  const effectsOf = async (orderIds: string[]) =>
-    (
-      await pool.query<{ order_id: string; txid: number }>('SELECT order_id, txid FROM effects WHERE order_id = ANY($1::uuid[])', [
-        orderIds,
-      ])
-    ).rows;
-  /** Commits `count` refunds in one transaction, so the relay publishes them together and they arrive in a burst. */
-  const sendBurst = async (count: number) => {
-    const orderIds = Array.from({ length: count }, () => randomUUID());
-    const envelopes = await unitOfWork.run((tx) =>
-      Promise.all(orderIds.map((orderId) => outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
-    );
-    return { orderIds, envelopes };
-  };
+  const effectsOf = (orderIds: string[]) => effectsIn(harness, orderIds);
+  const sendBurst = (count: number) => sendBurstTo(harness, count);
   const allHandled = (orderIds: string[]) => async () => ((await effectsOf(orderIds)).length === orderIds.length ? true : undefined);
 
   test('when messages arrive in a burst, then they are handled in fewer transactions than messages, each exactly once', async () => {
@@ -75,7 +61,7 @@ describe('batched inbox consumer', () => {
 
   test('when messages arrive one at a time, then each is handled as it comes, in a transaction of its own', async () => {
     fail(() => undefined);
-    const orderIds = await sendSpaced(unitOfWork, outbox, 8, 40);
+    const orderIds = await sendSpaced(harness, 8, 40);
     await eventually(allHandled(orderIds));
     const transactions = new Set((await effectsOf(orderIds)).map((row) => row.txid)).size;
     assert.ok(transactions > 2, `8 messages 40 ms apart took ${transactions} transactions`);
@@ -184,12 +170,12 @@ describe('batched inbox consumer that lingers', () => {
   after(() => harness?.close());
 
   const handled = async (orderIds: string[]) => {
-    const { rows } = await harness.pool.query<{ txid: number }>('SELECT txid FROM effects WHERE order_id = ANY($1::uuid[])', [orderIds]);
+    const rows = await effectsIn(harness, orderIds);
     return rows.length === orderIds.length ? rows : undefined;
   };
 
   test('when messages arrive one at a time within the linger, then one worker waits and handles them in one transaction, each once', async () => {
-    const orderIds = await sendSpaced(harness.unitOfWork, harness.outbox, 8, 40);
+    const orderIds = await sendSpaced(harness, 8, 40);
     const rows = await eventually(() => handled(orderIds), { timeoutMs: lingerMs + 15_000 });
     const transactions = new Set(rows.map((row) => row.txid)).size;
     assert.equal(transactions, 1, `8 messages 40 ms apart took ${transactions} transactions`);
@@ -197,11 +183,8 @@ describe('batched inbox consumer that lingers', () => {
   });
 
   test('when a full batch arrives, then it is handled without waiting out the linger', async () => {
-    const orderIds = Array.from({ length: 25 }, () => randomUUID());
     const sent = performance.now();
-    await harness.unitOfWork.run((tx) =>
-      Promise.all(orderIds.map((orderId) => harness.outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
-    );
+    const { orderIds } = await sendBurstTo(harness, 25);
     const rows = await eventually(() => handled(orderIds), { timeoutMs: lingerMs + 15_000, intervalMs: 20 });
     const tookMs = performance.now() - sent;
     assert.ok(tookMs < lingerMs / 2, `a full batch took ${Math.round(tookMs)} ms to be handled, with a ${lingerMs} ms linger`);
@@ -209,8 +192,25 @@ describe('batched inbox consumer that lingers', () => {
   });
 });
 
+async function effectsIn({ pool }: ConsumerHarness, orderIds: string[]) {
+  const { rows } = await pool.query<{ order_id: string; txid: number }>(
+    'SELECT order_id, txid FROM effects WHERE order_id = ANY($1::uuid[])',
+    [orderIds],
+  );
+  return rows;
+}
+
+/** Commits `count` refunds in one transaction, so the relay publishes them together and they arrive in a burst. */
+async function sendBurstTo({ unitOfWork, outbox }: ConsumerHarness, count: number) {
+  const orderIds = Array.from({ length: count }, () => randomUUID());
+  const envelopes = await unitOfWork.run((tx) =>
+    Promise.all(orderIds.map((orderId) => outbox.enqueue(tx, payment.RefundPayment, { orderId }, { correlationId: orderId }))),
+  );
+  return { orderIds, envelopes };
+}
+
 /** Commits `count` refunds one transaction at a time, `gapMs` apart, so they arrive one by one. */
-async function sendSpaced(unitOfWork: UnitOfWork, outbox: Outbox, count: number, gapMs: number): Promise<string[]> {
+async function sendSpaced({ unitOfWork, outbox }: ConsumerHarness, count: number, gapMs: number): Promise<string[]> {
   const orderIds: string[] = [];
   for (let i = 0; i < count; i += 1) {
     const orderId = randomUUID();
