@@ -1,47 +1,30 @@
-import type { RatePhase } from '@shop/load/dist/src/fixed-rate';
-import { generateLoad } from '@shop/load/dist/src/load-generator';
+import { arrivalCount, spikePhases, type SpikeSeconds } from '@shop/load/dist/src/fixed-rate';
+import { runLoad } from '@shop/load/dist/src/load-run';
 import type { LoadSettings } from '@shop/load/dist/src/load-settings';
-import { watchQueues } from '@shop/load/dist/src/queue-watch';
-import { trackSagas } from '@shop/load/dist/src/saga-tracker';
-import { buildSpikeReport, type SpikeReport } from '@shop/load/dist/src/spike-report';
+import type { SpikeReport } from '@shop/load/dist/src/spike-report';
 import { TEST_OPERATOR_TOKEN } from '@shop/testing';
 import type { Check } from './bench-check';
 import { DEFAULT_MIX } from './saga-capacity';
 
-export interface SpikeSeconds {
-  before: number;
-  spike: number;
-  after: number;
-}
-
 /**
- * The spike `npm run load -- --spike` runs, at the rate the search found sustainable: half of it
- * for `before` seconds, twice it for `spike`, half again for `after`; the queues followed from the
- * order service's stream, every saga followed to its end.
+ * The spike `npm run load -- --spike` runs, run the same way, at the rate the search found
+ * sustainable: half of it for `before` seconds, twice it for `spike`, half again for `after`.
  */
 export async function spikeStep(orderUrl: string, sustainableRate: number, seconds: SpikeSeconds): Promise<SpikeReport> {
-  const phases: RatePhase[] = [
-    { name: 'before', rate: sustainableRate / 2, seconds: seconds.before },
-    { name: 'spike', rate: sustainableRate * 2, seconds: seconds.spike },
-    { name: 'after', rate: sustainableRate / 2, seconds: seconds.after },
-  ];
+  const phases = spikePhases(sustainableRate, seconds);
   const settings: LoadSettings = {
     url: orderUrl,
     rate: sustainableRate,
-    count: phases.reduce((sum, phase) => sum + Math.round(phase.rate * phase.seconds), 0),
+    count: arrivalCount(phases),
     phases,
     mix: DEFAULT_MIX,
     sagaTimeoutSeconds: 600,
     maxInFlight: 5_000,
     operatorToken: TEST_OPERATOR_TOKEN,
   };
-  const queues = watchQueues(orderUrl, TEST_OPERATOR_TOKEN);
-  const run = await generateLoad(settings, () => undefined);
-  const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
-  const sagas = await trackSagas(orderUrl, accepted, settings.sagaTimeoutSeconds * 1_000, () => undefined, TEST_OPERATOR_TOKEN);
-  await queues.untilEmpty(settings.sagaTimeoutSeconds * 1_000);
-  await queues.stop();
-  return buildSpikeReport(phases, sustainableRate, run, sagas, queues.samples, queues.problem);
+  const { spike } = await runLoad(settings);
+  if (!spike) throw new Error('a run with phases has a spike report');
+  return spike;
 }
 
 /** The spike's checks as the bench's lines, and its time to drain. */

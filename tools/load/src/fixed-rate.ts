@@ -19,10 +19,34 @@ export interface RatePhase {
   seconds: number;
 }
 
+/** How long each part of a spike lasts, in seconds. */
+export interface SpikeSeconds {
+  before: number;
+  spike: number;
+  after: number;
+}
+
+/** A spike around the rate the shop sustains: half of it for `before` seconds, twice it for `spike`, half again for `after`. */
+export function spikePhases(sustainableRate: number, seconds: SpikeSeconds): RatePhase[] {
+  return [
+    { name: 'before', rate: sustainableRate / 2, seconds: seconds.before },
+    { name: 'spike', rate: sustainableRate * 2, seconds: seconds.spike },
+    { name: 'after', rate: sustainableRate / 2, seconds: seconds.after },
+  ];
+}
+
 /** One arrival: when it is due, in ms from the run's start, and the phase it belongs to. */
 export interface Arrival {
   dueMs: number;
   phase: string;
+}
+
+/** How many arrivals a phase has: its rate times its length, rounded. */
+const arrivalsIn = (phase: RatePhase) => Math.round(phase.rate * phase.seconds);
+
+/** How many arrivals the phases have together: the run's request count. */
+export function arrivalCount(phases: readonly RatePhase[]): number {
+  return phases.reduce((sum, phase) => sum + arrivalsIn(phase), 0);
 }
 
 /** The arrivals of the phases, each phase's evenly spaced at its rate, starting where the one before ended. */
@@ -30,7 +54,7 @@ export function arrivals(phases: readonly RatePhase[]): Arrival[] {
   const all: Arrival[] = [];
   let phaseStart = 0;
   for (const phase of phases) {
-    const count = Math.round(phase.rate * phase.seconds);
+    const count = arrivalsIn(phase);
     for (let k = 0; k < count; k += 1) all.push({ dueMs: phaseStart + (k * 1_000) / phase.rate, phase: phase.name });
     phaseStart += phase.seconds * 1_000;
   }

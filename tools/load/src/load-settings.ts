@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RatePhase } from './fixed-rate';
+import { arrivalCount, spikePhases, type RatePhase } from './fixed-rate';
 
 /** Where `npm run stack` leaves the operator token it made up, when OPERATOR_TOKEN was not given to it (STACK_OPERATOR_TOKEN_FILE moves it). */
 export const STACK_OPERATOR_TOKEN_FILE = path.resolve(__dirname, '..', '..', '..', '..', '.stack', 'operator-token');
@@ -75,14 +75,14 @@ export function parseLoadArguments(args: string[], env: NodeJS.ProcessEnv = proc
     throw new Error(`--spike sets its own length (--before, --spike-seconds, --after), not --duration or --count\n${USAGE}`);
   }
   const phases: RatePhase[] | undefined = values.spike
-    ? [
-        { name: 'before', rate: rate / 2, seconds: positive('before', values.before) },
-        { name: 'spike', rate: rate * 2, seconds: positive('spike-seconds', values['spike-seconds']) },
-        { name: 'after', rate: rate / 2, seconds: positive('after', values.after) },
-      ]
+    ? spikePhases(rate, {
+        before: positive('before', values.before),
+        spike: positive('spike-seconds', values['spike-seconds']),
+        after: positive('after', values.after),
+      })
     : undefined;
   const count = phases
-    ? phases.reduce((sum, phase) => sum + Math.round(phase.rate * phase.seconds), 0)
+    ? arrivalCount(phases)
     : values.count !== undefined
       ? Math.round(positive('count', values.count))
       : Math.round(rate * positive('duration', values.duration ?? '30'));

@@ -1,14 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { percentiles } from './latency-stats';
-import { generateLoad } from './load-generator';
 import { renderHtmlReport } from './html-report';
 import { buildReport, formatReport } from './load-report';
+import { runLoad } from './load-run';
 import { parseLoadArguments } from './load-settings';
 import { ProgressBar } from './progress-bar';
-import { watchQueues } from './queue-watch';
-import { checkOrderLookup, trackSagas } from './saga-tracker';
+import { checkOrderLookup } from './saga-tracker';
 import { resourcesBetween, sampleServices, watchMemory } from './service-resources';
-import { buildSpikeReport, formatSpikeReport } from './spike-report';
+import { formatSpikeReport } from './spike-report';
 
 /** `npm run load -- --rate 50 --duration 30`: see load-settings.ts for every option. */
 async function main(): Promise<void> {
@@ -24,34 +23,25 @@ async function main(): Promise<void> {
 
   const before = sampleServices();
   const memory = watchMemory(before);
-  // A spike is judged by the backlog it leaves, so the queues are followed from the first order.
-  const queues = settings.phases ? watchQueues(settings.url, settings.operatorToken) : undefined;
   const sending = new ProgressBar('orders', settings.count);
-  const run = await generateLoad(settings, (sent, outcomes) => {
-    const errors = outcomes.filter((o) => o.error).length;
-    sending.update(sent, `errors ${errors}  p99 so far ${percentiles(outcomes.slice(-2_000).map((o) => o.latencyMs)).p99.toFixed(0)} ms`);
+  let settling: ProgressBar | undefined;
+  const { run, sagas, spike, drained } = await runLoad(settings, {
+    sent(sent, outcomes) {
+      const errors = outcomes.filter((o) => o.error).length;
+      sending.update(sent, `errors ${errors}  p99 so far ${percentiles(outcomes.slice(-2_000).map((o) => o.latencyMs)).p99.toFixed(0)} ms`);
+    },
+    allSent: () => sending.done(),
+    settled(settled, accepted) {
+      settling ??= new ProgressBar('sagas ', accepted);
+      settling.update(settled);
+    },
   });
-  sending.done();
-
-  const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
-  const settling = new ProgressBar('sagas ', accepted.length);
-  const sagas = await trackSagas(
-    settings.url,
-    accepted,
-    settings.sagaTimeoutSeconds * 1_000,
-    (settled) => settling.update(settled),
-    settings.operatorToken,
-  );
-  settling.done();
-  // The sagas are over; the work they left (emails, mostly) may not be: the drain ends with the queues.
-  if (queues && !(await queues.untilEmpty(settings.sagaTimeoutSeconds * 1_000)))
-    process.stdout.write('the work queues were not empty by the end of --saga-timeout\n');
-  await queues?.stop();
+  settling?.done();
+  if (drained === false) process.stdout.write('the work queues were not empty by the end of --saga-timeout\n');
   const services = resourcesBetween(before, sampleServices());
 
   const report = buildReport(settings, run, sagas, services, memory.stop());
-  if (settings.phases && queues)
-    report.spike = buildSpikeReport(settings.phases, settings.rate, run, sagas, queues.samples, queues.problem);
+  if (spike) report.spike = spike;
   process.stdout.write(`${formatReport(report)}\n`);
   if (report.spike) process.stdout.write(`${formatSpikeReport(report.spike)}\n`);
   if (settings.jsonFile) {
