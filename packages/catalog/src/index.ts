@@ -16,6 +16,7 @@ export {
   PARTICIPANT_NICE,
   SERVICE_NODE_ARGS,
   serviceEntryPoint,
+  serviceNodeCommand,
   serviceInstances,
   type ServiceInstance,
 } from './service-process';

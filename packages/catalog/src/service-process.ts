@@ -48,6 +48,14 @@ export function serviceEntryPoint(name: ServiceName): string {
   return `services/${name}/${SERVICE_MAIN}`;
 }
 
+/**
+ * The arguments node runs a service with from the repository root: SERVICE_NODE_ARGS, then
+ * `extraNodeArgs` (later flags win, so they may override a heap limit), then the entry point.
+ */
+export function serviceNodeCommand(name: ServiceName, extraNodeArgs: readonly string[] = []): string[] {
+  return [...SERVICE_NODE_ARGS, ...extraNodeArgs, serviceEntryPoint(name)];
+}
+
 /** One process of a service when it runs as replicas: its name in logs, and its slot for ports. */
 export interface ServiceInstance {
   name: ServiceName;

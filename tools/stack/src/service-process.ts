@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LinePrefixer } from './line-prefixer';
-import { deprioritizeParticipant, SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
+import { deprioritizeParticipant, serviceNodeCommand, type ServiceName } from '@shop/catalog';
 import { linePrefix } from './stack-output';
 
 export interface ServiceExit {
@@ -18,6 +18,8 @@ export interface ServiceProcessOptions {
   env: NodeJS.ProcessEnv;
   /** How much lower a participant's CPU priority is than the orchestrator's (a nice value; 0: the same). */
   participantNice: number;
+  /** Node arguments after the catalog's (STACK_NODE_ARGS). */
+  nodeArgs?: readonly string[];
 }
 
 /**
@@ -32,7 +34,7 @@ export class ServiceProcess {
 
   constructor(options: ServiceProcessOptions) {
     this.name = options.name;
-    this.child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(options.service)], {
+    this.child = spawn(process.execPath, serviceNodeCommand(options.service, options.nodeArgs), {
       cwd: options.repoRoot,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deprioritizeParticipant, PARTICIPANT_NICE, SERVICE_NODE_ARGS, serviceEntryPoint, type ServiceName } from '@shop/catalog';
+import { deprioritizeParticipant, PARTICIPANT_NICE, serviceNodeCommand, type ServiceName } from '@shop/catalog';
 
 export interface SupervisedService {
   /** The catalog's service the process runs. */
@@ -66,7 +66,7 @@ export class ServiceSupervisor {
       log = createWriteStream(path.join(this.logDirectory, `${name}.log`), { flags: 'a' });
       this.logs.set(name, log);
     }
-    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, serviceEntryPoint(service.name)], {
+    const child = spawn(process.execPath, serviceNodeCommand(service.name), {
       cwd: this.repoRoot,
       env: service.env,
       stdio: ['ignore', 'pipe', 'pipe'],

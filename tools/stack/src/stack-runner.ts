@@ -88,6 +88,7 @@ export async function runStack(settings: StackSettings, repoRoot: string): Promi
         colorIndex: index,
         repoRoot,
         participantNice: settings.participantNice,
+        nodeArgs: settings.nodeArgs,
         env: serviceEnv(service, { ...outside, access: access[service.name]!, operatorToken }),
       }),
   );

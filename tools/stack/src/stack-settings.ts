@@ -74,6 +74,14 @@ const schema = z.object({
   /** How long stopping waits for the services; they bound their own stop by SHUTDOWN_TIMEOUT_MS (10 s). */
   STACK_STOP_TIMEOUT_MS: milliseconds(15_000),
   STACK_PARTICIPANT_NICE: participantNiceSetting,
+  /**
+   * More node arguments for every service, after the catalog's SERVICE_NODE_ARGS, separated by
+   * spaces: for V8 flags NODE_OPTIONS refuses (`--no-maglev`, `--trace-zone-stats`), to try them.
+   */
+  STACK_NODE_ARGS: z
+    .string()
+    .regex(/^\s*(?:-\S*(?:\s+-\S*)*)?\s*$/, 'expected node options separated by spaces, each starting with -, such as --no-maglev')
+    .default(''),
 });
 
 export type StackEnv = z.infer<typeof schema>;
@@ -99,6 +107,8 @@ export interface StackSettings {
   readyTimeoutMs: number;
   stopTimeoutMs: number;
   participantNice: number;
+  /** STACK_NODE_ARGS, one argument each. */
+  nodeArgs: string[];
   services: ServiceSettings[];
   monitoring: {
     /** The programs to start, when found. */
@@ -123,6 +133,7 @@ export function loadStackSettings(env: NodeJS.ProcessEnv = process.env): StackSe
     readyTimeoutMs: config.STACK_READY_TIMEOUT_MS,
     stopTimeoutMs: config.STACK_STOP_TIMEOUT_MS,
     participantNice: config.STACK_PARTICIPANT_NICE,
+    nodeArgs: config.STACK_NODE_ARGS.split(/\s+/).filter(Boolean),
     services: instances(replicaCounts(config.STACK_REPLICAS), config.STACK_BASE_PORT, config.STACK_METRICS_BASE_PORT).map((instance) => ({
       ...instance,
       databaseUrl: serviceDatabaseUrl(config.POSTGRES_URL, `${config.STACK_DATABASE_PREFIX}${instance.name}`),
