@@ -7,7 +7,7 @@ export { PermanentError } from './errors';
 export { injectFaults, injectFaultsInto, type FaultSettings } from './fault-injection';
 export { Headers } from './headers';
 export { messagingMigrations } from './migrations';
-export { Outbox, type OutboxOptions, type PublishedListener, type PublishedMessage } from './outbox';
+export { Outbox, type OutboxBacklog, type OutboxOptions, type PublishedListener, type PublishedMessage } from './outbox';
 export { captureContext, extractContext, type TraceCarrier } from './telemetry';
 export { checkExchanges } from './topology';
 export { UnitOfWork, type UnitOfWorkOptions } from './unit-of-work';

@@ -16,7 +16,25 @@ export interface OutboxOptions {
   batchSize?: number;
   /** How often the relay looks without being woken (rows left by a crash, a failed publish). */
   pollIntervalMs?: number;
+  /** Up to how many waiting rows the backlog is counted one by one; above it, estimated (see `backlog`). */
+  backlogCountedUpTo?: number;
 }
+
+/** The rows waiting in the outbox, and the age of the oldest in seconds (0 when none). */
+export interface OutboxBacklog {
+  pending: number;
+  oldestAgeSeconds: number;
+}
+
+/**
+ * The backlog's reading, through the primary key and one bounded scan: the rows counted up to
+ * $1, the span of the waiting rows' sequence numbers, and the age of the one the relay takes
+ * next. A count(*) of the whole table, read at every scrape, took 29 ms at 100,000 waiting rows
+ * and 400-550 ms at 1,000,000 (a broker outage of hours), every second under `npm run stack`.
+ */
+export const BACKLOG_SQL = `SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT $1) AS counted)::int AS counted,
+  (SELECT max(seq) - min(seq) + 1 FROM outbox)::float8 AS span,
+  COALESCE(EXTRACT(EPOCH FROM now() - (SELECT created_at FROM outbox ORDER BY seq LIMIT 1)), 0)::float8 AS age`;
 
 /** What a listener learns of each message the broker confirmed. */
 export interface PublishedMessage {
@@ -77,14 +95,16 @@ export class Outbox {
   private running = false;
   private relay?: Promise<void>;
   private stopObserving?: () => void;
-  private backlogReading?: { pending: number; oldestAgeSeconds: number };
+  private backlogReading?: OutboxBacklog;
   private readingBacklog = false;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly backlogCountedUpTo: number;
 
   constructor(private readonly options: OutboxOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
+    this.backlogCountedUpTo = options.backlogCountedUpTo ?? 10_000;
     // What piled up while the broker was away leaves as soon as it is back.
     options.broker.onConnected(() => this.wake());
   }
@@ -162,24 +182,40 @@ export class Outbox {
     await this.relay;
   }
 
+  /** The rows waiting, each counted: a scan of the whole table, for tests and tools; the metrics read `backlog`. */
   async pendingCount(): Promise<number> {
     const { rows } = await this.options.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     return rows[0]?.n ?? 0;
   }
 
   /**
-   * Rows waiting, and the age of the oldest in seconds (0 when none), read into memory for the
-   * metrics: a stuck relay shows as a growing age. One read at a time; a failed one leaves no
-   * reading, so the series goes stale rather than lie.
+   * The rows waiting and the age of the oldest, at a cost that does not grow with the backlog.
+   * Up to `backlogCountedUpTo` (10,000) rows are counted; above that, the count is the span of
+   * their sequence numbers. The relay takes rows in that order, so the span has gaps only for the
+   * numbers of transactions that rolled back or have not committed yet, and for rows a replica's
+   * relay took out of turn: an upper bound, close enough to tell an outage's size. The oldest is
+   * the row the relay takes next.
+   */
+  async backlog(): Promise<OutboxBacklog> {
+    const { rows } = await this.options.pool.query<{ counted: number; span: number | null; age: number }>(BACKLOG_SQL, [
+      this.backlogCountedUpTo,
+    ]);
+    const { counted = 0, span = 0, age = 0 } = rows[0] ?? {};
+    return {
+      pending: counted < this.backlogCountedUpTo ? counted : Math.max(counted, span ?? 0),
+      oldestAgeSeconds: Math.max(0, age),
+    };
+  }
+
+  /**
+   * The backlog read into memory for the metrics: a stuck relay shows as a growing age. One read
+   * at a time; a failed one leaves no reading, so the series goes stale rather than lie.
    */
   private async readBacklog(): Promise<void> {
     if (this.readingBacklog) return;
     this.readingBacklog = true;
     try {
-      const { rows } = await this.options.pool.query<{ pending: number; age: number }>(
-        'SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox',
-      );
-      this.backlogReading = { pending: rows[0]?.pending ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
+      this.backlogReading = await this.backlog();
     } catch {
       this.backlogReading = undefined; // the database is away
     } finally {
