@@ -18,10 +18,10 @@ export interface LoadRunResult {
 export interface LoadRunProgress {
   /** After each request is sent, with the answers so far. */
   sent?(sent: number, outcomes: RequestOutcome[]): void;
-  /** Once every request has its answer. */
-  allSent?(run: LoadRun): void;
+  /** Once every request has its answer, with how many orders were accepted: their sagas are followed next. */
+  allSent?(run: LoadRun, accepted: number): void;
   /** As the accepted orders' sagas become final. */
-  settled?(settled: number, accepted: number): void;
+  settled?(settled: number): void;
 }
 
 /**
@@ -35,18 +35,17 @@ export async function runLoad(settings: LoadSettings, progress: LoadRunProgress 
   const queues = settings.phases ? watchQueues(settings.url, settings.operatorToken) : undefined;
   try {
     const run = await generateLoad(settings, (sent, outcomes) => progress.sent?.(sent, outcomes));
-    progress.allSent?.(run);
     const accepted = run.outcomes.flatMap((o) => (o.orderId ? [o.orderId] : []));
+    progress.allSent?.(run, accepted.length);
     const sagas = await trackSagas(
       settings.url,
       accepted,
       settings.sagaTimeoutSeconds * 1_000,
-      (settled) => progress.settled?.(settled, accepted.length),
+      (settled) => progress.settled?.(settled),
       settings.operatorToken,
     );
     if (!settings.phases || !queues) return { run, sagas };
     const drained = await queues.untilEmpty(settings.sagaTimeoutSeconds * 1_000);
-    await queues.stop();
     return {
       run,
       sagas,
@@ -54,7 +53,7 @@ export async function runLoad(settings: LoadSettings, progress: LoadRunProgress 
       spike: buildSpikeReport(settings.phases, settings.rate, run, sagas, queues.samples, queues.problem),
     };
   } finally {
-    // Again if a step above threw: an open stream would keep the process alive.
+    // Whatever ended the run, a step that threw included: an open stream would keep the process alive.
     await queues?.stop();
   }
 }

@@ -30,11 +30,11 @@ async function main(): Promise<void> {
       const errors = outcomes.filter((o) => o.error).length;
       sending.update(sent, `errors ${errors}  p99 so far ${percentiles(outcomes.slice(-2_000).map((o) => o.latencyMs)).p99.toFixed(0)} ms`);
     },
-    allSent: () => sending.done(),
-    settled(settled, accepted) {
-      settling ??= new ProgressBar('sagas ', accepted);
-      settling.update(settled);
+    allSent(_run, accepted) {
+      sending.done();
+      settling = new ProgressBar('sagas ', accepted);
     },
+    settled: (settled) => settling?.update(settled),
   });
   settling?.done();
   if (drained === false) process.stdout.write('the work queues were not empty by the end of --saga-timeout\n');
