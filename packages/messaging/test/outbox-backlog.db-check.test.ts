@@ -11,6 +11,8 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Actual Rows': number;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
   Plans?: PlanNode[];
 }
 
@@ -69,11 +71,11 @@ describe('outbox backlog', () => {
     assert.ok(backlog.oldestAgeSeconds >= 60 && backlog.oldestAgeSeconds < 70, `the oldest row's age: ${backlog.oldestAgeSeconds} s`);
   });
 
-  test('when more rows wait than it counts, then the span of their sequence numbers is the count: an upper bound', async () => {
+  test('when the sequence numbers of the waiting rows span more than it counts, then the span is the count: an upper bound', async () => {
     const seqs = await waiting(12);
     await pool.query('DELETE FROM outbox WHERE seq = ANY ($1)', [[seqs[4], seqs[7]]]);
     assert.equal((await outbox(5).backlog()).pending, 12, 'from the first to the last waiting row, the two taken out of turn included');
-    assert.equal((await outbox(20).backlog()).pending, 10, 'counted one by one when there are fewer than it counts');
+    assert.equal((await outbox(20).backlog()).pending, 10, 'counted one by one when their numbers span fewer than it counts');
   });
 
   test('when many rows wait, then reading the backlog reads no more of them than it counts', async () => {
@@ -85,5 +87,27 @@ describe('outbox backlog', () => {
     const scans = nodes(rows[0]!['QUERY PLAN'][0].Plan).filter((node) => node['Relation Name'] === 'outbox');
     assert.ok(scans.length >= 3, 'the statement reads the outbox for the count, the span and the oldest row');
     for (const scan of scans) assert.ok(scan['Actual Rows'] <= counted, `a ${scan['Node Type']} returned ${scan['Actual Rows']} rows`);
+  });
+
+  test('when the relay has drained a large backlog and no vacuum has run, then reading the backlog does not read the dead rows', async () => {
+    await waiting(20_000);
+    await pool.query('DELETE FROM outbox'); // what the relay's batches leave: dead rows until a vacuum
+    await waiting(5);
+    const { rows: size } = await pool.query<{ pages: string }>(
+      `SELECT pg_relation_size('outbox') / current_setting('block_size')::int AS pages`,
+    );
+    const pages = Number(size[0]!.pages);
+    assert.ok(pages > 200, `the outbox holds ${pages} pages of dead rows`);
+    await outbox().backlog(); // the first read through the key marks its dead entries
+    assert.equal((await outbox().backlog()).pending, 5);
+    const { rows } = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${BACKLOG_SQL}`,
+      [10_000],
+    );
+    const plan = rows[0]!['QUERY PLAN'][0].Plan;
+    const scans = nodes(plan).filter((node) => node['Relation Name'] === 'outbox' && node['Node Type'] === 'Seq Scan');
+    assert.deepEqual(scans, [], 'no part of it reads the table page by page');
+    const buffers = (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
+    assert.ok(buffers < pages / 4, `the read touched ${buffers} blocks; the table has ${pages} pages`);
   });
 });
