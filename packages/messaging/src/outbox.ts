@@ -16,7 +16,7 @@ export interface OutboxOptions {
   batchSize?: number;
   /** How often the relay looks without being woken (rows left by a crash, a failed publish). */
   pollIntervalMs?: number;
-  /** Up to how many waiting rows the backlog is counted one by one; above it, estimated (see `backlog`). */
+  /** Up to what span of waiting sequence numbers the backlog is counted one by one; above it, the span (see `backlog`). */
   backlogCountedUpTo?: number;
 }
 
@@ -196,10 +196,10 @@ export class Outbox {
   /**
    * The rows waiting and the age of the oldest, at a cost that does not grow with the backlog.
    * While their sequence numbers span up to `backlogCountedUpTo` (10,000), the rows are counted;
-   * above that, the count is the span. The relay takes rows in that order, so the span has gaps only for the
-   * numbers of transactions that rolled back or have not committed yet, and for rows a replica's
-   * relay took out of turn: an upper bound, close enough to tell an outage's size. The oldest is
-   * the row the relay takes next.
+   * above that, the count is the span. The relay takes rows in that order, so the span has gaps
+   * only for the numbers of transactions that rolled back or have not committed yet, and for rows
+   * a replica's relay took out of turn: an upper bound, close enough to tell an outage's size. The
+   * oldest is the row the relay takes next.
    */
   async backlog(): Promise<OutboxBacklog> {
     const { rows } = await this.options.pool.query<{ counted: number; span: number | null; age: number }>(BACKLOG_SQL, [

@@ -4,14 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { createPool, dropDatabase, ensureDatabase, migrate, type Pool } from '@shop/db';
 import { messagingMigrations } from '../src/migrations';
 import { TAKE_BATCH_SQL } from '../src/outbox';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+import { explain, planNodes, sequentialScansOf } from './query-plan';
 
 /**
  * The relay's batch statement against a real PostgreSQL whose outbox has been through many
@@ -41,13 +34,11 @@ describe('outbox relay statement', () => {
   });
 
   test('when the outbox holds many dead rows, then a batch is found through the primary key, not by reading the whole table', async () => {
-    const { rows } = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${TAKE_BATCH_SQL}`, [500]);
-    const plan = rows[0]?.['QUERY PLAN'][0].Plan;
-    assert.ok(plan, 'a plan');
-    const scans = nodes(plan).filter((node) => node['Relation Name'] === 'outbox' && node['Node Type'] !== 'ModifyTable');
+    const plan = await explain(pool, TAKE_BATCH_SQL, [500]);
+    const scans = planNodes(plan).filter((node) => node['Relation Name'] === 'outbox' && node['Node Type'] !== 'ModifyTable');
     assert.ok(scans.length > 0, 'the plan reads the outbox');
     assert.deepEqual(
-      scans.filter((node) => node['Node Type'] === 'Seq Scan'),
+      sequentialScansOf(plan, 'outbox'),
       [],
       `every read of the outbox uses its index; the plan was ${JSON.stringify(plan)}`,
     );
